@@ -1,0 +1,31 @@
+"""Events published by the fraud service on `kongfu.fraud.events`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from contracts.registry import EventPayload, register
+
+
+@register
+class OrderCleared(EventPayload):
+    event_type = "fraud.OrderCleared"
+    order_id: UUID
+    payment_id: UUID
+
+
+@register
+class OrderFlagged(EventPayload):
+    event_type = "fraud.OrderFlagged"
+    order_id: UUID
+    payment_id: UUID
+    reasons: list[str]
+
+
+@register
+class ReferencePriceSet(EventPayload):
+    event_type = "fraud.ReferencePriceSet"
+    platform: str
+    item_id: str
+    price: Decimal

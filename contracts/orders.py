@@ -1,0 +1,72 @@
+"""Events published by the orders service on `kongfu.orders.events`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.registry import EventPayload, register
+
+Platform = Literal["taobao", "tmall", "jd", "1688", "pinduoduo", "weidian"]
+
+
+class OrderLineV1(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    line_no: int = Field(ge=1)
+    platform: Platform
+    item_id: str
+    product_url: str
+    sku: str
+    quantity: int = Field(ge=1)
+    unit_price: Decimal = Field(description="CNY, as the customer entered it")
+
+
+class QuoteLineV1(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str
+    label: str
+    amount: Decimal
+
+
+class QuoteV1(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    currency: Literal["CNY"]
+    lines: list[QuoteLineV1]
+    total: Decimal
+    rules_version: str
+
+
+@register
+class OrderPlaced(EventPayload):
+    event_type = "orders.OrderPlaced"
+    order_id: UUID
+    customer_id: str
+    destination_country: str
+    lines: list[OrderLineV1]
+    quote: QuoteV1
+
+
+@register
+class PaymentRecorded(EventPayload):
+    event_type = "orders.PaymentRecorded"
+    order_id: UUID
+    payment_id: UUID
+    amount: Decimal
+    currency: Literal["CNY"]
+    method: str
+
+
+@register
+class OrderConfirmed(EventPayload):
+    event_type = "orders.OrderConfirmed"
+    order_id: UUID
+
+
+@register
+class OrderHeld(EventPayload):
+    event_type = "orders.OrderHeld"
+    order_id: UUID
+    reasons: list[str]

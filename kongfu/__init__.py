@@ -1,0 +1,1 @@
+"""Composition root and operator commands: the one place that knows every service."""

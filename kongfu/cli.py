@@ -1,0 +1,107 @@
+"""`kongfu`: operator commands (run, serve, token, contracts)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def _settings(mode: str | None = None):
+    from service_runtime.settings import Settings, get_settings
+
+    if mode:
+        os.environ["KONGFU_MODE"] = mode
+        get_settings.cache_clear()
+    return get_settings()
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    """Embedded default: every service in one process, SQLite under var/, in-process event log."""
+    settings = _settings("embedded")
+    _serve(list(_registry().SERVICES), ["api", "relay", "worker"], args.host, args.port, settings,
+           title="kongfu-embedded")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = _settings(args.mode)
+    roles = [r for r in args.roles.split(",") if r]
+    port = args.port or _registry().DEFAULT_PORTS[args.services[0]] + (0 if "api" in roles else 100)
+    _serve(args.services, roles, args.host, port, settings, title="-".join(args.services))
+
+
+def _registry():
+    from kongfu import registry
+
+    return registry
+
+
+def _serve(names, roles, host, port, settings, title):
+    import uvicorn
+
+    from service_runtime.logs import configure_logging
+    from service_runtime.process import build_gateway
+
+    configure_logging(settings.log_level)
+    parts = [_registry().bootstrap(name, settings) for name in names]
+    app = build_gateway(parts, roles, settings, title=title)
+    print(f"kongfu: {title} ({settings.mode}, roles {','.join(roles)}) listening on http://{host}:{port} "
+          f"(OpenAPI docs at http://{host}:{port}/docs)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    from service_runtime.auth import issue_token
+
+    settings = _settings()
+    print(issue_token(settings.resolved_jwt_secret(), args.sub, args.role, issuer=settings.jwt_issuer,
+                      ttl_seconds=args.ttl))
+
+
+def cmd_contracts(args: argparse.Namespace) -> None:
+    from contracts import schemas
+
+    if args.action == "export":
+        for path in schemas.export():
+            print(path)
+    else:
+        problems = schemas.check()
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        sys.exit(1 if problems else 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="kongfu", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="the embedded default: all services in one process")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="run services (one process) on the local stack or embedded")
+    serve.add_argument("services", nargs="+")
+    serve.add_argument("--roles", default="api,relay,worker", help="comma list of api, relay, worker")
+    serve.add_argument("--mode", choices=["embedded", "stack"], default=None)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(func=cmd_serve)
+
+    token = sub.add_parser("token", help="issue a development bearer token from the local secret")
+    token.add_argument("--sub", required=True, help="subject (customer id or staff id)")
+    token.add_argument("--role", action="append", required=True, help="a role; repeat for more")
+    token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds")
+    token.set_defaults(func=cmd_token)
+
+    contracts = sub.add_parser("contracts", help="export or check the JSON Schemas of the event contracts")
+    contracts.add_argument("action", choices=["export", "check"])
+    contracts.set_defaults(func=cmd_contracts)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""Which services exist and where their bootstrap lives."""
+
+from __future__ import annotations
+
+import importlib
+
+from service_runtime.process import ServiceParts
+from service_runtime.settings import Settings
+
+# Services that have a gateway today; the rest of the lifecycle joins as it is built.
+SERVICES = ("orders", "fraud")
+DEFAULT_PORTS = {"orders": 8001, "purchasing": 8002, "warehouse": 8003, "logistics": 8004,
+                 "claims": 8005, "fraud": 8006}
+
+
+def bootstrap(name: str, settings: Settings) -> ServiceParts:
+    if name not in SERVICES:
+        raise SystemExit(f"unknown service '{name}'; services: {', '.join(SERVICES)}")
+    module = importlib.import_module(f"services.{name}.bootstrap")
+    return module.bootstrap(settings)

@@ -1,0 +1,153 @@
+"""The consumer runner: reacts to other services' events, exactly once in effect.
+
+For each message: validate it against its contract (a message that fails goes to `<topic>.dlq`
+with the reason and the runner carries on), call the service's handler inside a trace scope, and
+save the handler's new events together with the tracking record (topic:partition, offset) and the
+event id, in one transaction. A redelivered offset or a re-published event id changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, Tracking
+from pydantic import ValidationError
+
+from contracts import ContractError, Envelope, EventPayload, parse_payload
+from service_runtime.errors import DomainError
+from service_runtime.eventlog import EventLog, LogRecord, OutgoingRecord, dead_letter_topic
+from service_runtime.metrics import (
+    CONSUMER_LAG,
+    EVENTS_CONSUMED,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_DUPLICATE,
+    HANDLER_LATENCY,
+)
+from service_runtime.store import AlreadyProcessed, ServiceApplication
+from service_runtime.tracing import trace
+
+# A handler gets the validated payload and its envelope and returns the aggregates it changed.
+Handler = Callable[[EventPayload, Envelope], Iterable[Any]]
+log = logging.getLogger("kongfu.consumer")
+
+MAX_CONFLICT_RETRIES = 5
+
+
+class Rejected(Exception):
+    """The message can't be handled, ever; it belongs in the dead-letter topic."""
+
+
+def tracking_name(topic: str, partition: int) -> str:
+    return f"{topic}:{partition}"
+
+
+def decode(record: LogRecord) -> tuple[Envelope, EventPayload]:
+    try:
+        envelope = Envelope.model_validate_json(record.value)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'message'}: {e['msg']}" for e in exc.errors())
+        raise Rejected(f"envelope invalid: {problems}") from exc
+    try:
+        payload = parse_payload(envelope.type, envelope.schema_version, envelope.payload)
+    except ContractError as exc:
+        raise Rejected(str(exc)) from exc
+    return envelope, payload
+
+
+class ConsumerRunner:
+    def __init__(self, service: str, app: ServiceApplication, event_log: EventLog,
+                 topics: Sequence[str], handlers: Mapping[str, Handler], group: str | None = None) -> None:
+        self.service = service
+        self.app = app
+        self.event_log = event_log
+        self.topics = list(topics)
+        self.handlers = dict(handlers)
+        self.group = group or f"kongfu.{service}"
+
+    async def recorded_position(self, topic: str, partition: int) -> int | None:
+        return await asyncio.to_thread(self.app.recorder.max_tracking_id, tracking_name(topic, partition))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = self.event_log.consumer(self.group, self.topics, self.recorded_position)
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                try:
+                    records = await consumer.fetch(timeout=0.2)
+                    for record in records:
+                        await self.handle(record)
+                    await consumer.mark_processed(records)
+                    for (topic, partition), lag in consumer.lag().items():
+                        CONSUMER_LAG.labels(self.service, topic, str(partition)).set(lag)
+                except Exception:
+                    # Transient (database or broker away): restart from the recorded positions.
+                    log.exception("consumer %s failed; resuming from recorded positions", self.group)
+                    await consumer.stop()
+                    await asyncio.sleep(1.0)
+                    consumer = self.event_log.consumer(self.group, self.topics, self.recorded_position)
+                    await consumer.start()
+        finally:
+            await consumer.stop()
+
+    async def handle(self, record: LogRecord) -> None:
+        tracking = Tracking(tracking_name(record.topic, record.partition), record.offset)
+        try:
+            envelope, payload = decode(record)
+        except Rejected as exc:
+            await self.dead_letter(record, str(exc))
+            await asyncio.to_thread(self._record_position_only, tracking)
+            return
+        started = time.perf_counter()
+        try:
+            outcome = await asyncio.to_thread(self._apply, envelope, payload, tracking)
+        except Rejected as exc:
+            await self.dead_letter(record, str(exc), envelope)
+            await asyncio.to_thread(self._record_position_only, tracking)
+            return
+        HANDLER_LATENCY.labels(self.service, envelope.type).observe(time.perf_counter() - started)
+        metric = EVENTS_DUPLICATE if outcome == "duplicate" else EVENTS_CONSUMED
+        metric.labels(self.service, record.topic).inc()
+
+    def _apply(self, envelope: Envelope, payload: EventPayload, tracking: Tracking) -> str:
+        handler = self.handlers.get(envelope.type)
+        for attempt in range(MAX_CONFLICT_RETRIES):
+            with trace(correlation_id=envelope.correlation_id or envelope.order_id,
+                       causation_id=envelope.event_id):
+                try:
+                    changed = list(handler(payload, envelope)) if handler else []
+                except (DomainError, AggregateNotFoundError) as exc:
+                    raise Rejected(f"{envelope.type} {envelope.event_id} refused: {exc}") from exc
+            try:
+                self.app.save_reaction(*changed, tracking=tracking, event_id=envelope.event_id)
+                return "handled"
+            except AlreadyProcessed:
+                self._record_position_only(tracking)
+                return "duplicate"
+            except IntegrityError:
+                # An aggregate moved on under us (a concurrent command): reload and try again.
+                if attempt == MAX_CONFLICT_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _record_position_only(self, tracking: Tracking) -> None:
+        try:
+            self.app.recorder.insert_tracking(tracking)
+        except IntegrityError:
+            pass  # already at or past this offset
+
+    async def dead_letter(self, record: LogRecord, reason: str, envelope: Envelope | None = None) -> None:
+        log.warning("dead-lettering %s:%s@%s: %s", record.topic, record.partition, record.offset, reason)
+        headers = tuple(h for h in record.headers if h[0] not in {"dlq_reason", "dlq_source"}) + (
+            ("dlq_reason", reason.encode()),
+            ("dlq_source", json.dumps({"topic": record.topic, "partition": record.partition,
+                                       "offset": record.offset, "group": self.group}).encode()),
+        )
+        await self.event_log.publish(
+            [OutgoingRecord(dead_letter_topic(record.topic), record.key, record.value, headers)]
+        )
+        EVENTS_DEAD_LETTERED.labels(self.service, record.topic).inc()

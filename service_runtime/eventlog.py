@@ -1,0 +1,333 @@
+"""The event log services publish to and consume from.
+
+Two implementations with the same semantics (ordered partitions, offsets, consumers that start
+from a position they were given): Kafka for the stack, a SQLite-backed log for the embedded
+default. Consumers never rely on the log to remember their position: they are handed the
+position recorded beside their own state, so a restart resumes from a record, not a guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable, Protocol, Sequence
+
+SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
+
+
+def topic_for(service: str) -> str:
+    return f"kongfu.{service}.events"
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+ALL_TOPICS = tuple(topic_for(s) for s in SERVICES) + tuple(dead_letter_topic(topic_for(s)) for s in SERVICES)
+
+Headers = tuple[tuple[str, bytes], ...]
+# Given (topic, partition), the last offset already processed, or None to start at the beginning.
+StartPosition = Callable[[str, int], Awaitable[int | None]]
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Headers = ()
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Headers = ()
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value.decode("utf-8", "replace")
+        return None
+
+
+class LogConsumer(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def fetch(self, timeout: float) -> list[LogRecord]: ...
+    async def mark_processed(self, records: Sequence[LogRecord]) -> None: ...
+    def lag(self) -> dict[tuple[str, int], int]: ...
+
+
+class EventLog(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        """Returns once every record is durably in the log (acks=all)."""
+    def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> LogConsumer: ...
+
+
+# --------------------------------------------------------------------------- Kafka
+
+
+class KafkaEventLog:
+    def __init__(self, bootstrap: str, partitions: int = 3, client_id: str = "kongfu") -> None:
+        self.bootstrap = bootstrap
+        self.partitions = partitions
+        self.client_id = client_id
+        self._producer = None
+
+    async def start(self) -> None:
+        await self.ensure_topics(ALL_TOPICS)
+
+    async def _ensure_producer(self):
+        if self._producer is None:
+            from aiokafka import AIOKafkaProducer
+
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                client_id=self.client_id,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=2,
+                request_timeout_ms=30000,
+            )
+            await producer.start()
+            self._producer = producer
+        return self._producer
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+        from aiokafka.errors import TopicAlreadyExistsError
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin")
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [t for t in topics if t not in existing]
+            if missing:
+                try:
+                    await admin.create_topics(
+                        [NewTopic(name=t, num_partitions=self.partitions, replication_factor=1) for t in missing]
+                    )
+                except TopicAlreadyExistsError:
+                    pass  # another process created them first
+        finally:
+            await admin.close()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        producer = await self._ensure_producer()
+        pending = [
+            await producer.send(r.topic, r.value, key=r.key, headers=list(r.headers)) for r in records
+        ]
+        await asyncio.gather(*pending)
+
+    def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> "KafkaLogConsumer":
+        return KafkaLogConsumer(self.bootstrap, group, topics, start_position)
+
+
+class KafkaLogConsumer:
+    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], start_position: StartPosition) -> None:
+        self.bootstrap = bootstrap
+        self.group = group
+        self.topics = list(topics)
+        self.start_position = start_position
+        self._consumer = None
+        self._next_offsets: dict[tuple[str, int], int] = {}
+
+    async def start(self) -> None:
+        from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+
+        outer = self
+
+        class SeekToRecordedPosition(ConsumerRebalanceListener):
+            async def on_partitions_revoked(self, revoked):  # noqa: D401
+                return None
+
+            async def on_partitions_assigned(self, assigned):
+                for tp in assigned:
+                    done = await outer.start_position(tp.topic, tp.partition)
+                    if done is None:
+                        await outer._consumer.seek_to_beginning(tp)
+                    else:
+                        outer._consumer.seek(tp, done + 1)
+
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=200,
+        )
+        await self._consumer.start()
+        self._consumer.subscribe(self.topics, listener=SeekToRecordedPosition())
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def fetch(self, timeout: float) -> list[LogRecord]:
+        batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000))
+        records: list[LogRecord] = []
+        for tp, messages in batches.items():
+            for m in messages:
+                records.append(
+                    LogRecord(tp.topic, tp.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+                )
+                self._next_offsets[(tp.topic, tp.partition)] = m.offset + 1
+        return records
+
+    async def mark_processed(self, records: Sequence[LogRecord]) -> None:
+        # The authoritative position is the tracking record in the service's store; the group
+        # offset is committed too so that ops tools show the group's lag.
+        from aiokafka.structs import OffsetAndMetadata, TopicPartition
+
+        last: dict[TopicPartition, int] = {}
+        for r in records:
+            last[TopicPartition(r.topic, r.partition)] = r.offset
+        if last:
+            try:
+                await self._consumer.commit({tp: OffsetAndMetadata(o + 1, "") for tp, o in last.items()})
+            except Exception:  # a rebalance in progress; the tracking record is what counts
+                pass
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        result = {}
+        if self._consumer is None:
+            return result
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            position = self._next_offsets.get((tp.topic, tp.partition))
+            if high is not None and position is not None:
+                result[(tp.topic, tp.partition)] = max(0, high - position)
+        return result
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+class LocalEventLog:
+    """A durable single-partition log in one SQLite file, for the embedded default."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS records (topic TEXT, partition INTEGER, offset INTEGER, "
+                "key BLOB, value BLOB, headers TEXT, PRIMARY KEY (topic, partition, offset))"
+            )
+            self._conn = conn
+        return self._conn
+
+    async def start(self) -> None:
+        self._connection()
+
+    async def stop(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _append(self, records: Sequence[OutgoingRecord]) -> None:
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for r in records:
+                    row = conn.execute(
+                        "SELECT COALESCE(MAX(offset), -1) + 1 FROM records WHERE topic=? AND partition=0",
+                        (r.topic,),
+                    ).fetchone()
+                    headers = json.dumps([[k, v.decode("utf-8", "replace")] for k, v in r.headers])
+                    conn.execute(
+                        "INSERT INTO records VALUES (?, 0, ?, ?, ?, ?)", (r.topic, row[0], r.key, r.value, headers)
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        if records:
+            await asyncio.to_thread(self._append, records)
+
+    def read(self, topics: Sequence[str], after: dict[str, int], limit: int) -> list[LogRecord]:
+        with self._lock:
+            conn = self._connection()
+            out: list[LogRecord] = []
+            for topic in topics:
+                rows = conn.execute(
+                    "SELECT offset, key, value, headers FROM records WHERE topic=? AND partition=0 AND offset>? "
+                    "ORDER BY offset LIMIT ?",
+                    (topic, after.get(topic, -1), limit),
+                ).fetchall()
+                for offset, key, value, headers in rows:
+                    decoded = tuple((k, v.encode()) for k, v in json.loads(headers))
+                    out.append(LogRecord(topic, 0, offset, key, value, decoded))
+            return out
+
+    def end_offsets(self, topics: Sequence[str]) -> dict[str, int]:
+        with self._lock:
+            conn = self._connection()
+            return {
+                t: conn.execute(
+                    "SELECT COALESCE(MAX(offset), -1) FROM records WHERE topic=? AND partition=0", (t,)
+                ).fetchone()[0]
+                for t in topics
+            }
+
+    def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> "LocalLogConsumer":
+        return LocalLogConsumer(self, topics, start_position)
+
+
+@dataclass
+class LocalLogConsumer:
+    log: LocalEventLog
+    topics: Sequence[str]
+    start_position: StartPosition
+    positions: dict[str, int] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        for topic in self.topics:
+            done = await self.start_position(topic, 0)
+            self.positions[topic] = -1 if done is None else done
+
+    async def stop(self) -> None:
+        return None
+
+    async def fetch(self, timeout: float) -> list[LogRecord]:
+        records = await asyncio.to_thread(self.log.read, self.topics, self.positions, 200)
+        if not records:
+            await asyncio.sleep(min(timeout, 0.05))
+            return []
+        for r in records:
+            self.positions[r.topic] = max(self.positions[r.topic], r.offset)
+        return records
+
+    async def mark_processed(self, records: Sequence[LogRecord]) -> None:
+        return None
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        ends = self.log.end_offsets(self.topics)
+        return {(t, 0): max(0, ends[t] - self.positions.get(t, -1)) for t in self.topics}

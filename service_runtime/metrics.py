@@ -1,0 +1,17 @@
+"""Prometheus metrics shared by every process."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_PUBLISHED = Counter("kongfu_events_published_total", "Events the outbox relay published", ["service"])
+EVENTS_CONSUMED = Counter("kongfu_events_consumed_total", "Events a consumer handled", ["service", "topic"])
+EVENTS_DUPLICATE = Counter(
+    "kongfu_events_duplicate_total", "Redelivered events recognised and skipped", ["service", "topic"]
+)
+EVENTS_DEAD_LETTERED = Counter(
+    "kongfu_events_dead_lettered_total", "Messages parked in a dead-letter topic", ["service", "topic"]
+)
+CONSUMER_LAG = Gauge("kongfu_consumer_lag", "Messages behind the end of a partition", ["service", "topic", "partition"])
+RELAY_LAG = Gauge("kongfu_relay_lag", "Stored events not yet published", ["service"])
+HANDLER_LATENCY = Histogram("kongfu_handler_seconds", "Time to handle one event", ["service", "type"])
+PROJECTION_LAG = Gauge("kongfu_projection_lag", "Events not yet applied to a projection", ["projection"])
+HTTP_LATENCY = Histogram("kongfu_http_seconds", "HTTP request latency", ["service", "method", "route", "status"])

@@ -1,0 +1,49 @@
+"""Process settings, read from KONGFU_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KONGFU_", extra="ignore")
+
+    # embedded: SQLite stores and an in-process event log (make run).
+    # stack: PostgreSQL stores and the Kafka broker (make up, the integration tests).
+    mode: Literal["embedded", "stack"] = "embedded"
+    var_dir: Path = Path("var")
+    pg_dsn: str = "postgresql://kongfu:kongfu@127.0.0.1:15432/kongfu"
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    topic_partitions: int = Field(default=3, ge=1)
+    # HS256 secret for bearer tokens; when unset, a local development secret is kept in var/.
+    jwt_secret: str = ""
+    jwt_issuer: str = "kongfumall"
+    relay_batch_size: int = Field(default=500, ge=1)
+    poll_interval_seconds: float = Field(default=0.05, gt=0)
+    log_level: str = "INFO"
+
+    def resolved_jwt_secret(self) -> str:
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.var_dir / "dev-jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            candidate = secrets.token_urlsafe(48)
+            try:
+                with open(path, "x") as handle:  # first process to get here wins
+                    handle.write(candidate)
+                path.chmod(0o600)
+            except FileExistsError:
+                pass
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,120 @@
+"""Event store wiring for `eventsourcing` applications.
+
+Each service gets its own store: a PostgreSQL schema named after the service in the stack, a
+SQLite file under var/ in the embedded default. The recorder is a process recorder, so a
+consumer writes its new events, its tracking position and the id of the event it handled in one
+transaction; the extra inbox table turns a redelivered event id into "already processed".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+from urllib.parse import urlparse
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteProcessRecorder
+from psycopg.sql import SQL, Identifier
+
+from service_runtime.settings import Settings
+
+INBOX_KWARG = "inbox_event_id"
+
+
+class AlreadyProcessed(Exception):
+    """The event (by id or by position) was handled before; nothing was written."""
+
+
+class InboxPostgresProcessRecorder(PostgresProcessRecorder):
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events",
+                 tracking_table_name: str = "notification_tracking") -> None:
+        super().__init__(datastore, events_table_name=events_table_name,
+                         tracking_table_name=tracking_table_name)
+        self.inbox_table_name = tracking_table_name.replace("_tracking", "") + "_inbox"
+        schema = Identifier(self.datastore.schema)
+        table = Identifier(self.inbox_table_name)
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {0}.{1} (event_id text PRIMARY KEY)").format(schema, table)
+        )
+        self.insert_inbox_statement = SQL(
+            "INSERT INTO {0}.{1} VALUES (%s) ON CONFLICT DO NOTHING RETURNING event_id"
+        ).format(schema, table)
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        event_id = kwargs.get(INBOX_KWARG)
+        if event_id is not None:
+            curs.execute(self.insert_inbox_statement, (str(event_id),))
+            if curs.fetchone() is None:
+                raise IntegrityError(f"event {event_id} already processed")
+        super()._insert_events(curs, stored_events, **kwargs)
+
+
+class InboxSQLiteProcessRecorder(SQLiteProcessRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements.append("CREATE TABLE IF NOT EXISTS inbox (event_id TEXT PRIMARY KEY)")
+        return statements
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        event_id = kwargs.get(INBOX_KWARG)
+        if event_id is not None:
+            c.execute("INSERT OR IGNORE INTO inbox VALUES (?) RETURNING event_id", (str(event_id),))
+            if c.fetchone() is None:
+                raise IntegrityError(f"event {event_id} already processed")
+        return super()._insert_events(c, stored_events, **kwargs)
+
+
+def store_env(service: str, settings: Settings) -> dict[str, str]:
+    """eventsourcing environment for one service's store."""
+    if settings.mode == "stack":
+        dsn = urlparse(settings.pg_dsn)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dsn.path.lstrip("/"),
+            "POSTGRES_HOST": dsn.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(dsn.port or 5432),
+            "POSTGRES_USER": dsn.username or "",
+            "POSTGRES_PASSWORD": dsn.password or "",
+            "POSTGRES_SCHEMA": service,
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "8",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "CREATE_TABLE": "y",
+            "PROCESS_RECORDER_TOPIC": f"{__name__}:InboxPostgresProcessRecorder",
+        }
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(settings.var_dir / f"{service}.sqlite"),
+        "SQLITE_LOCK_TIMEOUT": "10",
+        "CREATE_TABLE": "y",
+        "PROCESS_RECORDER_TOPIC": f"{__name__}:InboxSQLiteProcessRecorder",
+    }
+
+
+def ensure_schema(service: str, settings: Settings) -> None:
+    if settings.mode != "stack":
+        return
+    import psycopg
+
+    with psycopg.connect(settings.pg_dsn, autocommit=True) as conn:
+        conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(service)))
+
+
+class ServiceApplication(Application):
+    """An application whose recorder also keeps tracking and inbox records."""
+
+    def construct_recorder(self) -> Any:
+        return self.factory.process_recorder()
+
+    def save_reaction(self, *aggregates: Any, tracking: Any, event_id: Any) -> list[Any]:
+        """Save a consumer's new events with its position and the handled event's id, atomically."""
+        processing = ProcessingEvent(tracking=tracking)
+        processing.collect_events(*aggregates, **{INBOX_KWARG: event_id})
+        try:
+            return self._record(processing)
+        except IntegrityError as exc:
+            if "already processed" in str(exc) or "Failed to record tracking" in str(exc):
+                raise AlreadyProcessed(str(exc)) from exc
+            raise

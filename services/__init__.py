@@ -1,0 +1,1 @@
+"""The six KongfuMall services. None imports another; they meet only through events."""

@@ -1,0 +1,56 @@
+"""Fraud application: open a case per order, review every payment, keep reference prices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from contracts.orders import OrderPlaced, PaymentRecorded
+from service_runtime.errors import NotFound
+from service_runtime.store import ServiceApplication
+from services.fraud.domain import FraudCase, ReferencePrice, case_id, reference_id
+
+
+class FraudApplication(ServiceApplication):
+    name = "fraud"
+
+    def set_reference_price(self, platform: str, item_id: str, price: Decimal, set_by: str) -> ReferencePrice:
+        try:
+            reference = self.repository.get(reference_id(platform, item_id))
+            reference.change(platform, item_id, price, set_by)
+        except AggregateNotFoundError:
+            reference = ReferencePrice(platform=platform, item_id=item_id, price=price, set_by=set_by)
+        self.save(reference)
+        return reference
+
+    def reference_prices(self, items: list[dict]) -> dict[tuple[str, str], Decimal]:
+        prices = {}
+        for item in items:
+            try:
+                reference = self.repository.get(reference_id(item["platform"], item["item_id"]))
+            except AggregateNotFoundError:
+                continue
+            prices[(item["platform"], item["item_id"])] = reference.price
+        return prices
+
+    def case_for_order(self, order_id: UUID) -> FraudCase:
+        try:
+            return self.repository.get(case_id(order_id))
+        except AggregateNotFoundError as exc:
+            raise NotFound(f"no fraud case for order {order_id}") from exc
+
+    # Reactions to orders ---------------------------------------------------------------
+
+    def on_order_placed(self, payload: OrderPlaced, _envelope: Any) -> list[FraudCase]:
+        if case_id(payload.order_id) in self.repository:
+            return []
+        items = [{"platform": l.platform, "item_id": l.item_id, "unit_price": l.unit_price} for l in payload.lines]
+        return [FraudCase(order_id=payload.order_id, customer_id=payload.customer_id, items=items)]
+
+    def on_payment_recorded(self, payload: PaymentRecorded, _envelope: Any) -> list[FraudCase]:
+        case = self.case_for_order(payload.order_id)
+        case.review_payment(payload.payment_id, self.reference_prices(case.items))
+        return [case]

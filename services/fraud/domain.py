@@ -1,0 +1,71 @@
+"""Fraud aggregates: a review case per order, and the platform's reference price per item."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from service_runtime.tracing import TracedAggregate, stable_id
+from services.fraud import rules
+
+
+def case_id(order_id: UUID) -> UUID:
+    return stable_id("fraud-case", order_id)
+
+
+def reference_id(platform: str, item_id: str) -> UUID:
+    return stable_id("reference-price", platform, item_id)
+
+
+class FraudCase(TracedAggregate):
+    @staticmethod
+    def create_id(order_id: UUID) -> UUID:
+        return case_id(order_id)
+
+    @event("Opened")
+    def __init__(self, order_id: UUID, customer_id: str, items: list) -> None:
+        self.order_id = order_id
+        self.customer_id = customer_id
+        self.items = items
+        self.payment_ids: list[str] = []
+        self.decisions: list[dict] = []
+
+    def review_payment(self, payment_id: UUID, references: dict[tuple[str, str], Decimal]) -> None:
+        """Decide once per payment: clear it, or flag the order with the reasons."""
+        if str(payment_id) in self.payment_ids:
+            return
+        priced = [rules.PricedItem(i["platform"], i["item_id"], i["unit_price"]) for i in self.items]
+        reasons = rules.assess(self.payment_ids + [str(payment_id)], priced, references)
+        if reasons:
+            self._flag(payment_id, reasons, rules.RULES_VERSION)
+        else:
+            self._clear(payment_id, rules.RULES_VERSION)
+
+    @event("Cleared")
+    def _clear(self, payment_id: UUID, rules_version: str) -> None:
+        self.payment_ids.append(str(payment_id))
+        self.decisions.append({"payment_id": payment_id, "outcome": "cleared", "reasons": [],
+                               "rules_version": rules_version})
+
+    @event("Flagged")
+    def _flag(self, payment_id: UUID, reasons: list, rules_version: str) -> None:
+        self.payment_ids.append(str(payment_id))
+        self.decisions.append({"payment_id": payment_id, "outcome": "flagged", "reasons": list(reasons),
+                               "rules_version": rules_version})
+
+
+class ReferencePrice(TracedAggregate):
+    @staticmethod
+    def create_id(platform: str, item_id: str) -> UUID:
+        return reference_id(platform, item_id)
+
+    @event("Set")
+    def __init__(self, platform: str, item_id: str, price: Decimal, set_by: str) -> None:
+        self.platform, self.item_id = platform, item_id
+        self.price, self.set_by = price, set_by
+
+    @event("Changed")
+    def change(self, platform: str, item_id: str, price: Decimal, set_by: str) -> None:
+        self.price, self.set_by = price, set_by

@@ -1,0 +1,123 @@
+"""The orders gateway."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel, ConfigDict, Field
+
+from service_runtime.auth import CUSTOMER, Caller
+from service_runtime.http import current_caller, require_roles
+from services.orders.app import OrdersApplication
+from services.orders.domain import Order
+
+Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ItemRequest(Strict):
+    product_url: str = Field(max_length=2048, examples=["https://item.taobao.com/item.htm?id=6543217890"])
+    sku: str = Field(min_length=1, max_length=200, examples=["colour:black;size:M"])
+    quantity: int = Field(ge=1, le=999)
+    unit_price: Money = Field(description="Unit price in CNY as shown on the marketplace")
+
+
+class PlaceOrderRequest(Strict):
+    destination_country: str = Field(pattern=r"^[A-Z]{2}$", examples=["GB"])
+    items: list[ItemRequest] = Field(min_length=1, max_length=50)
+
+
+class PaymentRequest(Strict):
+    amount: Money
+    currency: Literal["CNY"] = "CNY"
+    method: Literal["paypal", "stripe", "bank_card"]
+    # The payment provider's reference (e.g. a Stripe PaymentIntent id), never card data.
+    provider_reference: str = Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_\-:.]+$")
+
+
+class QuoteLine(BaseModel):
+    code: str
+    label: str
+    amount: Decimal
+
+
+class Quote(BaseModel):
+    currency: str
+    lines: list[QuoteLine]
+    total: Decimal
+    rules_version: str
+
+
+class OrderLine(BaseModel):
+    line_no: int
+    platform: str
+    item_id: str
+    product_url: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+class PaymentView(BaseModel):
+    payment_id: UUID
+    order_id: UUID
+    amount: Decimal
+    currency: str
+    method: str
+
+
+class OrderView(BaseModel):
+    order_id: UUID
+    customer_id: str
+    status: str
+    status_reasons: list[str]
+    destination_country: str
+    lines: list[OrderLine]
+    quote: Quote
+    payments: list[PaymentView]
+    placed_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, order: Order) -> "OrderView":
+        return cls(
+            order_id=order.id, customer_id=order.customer_id, status=order.status,
+            status_reasons=order.status_reasons, destination_country=order.destination_country,
+            lines=order.lines, quote=order.quote,
+            payments=[PaymentView(order_id=order.id, **_public(p)) for p in order.payments],
+            placed_at=order.created_on, version=order.version,
+        )
+
+
+def _public(payment: dict) -> dict:
+    return {k: payment[k] for k in ("payment_id", "amount", "currency", "method")}
+
+
+def router(app: OrdersApplication) -> APIRouter:
+    api = APIRouter(prefix="/orders", tags=["orders"])
+
+    @api.post("", status_code=201, response_model=OrderView)
+    def place_order(body: PlaceOrderRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
+        order = app.place_order(caller.subject, body.destination_country,
+                                [item.model_dump() for item in body.items])
+        return OrderView.of(order)
+
+    @api.get("/{order_id}", response_model=OrderView)
+    def get_order(order_id: UUID, caller: Caller = Depends(current_caller)):
+        return OrderView.of(app.order_for(caller, order_id))
+
+    @api.post("/{order_id}/payments", status_code=201, response_model=PaymentView)
+    def pay(order_id: UUID, body: PaymentRequest,
+            idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=200)],
+            caller: Caller = Depends(require_roles(CUSTOMER))):
+        payment = app.pay(caller, order_id, idempotency_key, body.model_dump(mode="json"))
+        return PaymentView(order_id=order_id, **_public(payment))
+
+    return api

@@ -1,0 +1,87 @@
+"""The Order aggregate: placed with a quote, paid, then confirmed or held by fraud review."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from service_runtime.errors import Conflict, DomainError
+from service_runtime.tracing import TracedAggregate
+
+AWAITING_PAYMENT = "awaiting_payment"
+UNDER_REVIEW = "under_review"
+CONFIRMED = "confirmed"
+ON_HOLD = "on_hold"
+
+
+class IdempotencyKeyReused(DomainError):
+    pass
+
+
+class Order(TracedAggregate):
+    id_is_order_id = True
+
+    @event("Placed")
+    def __init__(self, customer_id: str, destination_country: str, lines: list, quote: dict) -> None:
+        self.customer_id = customer_id
+        self.destination_country = destination_country
+        self.lines = lines
+        self.quote = quote
+        self.status = AWAITING_PAYMENT
+        self.status_reasons: list[str] = []
+        self.payments: list[dict] = []
+
+    @property
+    def total(self) -> Decimal:
+        return self.quote["total"]
+
+    def payment_for_key(self, idempotency_key: str) -> dict | None:
+        return next((p for p in self.payments if p["idempotency_key"] == idempotency_key), None)
+
+    def pay(self, payment_id: UUID, amount: Decimal, method: str, provider_reference: str,
+            idempotency_key: str, fingerprint: str) -> dict:
+        """Record a payment; the same key with the same request returns the first payment."""
+        earlier = self.payment_for_key(idempotency_key)
+        if earlier is not None:
+            if earlier["fingerprint"] != fingerprint:
+                raise IdempotencyKeyReused(
+                    "this Idempotency-Key was already used with a different request body")
+            return earlier
+        if amount != self.total:
+            raise DomainError(f"payment amount {amount} CNY does not match the order total {self.total} CNY")
+        self._record_payment(payment_id, amount, "CNY", method, provider_reference, idempotency_key, fingerprint)
+        return self.payments[-1]
+
+    @event("PaymentRecorded")
+    def _record_payment(self, payment_id: UUID, amount: Decimal, currency: str, method: str,
+                        provider_reference: str, idempotency_key: str, fingerprint: str) -> None:
+        self.payments.append({
+            "payment_id": payment_id, "amount": amount, "currency": currency, "method": method,
+            "provider_reference": provider_reference, "idempotency_key": idempotency_key,
+            "fingerprint": fingerprint,
+        })
+        if self.status == AWAITING_PAYMENT:
+            self.status = UNDER_REVIEW
+
+    def apply_clearance(self) -> None:
+        """Fraud review found nothing: confirm, unless the order is already held or confirmed."""
+        if self.status == UNDER_REVIEW:
+            self._confirm()
+
+    def apply_flag(self, reasons: list[str]) -> None:
+        if self.status == AWAITING_PAYMENT:
+            raise Conflict("an unpaid order cannot be put on hold by payment review")
+        if self.status != ON_HOLD or set(reasons) - set(self.status_reasons):
+            self._hold(reasons)
+
+    @event("Confirmed")
+    def _confirm(self) -> None:
+        self.status = CONFIRMED
+        self.status_reasons = []
+
+    @event("Held")
+    def _hold(self, reasons: list[str]) -> None:
+        self.status = ON_HOLD
+        self.status_reasons = list(reasons)
