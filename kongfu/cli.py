@@ -51,6 +51,28 @@ def _serve(names, roles, host, port, settings, title):
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def cmd_republish(args: argparse.Namespace) -> None:
+    """Publish a range of a service's stored events again (consumers skip what they have seen)."""
+    import asyncio
+
+    from service_runtime.process import make_event_log
+    from service_runtime.relay import OutboxRelay
+
+    settings = _settings(args.mode)
+    parts = _registry().bootstrap(args.service, settings)
+    event_log = make_event_log(settings, client_id=f"republish-{args.service}")
+
+    async def go() -> int:
+        await event_log.start()
+        try:
+            relay = OutboxRelay(parts.app, parts.publication, event_log, settings.relay_batch_size)
+            return await relay.republish(args.start, args.stop)
+        finally:
+            await event_log.stop()
+
+    print(f"re-published {asyncio.run(go())} events of {args.service}")
+
+
 def cmd_token(args: argparse.Namespace) -> None:
     from service_runtime.auth import issue_token
 
@@ -88,6 +110,13 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None)
     serve.set_defaults(func=cmd_serve)
+
+    republish = sub.add_parser("republish", help="publish a range of a service's stored events again")
+    republish.add_argument("service")
+    republish.add_argument("--from", dest="start", type=int, default=1, help="first notification id")
+    republish.add_argument("--to", dest="stop", type=int, default=None, help="last notification id")
+    republish.add_argument("--mode", choices=["embedded", "stack"], default=None)
+    republish.set_defaults(func=cmd_republish)
 
     token = sub.add_parser("token", help="issue a development bearer token from the local secret")
     token.add_argument("--sub", required=True, help="subject (customer id or staff id)")

@@ -19,15 +19,18 @@ from typing import Awaitable, Callable, Protocol, Sequence
 SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
 
 
-def topic_for(service: str) -> str:
-    return f"kongfu.{service}.events"
+def topic_for(service: str, namespace: str = "") -> str:
+    """`kongfu.<service>.events`; a namespace (tests, a second environment) prefixes it."""
+    return f"{namespace + '.' if namespace else ''}kongfu.{service}.events"
 
 
 def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
-ALL_TOPICS = tuple(topic_for(s) for s in SERVICES) + tuple(dead_letter_topic(topic_for(s)) for s in SERVICES)
+def all_topics(namespace: str = "") -> tuple[str, ...]:
+    events = tuple(topic_for(s, namespace) for s in SERVICES)
+    return events + tuple(dead_letter_topic(t) for t in events)
 
 Headers = tuple[tuple[str, bytes], ...]
 # Given (topic, partition), the last offset already processed, or None to start at the beginning.
@@ -78,14 +81,16 @@ class EventLog(Protocol):
 
 
 class KafkaEventLog:
-    def __init__(self, bootstrap: str, partitions: int = 3, client_id: str = "kongfu") -> None:
+    def __init__(self, bootstrap: str, partitions: int = 3, client_id: str = "kongfu",
+                 namespace: str = "") -> None:
         self.bootstrap = bootstrap
+        self.namespace = namespace
         self.partitions = partitions
         self.client_id = client_id
         self._producer = None
 
     async def start(self) -> None:
-        await self.ensure_topics(ALL_TOPICS)
+        await self.ensure_topics(all_topics(self.namespace))
 
     async def _ensure_producer(self):
         if self._producer is None:

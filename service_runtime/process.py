@@ -33,9 +33,14 @@ class ServiceParts:
     consumes: Sequence[str] = ()  # services whose topics this one reads
 
 
+def group_for(service: str, namespace: str = "") -> str:
+    return f"{namespace + '.' if namespace else ''}kongfu.{service}"
+
+
 def make_event_log(settings: Settings, client_id: str = "kongfu") -> EventLog:
     if settings.mode == "stack":
-        return KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, client_id=client_id)
+        return KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, client_id=client_id,
+                             namespace=settings.namespace)
     return LocalEventLog(settings.var_dir / "eventlog.sqlite")
 
 
@@ -45,8 +50,8 @@ def background_tasks(parts: ServiceParts, event_log: EventLog, roles: Sequence[s
         relay = OutboxRelay(parts.app, parts.publication, event_log, settings.relay_batch_size)
         tasks.append(relay.run)
     if "worker" in roles and parts.handlers:
-        runner = ConsumerRunner(parts.name, parts.app, event_log, [topic_for(s) for s in parts.consumes],
-                                parts.handlers)
+        runner = ConsumerRunner(parts.name, parts.app, event_log, [topic_for(s, settings.namespace) for s in parts.consumes],
+                                parts.handlers, group=group_for(parts.name, settings.namespace))
         tasks.append(runner.run)
     return tasks
 

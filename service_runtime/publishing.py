@@ -23,10 +23,11 @@ def event_id_for(aggregate_id: Any, version: int) -> str:
 class Publication:
     service: str
     contracts: Mapping[type, type[EventPayload]]
+    namespace: str = ""
 
     @property
     def topic(self) -> str:
-        return topic_for(self.service)
+        return topic_for(self.service, self.namespace)
 
     def envelope(self, domain_event: Any) -> Envelope | None:
         contract = self._contract_for(type(domain_event))

@@ -58,6 +58,23 @@ class OutboxRelay:
         EVENTS_PUBLISHED.labels(self.publication.service).inc(len(records))
         return max(1, len(records))
 
+    async def republish(self, start: int, stop: int | None = None) -> int:
+        """Publish stored events again (an audit or a recovery); the relay's position is untouched.
+
+        Consumers recognise every event id they have handled, so this is safe to run at any time.
+        """
+        count = 0
+        while True:
+            notifications = await asyncio.to_thread(
+                self.app.recorder.select_notifications, start=start, limit=self.batch_size, stop=stop)
+            if not notifications:
+                return count
+            envelopes = [self.publication.envelope(self.app.mapper.to_domain_event(n)) for n in notifications]
+            records = [self.publication.record(e) for e in envelopes if e is not None]
+            await self.event_log.publish(records)
+            count += len(records)
+            start = notifications[-1].id + 1
+
     async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05) -> None:
         while not stop.is_set():
             try:

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     # stack: PostgreSQL stores and the Kafka broker (make up, the integration tests).
     mode: Literal["embedded", "stack"] = "embedded"
     var_dir: Path = Path("var")
+    # Prefixes topics, consumer groups and database schemas, so that several environments (or
+    # test runs) share one broker and one database without seeing each other.
+    namespace: str = Field(default="", pattern=r"^[a-z0-9_]{0,20}$")
     pg_dsn: str = "postgresql://kongfu:kongfu@127.0.0.1:15432/kongfu"
     kafka_bootstrap: str = "127.0.0.1:19092"
     topic_partitions: int = Field(default=3, ge=1)

@@ -65,6 +65,10 @@ class InboxSQLiteProcessRecorder(SQLiteProcessRecorder):
         return super()._insert_events(c, stored_events, **kwargs)
 
 
+def schema_for(service: str, settings: Settings) -> str:
+    return f"{settings.namespace}_{service}" if settings.namespace else service
+
+
 def store_env(service: str, settings: Settings) -> dict[str, str]:
     """eventsourcing environment for one service's store."""
     if settings.mode == "stack":
@@ -76,7 +80,7 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
             "POSTGRES_PORT": str(dsn.port or 5432),
             "POSTGRES_USER": dsn.username or "",
             "POSTGRES_PASSWORD": dsn.password or "",
-            "POSTGRES_SCHEMA": service,
+            "POSTGRES_SCHEMA": schema_for(service, settings),
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "10",
@@ -99,7 +103,7 @@ def ensure_schema(service: str, settings: Settings) -> None:
     import psycopg
 
     with psycopg.connect(settings.pg_dsn, autocommit=True) as conn:
-        conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(service)))
+        conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema_for(service, settings))))
 
 
 class ServiceApplication(Application):

@@ -23,6 +23,6 @@ def bootstrap(settings: Settings) -> ServiceParts:
     ensure_schema("fraud", settings)
     app = FraudApplication(env=store_env("fraud", settings))
     return ServiceParts(
-        name="fraud", app=app, publication=Publication("fraud", PUBLISHES),
+        name="fraud", app=app, publication=Publication("fraud", PUBLISHES, settings.namespace),
         routers=[api.router(app)], handlers=consumers.handlers(app), consumes=consumers.CONSUMES,
     )

@@ -23,6 +23,6 @@ def bootstrap(settings: Settings) -> ServiceParts:
     ensure_schema("orders", settings)
     app = OrdersApplication(env=store_env("orders", settings))
     return ServiceParts(
-        name="orders", app=app, publication=Publication("orders", PUBLISHES),
+        name="orders", app=app, publication=Publication("orders", PUBLISHES, settings.namespace),
         routers=[api.router(app)], handlers=consumers.handlers(app), consumes=consumers.CONSUMES,
     )

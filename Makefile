@@ -1,0 +1,48 @@
+# KongfuMall: every target installs what it needs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PYTEST_ARGS ?=
+
+.PHONY: run test unit venv up down status demo bench contracts clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## The embedded default: all services in one process, SQLite under var/, on http://127.0.0.1:8000
+run: venv
+	$(BIN)/kongfu run
+
+## Everything: starts Kafka and PostgreSQL, runs unit, contract, integration and e2e tests, stops both
+test: venv
+	@bash -c 'trap "deploy/local/stack.sh down" EXIT; deploy/local/stack.sh up && $(BIN)/pytest $(PYTEST_ARGS)'
+
+## Only the tests that need neither Kafka nor PostgreSQL
+unit: venv
+	$(BIN)/pytest tests/unit tests/contract $(PYTEST_ARGS)
+
+## Local stack for development: Kafka + PostgreSQL, then each service as its own process
+up: venv
+	deploy/local/stack.sh up
+	deploy/local/services.sh start
+
+down:
+	-deploy/local/services.sh stop
+	deploy/local/stack.sh down
+
+status:
+	deploy/local/stack.sh status
+	deploy/local/services.sh status
+
+contracts: venv
+	$(BIN)/kongfu contracts export
+	$(BIN)/kongfu contracts check
+
+clean: down
+	rm -rf var

@@ -1,0 +1,87 @@
+"""The first slice (orders → fraud → orders) end to end over HTTP."""
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.e2e import journeys
+from tests.support import auth
+
+
+@pytest.fixture(params=["slice_on_stack", "embedded"])
+def platform(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_place_pay_cleared_is_confirmed(platform):
+    journeys.place_pay_confirm(platform)
+
+
+def test_paying_twice_holds_the_order_with_the_reason(platform):
+    journeys.pay_twice_is_held(platform)
+
+
+def test_same_idempotency_key_same_response_different_body_422(slice_on_stack):
+    base = slice_on_stack["orders"]
+    order = journeys.place_order(base, "alice-idem")
+    first = journeys.pay(base, "alice-idem", order, key="key-idem-0001")
+    again = journeys.pay(base, "alice-idem", order, key="key-idem-0001")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    other_body = journeys.pay(base, "alice-idem", order, key="key-idem-0001", method="paypal")
+    assert other_body.status_code == 422
+    assert other_body.headers["content-type"].startswith("application/problem+json")
+    assert "Idempotency-Key" in other_body.json()["detail"]
+    confirmed = journeys.wait_for_status(base, "alice-idem", order["order_id"], "confirmed")
+    assert len(confirmed["payments"]) == 1
+
+
+def test_irregular_price_is_held(slice_on_stack):
+    item = str(uuid.uuid4().int % 10**12)
+    analyst = auth("risk-1", "risk_analyst")
+    response = httpx.put(f"{slice_on_stack['fraud']}/fraud/reference-prices/taobao/{item}",
+                         json={"price": "100.00"}, headers=analyst)
+    assert response.status_code == 200, response.text
+    base = slice_on_stack["orders"]
+    order = journeys.place_order(base, "bargain-hunter", unit_price="9.90", item=item)
+    assert journeys.pay(base, "bargain-hunter", order).status_code == 201
+    held = journeys.wait_for_status(base, "bargain-hunter", order["order_id"], "on_hold")
+    assert any("irregular price" in r and "100.00" in r for r in held["status_reasons"]), held
+    case = httpx.get(f"{slice_on_stack['fraud']}/fraud/cases/{order['order_id']}", headers=analyst).json()
+    assert [d["outcome"] for d in case["decisions"]] == ["flagged"]
+
+
+def test_customers_see_only_their_own_orders(slice_on_stack):
+    base = slice_on_stack["orders"]
+    order = journeys.place_order(base, "alice-private")
+    url = f"{base}/orders/{order['order_id']}"
+
+    other = httpx.get(url, headers=auth("mallory", "customer"))
+    assert other.status_code == 404 and "alice-private" not in other.text
+    assert httpx.get(url).status_code == 401
+    assert httpx.get(url, headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+    staff_without_role = httpx.get(url, headers=auth("packer-1", "warehouse_staff"))
+    assert staff_without_role.status_code == 404
+    assert httpx.get(url, headers=auth("agent-1", "support_agent")).status_code == 200
+    # Someone else cannot pay (and so learn about) Alice's order either.
+    assert journeys.pay(base, "mallory", order).status_code == 404
+    # Staff actions need staff roles.
+    as_customer = httpx.put(f"{slice_on_stack['fraud']}/fraud/reference-prices/jd/1", json={"price": "1.00"},
+                            headers=auth("alice-private", "customer"))
+    assert as_customer.status_code == 403
+
+
+def test_bad_input_gets_a_problem_body(slice_on_stack):
+    base = slice_on_stack["orders"]
+    headers = auth("alice-bad", "customer")
+    unknown_host = httpx.post(f"{base}/orders", headers=headers, json={
+        "destination_country": "GB",
+        "items": [{"product_url": "https://www.amazon.com/dp/B01", "sku": "x", "quantity": 1, "unit_price": "5"}]})
+    assert unknown_host.status_code == 422
+    assert "taobao.com" in unknown_host.json()["detail"] and "amazon" in unknown_host.json()["detail"]
+    card_data = httpx.post(f"{base}/orders/{uuid.uuid4()}/payments", headers={**headers, "Idempotency-Key": "k" * 10},
+                           json={"amount": "1.00", "method": "bank_card", "provider_reference": "x_1",
+                                 "card_number": "4111111111111111"})
+    assert card_data.status_code == 422 and "card_number" in card_data.json()["detail"]
+    assert "4111111111111111" not in card_data.text
