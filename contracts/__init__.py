@@ -17,8 +17,12 @@ from contracts.registry import (
 )
 
 # Importing the per-service modules registers their contracts.
-from contracts import orders as orders  # noqa: E402
+from contracts import claims as claims  # noqa: E402
 from contracts import fraud as fraud  # noqa: E402
+from contracts import logistics as logistics  # noqa: E402
+from contracts import orders as orders  # noqa: E402
+from contracts import purchasing as purchasing  # noqa: E402
+from contracts import warehouse as warehouse  # noqa: E402
 
 __all__ = [
     "ContractError",

@@ -70,3 +70,40 @@ class OrderHeld(EventPayload):
     event_type = "orders.OrderHeld"
     order_id: UUID
     reasons: list[str]
+
+
+@register
+class PriceChangeAccepted(EventPayload):
+    event_type = "orders.PriceChangeAccepted"
+    order_id: UUID
+    line_no: int
+    new_unit_price: Decimal
+    price_difference: Decimal  # positive: the customer paid more; negative: refunded
+
+
+@register
+class LineCancelled(EventPayload):
+    event_type = "orders.LineCancelled"
+    order_id: UUID
+    line_no: int
+    reason: str
+
+
+@register
+class RefundIssued(EventPayload):
+    event_type = "orders.RefundIssued"
+    order_id: UUID
+    refund_id: UUID
+    amount: Decimal
+    currency: Literal["CNY"]
+    reason: str
+    line_no: int | None = None
+
+
+@register
+class QcResolutionChosen(EventPayload):
+    event_type = "orders.QcResolutionChosen"
+    order_id: UUID
+    line_no: int
+    traceability_code: str
+    choice: Literal["repurchase", "return_to_merchant", "refund"]

@@ -33,6 +33,20 @@ class ServiceParts:
     consumes: Sequence[str] = ()  # services whose topics this one reads
 
 
+def assemble(name: str, app_class: type[ServiceApplication], publishes: Mapping[type, Any], settings: Settings,
+             router_factory: Any, handler_factory: Any = None, consumes: Sequence[str] = ()) -> ServiceParts:
+    """The usual bootstrap: schema, application on its store, publication, gateway, reactions."""
+    from service_runtime.store import ensure_schema, store_env
+
+    ensure_schema(name, settings)
+    app = app_class(env=store_env(name, settings))
+    return ServiceParts(
+        name=name, app=app, publication=Publication(name, publishes, settings.namespace),
+        routers=[router_factory(app)], handlers=handler_factory(app) if handler_factory else {},
+        consumes=consumes,
+    )
+
+
 def group_for(service: str, namespace: str = "") -> str:
     return f"{namespace + '.' if namespace else ''}kongfu.{service}"
 

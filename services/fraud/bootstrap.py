@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from contracts import fraud as published
-from service_runtime.process import ServiceParts
-from service_runtime.publishing import Publication
+from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
-from service_runtime.store import ensure_schema, store_env
 from services.fraud import api, consumers
 from services.fraud.app import FraudApplication
 from services.fraud.domain import FraudCase, ReferencePrice
@@ -20,9 +18,4 @@ PUBLISHES = {
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
-    ensure_schema("fraud", settings)
-    app = FraudApplication(env=store_env("fraud", settings))
-    return ServiceParts(
-        name="fraud", app=app, publication=Publication("fraud", PUBLISHES, settings.namespace),
-        routers=[api.router(app)], handlers=consumers.handlers(app), consumes=consumers.CONSUMES,
-    )
+    return assemble("fraud", FraudApplication, PUBLISHES, settings, api.router, consumers.handlers, consumers.CONSUMES)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from contracts import orders as published
-from service_runtime.process import ServiceParts
-from service_runtime.publishing import Publication
+from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
-from service_runtime.store import ensure_schema, store_env
 from services.orders import api, consumers
 from services.orders.app import OrdersApplication
 from services.orders.domain import Order
@@ -20,9 +18,4 @@ PUBLISHES = {
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
-    ensure_schema("orders", settings)
-    app = OrdersApplication(env=store_env("orders", settings))
-    return ServiceParts(
-        name="orders", app=app, publication=Publication("orders", PUBLISHES, settings.namespace),
-        routers=[api.router(app)], handlers=consumers.handlers(app), consumes=consumers.CONSUMES,
-    )
+    return assemble("orders", OrdersApplication, PUBLISHES, settings, api.router, consumers.handlers, consumers.CONSUMES)

@@ -1,0 +1,106 @@
+"""Events published by the warehouse service on `kongfu.warehouse.events`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from contracts.common import Category, ParcelItemV1
+from contracts.registry import EventPayload, register
+
+
+@register
+class ItemReceived(EventPayload):
+    """An inbound parcel matched its purchase; the item got its traceability code."""
+
+    event_type = "warehouse.ItemReceived"
+    traceability_code: str
+    order_id: UUID
+    customer_id: str
+    line_no: int
+    task_id: UUID
+    tracking_number: str
+    platform: str
+    item_id: str
+    sku: str
+    quantity_expected: int
+    category: Category
+    amount_paid: Decimal
+    merchant_id: str
+    merchant_name: str
+    platform_order_no: str
+    receipt_ref: str
+    staff_id: str
+
+
+@register
+class UnmatchedParcelReceived(EventPayload):
+    event_type = "warehouse.UnmatchedParcelReceived"
+    receipt_id: UUID
+    tracking_number: str
+    carrier: str
+    staff_id: str
+
+
+@register
+class SpecialInspectionRecorded(EventPayload):
+    event_type = "warehouse.SpecialInspectionRecorded"
+    traceability_code: str
+    order_id: UUID
+    category: Category
+    checks: list[str]
+    passed: bool
+    notes: str
+    inspector_id: str
+
+
+@register
+class ItemInspected(EventPayload):
+    event_type = "warehouse.ItemInspected"
+    traceability_code: str
+    order_id: UUID
+    customer_id: str
+    line_no: int
+    quantity_checked: int
+    exterior_condition: str
+    photos: list[str]
+    passed: bool
+    issues: list[str]
+    staff_id: str
+
+
+@register
+class ItemStored(EventPayload):
+    event_type = "warehouse.ItemStored"
+    traceability_code: str
+    order_id: UUID
+    location: str
+    staff_id: str
+
+
+@register
+class ConsolidationRequested(EventPayload):
+    event_type = "warehouse.ConsolidationRequested"
+    parcel_id: UUID
+    customer_id: str
+    order_ids: list[UUID]
+    traceability_codes: list[str]
+    destination_country: str
+
+
+@register
+class ParcelPacked(EventPayload):
+    event_type = "warehouse.ParcelPacked"
+    parcel_id: UUID
+    customer_id: str
+    order_ids: list[UUID]
+    destination_country: str
+    items: list[ParcelItemV1]
+    weight_kg: Decimal
+    length_cm: Decimal
+    width_cm: Decimal
+    height_cm: Decimal
+    materials: list[str]
+    cushioning: str
+    reinforced: bool
+    staff_id: str
