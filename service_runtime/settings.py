@@ -27,14 +27,20 @@ class Settings(BaseSettings):
     # HS256 secret for bearer tokens; when unset, a local development secret is kept in var/.
     jwt_secret: str = ""
     jwt_issuer: str = "kongfumall"
+    # HMAC secret carriers sign their tracking webhooks with; when unset, a local one in var/.
+    carrier_webhook_secret: str = ""
     relay_batch_size: int = Field(default=500, ge=1)
     poll_interval_seconds: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
 
     def resolved_jwt_secret(self) -> str:
-        if self.jwt_secret:
-            return self.jwt_secret
-        path = self.var_dir / "dev-jwt-secret"
+        return self.jwt_secret or self._local_secret("dev-jwt-secret")
+
+    def resolved_carrier_secret(self) -> str:
+        return self.carrier_webhook_secret or self._local_secret("dev-carrier-secret")
+
+    def _local_secret(self, name: str) -> str:
+        path = self.var_dir / name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             candidate = secrets.token_urlsafe(48)

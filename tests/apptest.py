@@ -19,7 +19,7 @@ from service_runtime.process import ServiceParts
 from service_runtime.settings import Settings, get_settings
 from service_runtime.store import AlreadyProcessed
 from service_runtime.tracing import trace
-from tests.support import JWT_SECRET, auth
+from tests.support import CARRIER_SECRET, JWT_SECRET, auth
 
 _offsets = itertools.count()
 
@@ -27,8 +27,10 @@ _offsets = itertools.count()
 class ServiceHarness:
     def __init__(self, bootstrap: Callable[[Settings], ServiceParts], var_dir: Path) -> None:
         os.environ["KONGFU_JWT_SECRET"] = JWT_SECRET
+        os.environ["KONGFU_CARRIER_WEBHOOK_SECRET"] = CARRIER_SECRET
         get_settings.cache_clear()
-        self.parts = bootstrap(Settings(mode="embedded", var_dir=var_dir, jwt_secret=JWT_SECRET))
+        self.parts = bootstrap(Settings(mode="embedded", var_dir=var_dir, jwt_secret=JWT_SECRET,
+                                        carrier_webhook_secret=CARRIER_SECRET))
         self.app = self.parts.app
         self.client = TestClient(create_app("test", self.parts.routers, metrics_label="test"))
 

@@ -63,6 +63,8 @@ def slice_on_stack(stack, namespace, launch, tmp_path):
 @pytest.fixture
 def embedded(launch, tmp_path):
     """The embedded default (`kongfu run`): every service in one process on SQLite."""
-    env = {"KONGFU_VAR_DIR": str(tmp_path / "var"), "KONGFU_JWT_SECRET": stack_env("", tmp_path)["KONGFU_JWT_SECRET"]}
+    secrets = stack_env("", tmp_path)
+    env = {"KONGFU_VAR_DIR": str(tmp_path / "var"), "KONGFU_JWT_SECRET": secrets["KONGFU_JWT_SECRET"],
+           "KONGFU_CARRIER_WEBHOOK_SECRET": secrets["KONGFU_CARRIER_WEBHOOK_SECRET"]}
     process = launch(["run"], env, "embedded")
     return {"orders": process.url, "fraud": process.url}

@@ -17,6 +17,7 @@ import httpx
 from service_runtime.auth import issue_token
 
 JWT_SECRET = "test-suite-secret-that-is-long-enough-for-hs256"
+CARRIER_SECRET = "test-suite-carrier-webhook-secret"
 ISSUER = "kongfumall"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,6 +53,7 @@ def stack_env(namespace: str, var_dir: Path) -> dict[str, str]:
         "KONGFU_NAMESPACE": namespace,
         "KONGFU_VAR_DIR": str(var_dir),
         "KONGFU_JWT_SECRET": JWT_SECRET,
+        "KONGFU_CARRIER_WEBHOOK_SECRET": CARRIER_SECRET,
         "KONGFU_PG_DSN": os.environ.get("KONGFU_PG_DSN", "postgresql://kongfu:kongfu@127.0.0.1:15432/kongfu"),
         "KONGFU_KAFKA_BOOTSTRAP": os.environ.get("KONGFU_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
     }
