@@ -22,4 +22,5 @@ class Envelope(BaseModel):
     order_id: UUID | None = None
     correlation_id: str | None = None
     causation_id: str | None = None
+    actor: str | None = Field(default=None, description="who caused it: role:subject, carrier:name, system:service")
     payload: dict[str, Any]

@@ -20,7 +20,7 @@ def _settings(mode: str | None = None):
 def cmd_run(args: argparse.Namespace) -> None:
     """Embedded default: every service in one process, SQLite under var/, in-process event log."""
     settings = _settings("embedded")
-    _serve(list(_registry().SERVICES), ["api", "relay", "worker"], args.host, args.port, settings,
+    _serve(list(_registry().SERVICES), ["api", "relay", "worker", "projector"], args.host, args.port, settings,
            title="kongfu-embedded")
 
 
@@ -73,6 +73,55 @@ def cmd_republish(args: argparse.Namespace) -> None:
     print(f"re-published {asyncio.run(go())} events of {args.service}")
 
 
+def _projection(name: str, settings):
+    from service_runtime.process import find_projection
+
+    all_parts = [_registry().bootstrap(service, settings) for service in _registry().SERVICES]
+    try:
+        return find_projection(all_parts, name)
+    except KeyError as exc:
+        raise SystemExit(str(exc)) from exc
+
+
+def cmd_replay(args: argparse.Namespace) -> None:
+    """Drop a projection and rebuild it from offset 0 of its topics; print its checksum."""
+    import asyncio
+
+    from tqdm import tqdm
+
+    from service_runtime.process import make_event_log, projection_topics
+    from service_runtime.projections import rebuild
+
+    settings = _settings(args.mode)
+    parts, projection = _projection(args.projection, settings)
+    event_log = make_event_log(settings, client_id=f"replay-{projection.name}")
+    bar = tqdm(desc=f"replaying {projection.name}", unit="event", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    async def go():
+        await event_log.start()
+        try:
+            return await rebuild(projection, parts.projection_store, event_log,
+                                 projection_topics(projection, settings), progress)
+        finally:
+            await event_log.stop()
+
+    checksum, rows = asyncio.run(go())
+    bar.close()
+    print(f"{projection.name}: {rows} rows, checksum {checksum}")
+
+
+def cmd_checksum(args: argparse.Namespace) -> None:
+    settings = _settings(args.mode)
+    parts, projection = _projection(args.projection, settings)
+    checksum, rows = parts.projection_store.checksum(projection.name)
+    print(f"{projection.name}: {rows} rows, checksum {checksum}")
+
+
 def cmd_token(args: argparse.Namespace) -> None:
     from service_runtime.auth import issue_token
 
@@ -105,7 +154,8 @@ def main(argv: list[str] | None = None) -> None:
 
     serve = sub.add_parser("serve", help="run services (one process) on the local stack or embedded")
     serve.add_argument("services", nargs="+")
-    serve.add_argument("--roles", default="api,relay,worker", help="comma list of api, relay, worker")
+    serve.add_argument("--roles", default="api,relay,worker,projector",
+                       help="comma list of api, relay, worker, projector")
     serve.add_argument("--mode", choices=["embedded", "stack"], default=None)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None)
@@ -117,6 +167,16 @@ def main(argv: list[str] | None = None) -> None:
     republish.add_argument("--to", dest="stop", type=int, default=None, help="last notification id")
     republish.add_argument("--mode", choices=["embedded", "stack"], default=None)
     republish.set_defaults(func=cmd_republish)
+
+    replay = sub.add_parser("replay", help="drop a projection and rebuild it from the topics; print its checksum")
+    replay.add_argument("projection", help="timeline, traceability or compensation_decisions")
+    replay.add_argument("--mode", choices=["embedded", "stack"], default=None)
+    replay.set_defaults(func=cmd_replay)
+
+    checksum = sub.add_parser("checksum", help="print the checksum of a projection as it stands")
+    checksum.add_argument("projection")
+    checksum.add_argument("--mode", choices=["embedded", "stack"], default=None)
+    checksum.set_defaults(func=cmd_checksum)
 
     token = sub.add_parser("token", help="issue a development bearer token from the local secret")
     token.add_argument("--sub", required=True, help="subject (customer id or staff id)")

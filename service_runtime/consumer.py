@@ -117,7 +117,7 @@ class ConsumerRunner:
         handler = self.handlers.get(envelope.type)
         for attempt in range(MAX_CONFLICT_RETRIES):
             with trace(correlation_id=envelope.correlation_id or envelope.order_id,
-                       causation_id=envelope.event_id):
+                       causation_id=envelope.event_id, actor=f"system:{self.service}"):
                 try:
                     changed = list(handler(payload, envelope)) if handler else []
                 except (DomainError, AggregateNotFoundError) as exc:

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable, Protocol, Sequence
+from typing import AsyncIterator, Awaitable, Callable, Protocol, Sequence
 
 SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
 
@@ -75,6 +75,11 @@ class EventLog(Protocol):
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         """Returns once every record is durably in the log (acks=all)."""
     def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> LogConsumer: ...
+    async def end_offsets(self, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+        """Per partition, the offset the next record will get (a snapshot of the end)."""
+    def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int]
+                            ) -> AsyncIterator[list[LogRecord]]:
+        """Every record from offset 0 up to `ends`, in batches, without a consumer group."""
 
 
 # --------------------------------------------------------------------------- Kafka
@@ -141,6 +146,53 @@ class KafkaEventLog:
 
     def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> "KafkaLogConsumer":
         return KafkaLogConsumer(self.bootstrap, group, topics, start_position)
+
+    async def _assigned_reader(self, topics: Sequence[str]):
+        from aiokafka import AIOKafkaConsumer
+        from aiokafka.structs import TopicPartition
+
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                                    isolation_level="read_committed", max_poll_records=1000)
+        await consumer.start()
+        partitions = []
+        for topic in topics:
+            known = consumer.partitions_for_topic(topic)
+            if not known:
+                await consumer._client.force_metadata_update()  # noqa: SLF001 - first look at a topic
+                known = consumer.partitions_for_topic(topic) or set()
+            partitions += [TopicPartition(topic, p) for p in sorted(known)]
+        consumer.assign(partitions)
+        return consumer, partitions
+
+    async def end_offsets(self, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+        consumer, partitions = await self._assigned_reader(topics)
+        try:
+            ends = await consumer.end_offsets(partitions) if partitions else {}
+            return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+        finally:
+            await consumer.stop()
+
+    async def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int]
+                                  ) -> AsyncIterator[list[LogRecord]]:
+        consumer, partitions = await self._assigned_reader(topics)
+        try:
+            if partitions:
+                await consumer.seek_to_beginning(*partitions)
+            remaining = {tp for tp in partitions if ends.get((tp.topic, tp.partition), 0) > 0}
+            while remaining:
+                batches = await consumer.getmany(*remaining, timeout_ms=1000)
+                out = []
+                for tp, messages in batches.items():
+                    end = ends[(tp.topic, tp.partition)]
+                    out += [LogRecord(tp.topic, tp.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+                            for m in messages if m.offset < end]
+                for tp in list(remaining):
+                    if await consumer.position(tp) >= ends[(tp.topic, tp.partition)]:
+                        remaining.discard(tp)
+                if out:
+                    yield out
+        finally:
+            await consumer.stop()
 
 
 class KafkaLogConsumer:
@@ -292,7 +344,7 @@ class LocalEventLog:
                     out.append(LogRecord(topic, 0, offset, key, value, decoded))
             return out
 
-    def end_offsets(self, topics: Sequence[str]) -> dict[str, int]:
+    def end_offsets_inclusive(self, topics: Sequence[str]) -> dict[str, int]:
         with self._lock:
             conn = self._connection()
             return {
@@ -304,6 +356,22 @@ class LocalEventLog:
 
     def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> "LocalLogConsumer":
         return LocalLogConsumer(self, topics, start_position)
+
+    async def end_offsets(self, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+        ends = await asyncio.to_thread(self.end_offsets_inclusive, topics)
+        return {(t, 0): last + 1 for t, last in ends.items()}
+
+    async def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int]
+                                  ) -> AsyncIterator[list[LogRecord]]:
+        after = {t: -1 for t in topics}
+        while True:
+            batch = [r for r in await asyncio.to_thread(self.read, topics, after, 1000)
+                     if r.offset < ends.get((r.topic, 0), 0)]
+            if not batch:
+                return
+            for r in batch:
+                after[r.topic] = max(after[r.topic], r.offset)
+            yield batch
 
 
 @dataclass
@@ -334,5 +402,5 @@ class LocalLogConsumer:
         return None
 
     def lag(self) -> dict[tuple[str, int], int]:
-        ends = self.log.end_offsets(self.topics)
+        ends = self.log.end_offsets_inclusive(self.topics)
         return {(t, 0): max(0, ends[t] - self.positions.get(t, -1)) for t in self.topics}

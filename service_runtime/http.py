@@ -52,6 +52,20 @@ def require_roles(*roles: str) -> Callable[[Caller], Caller]:
     return check
 
 
+def _actor(request: Request) -> str | None:
+    """Who is calling, for the events this request causes (authorisation happens in the route)."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    settings = get_settings()
+    try:
+        caller = verify_token(settings.resolved_jwt_secret(), header[7:], issuer=settings.jwt_issuer)
+    except AuthError:
+        return None
+    role = sorted(caller.roles)[0] if len(caller.roles) == 1 else "staff" if caller.is_staff else "customer"
+    return f"{role}:{caller.subject}"
+
+
 ReadinessCheck = Callable[[], Awaitable[None]]
 BackgroundTask = Callable[[Any], Awaitable[None]]  # receives an asyncio.Event that asks it to stop
 
@@ -88,7 +102,7 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
     async def correlate_and_time(request: Request, call_next):
         correlation_id = request.headers.get("x-correlation-id") or str(uuid.uuid4())
         started = time.perf_counter()
-        with trace(correlation_id=correlation_id):
+        with trace(correlation_id=correlation_id, actor=_actor(request)):
             response = await call_next(request)
         route = request.scope.get("route")
         HTTP_LATENCY.labels(metrics_label, request.method, getattr(route, "path", "unmatched"),

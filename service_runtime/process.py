@@ -15,12 +15,13 @@ from fastapi import APIRouter, FastAPI
 from service_runtime.consumer import ConsumerRunner, Handler
 from service_runtime.eventlog import EventLog, KafkaEventLog, LocalEventLog, topic_for
 from service_runtime.http import create_app
+from service_runtime.projections import Projection, ProjectionRunner, ProjectionStore
 from service_runtime.publishing import Publication
 from service_runtime.relay import OutboxRelay
 from service_runtime.settings import Settings
 from service_runtime.store import ServiceApplication
 
-ROLES = ("api", "relay", "worker")
+ROLES = ("api", "relay", "worker", "projector")
 
 
 @dataclass
@@ -31,20 +32,32 @@ class ServiceParts:
     routers: list[APIRouter]
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     consumes: Sequence[str] = ()  # services whose topics this one reads
+    projections: Sequence[Projection] = ()
+    projection_store: ProjectionStore | None = None
 
 
 def assemble(name: str, app_class: type[ServiceApplication], publishes: Mapping[type, Any], settings: Settings,
-             router_factory: Any, handler_factory: Any = None, consumes: Sequence[str] = ()) -> ServiceParts:
-    """The usual bootstrap: schema, application on its store, publication, gateway, reactions."""
-    from service_runtime.store import ensure_schema, store_env
+             router_factory: Any, handler_factory: Any = None, consumes: Sequence[str] = (),
+             projections: Sequence[Projection] = (), projection_router: Any = None) -> ServiceParts:
+    """The usual bootstrap: schema, application on its store, publication, gateway, reactions,
+    and the projections this service owns (with the router that reads them)."""
+    from service_runtime.store import ensure_schema, schema_for, store_env
 
     ensure_schema(name, settings)
     app = app_class(env=store_env(name, settings))
+    store = ProjectionStore(settings, schema_for(name, settings), name) if projections else None
+    routers = [router_factory(app)]
+    if projection_router is not None:
+        routers.append(projection_router(store))
     return ServiceParts(
         name=name, app=app, publication=Publication(name, publishes, settings.namespace),
-        routers=[router_factory(app)], handlers=handler_factory(app) if handler_factory else {},
-        consumes=consumes,
+        routers=routers, handlers=handler_factory(app) if handler_factory else {},
+        consumes=consumes, projections=projections, projection_store=store,
     )
+
+
+def projection_topics(projection: Projection, settings: Settings) -> list[str]:
+    return [topic_for(s, settings.namespace) for s in projection.sources]
 
 
 def group_for(service: str, namespace: str = "") -> str:
@@ -67,7 +80,42 @@ def background_tasks(parts: ServiceParts, event_log: EventLog, roles: Sequence[s
         runner = ConsumerRunner(parts.name, parts.app, event_log, [topic_for(s, settings.namespace) for s in parts.consumes],
                                 parts.handlers, group=group_for(parts.name, settings.namespace))
         tasks.append(runner.run)
+    if "projector" in roles:
+        for projection in parts.projections:
+            group = f"{group_for(parts.name, settings.namespace)}.projection.{projection.name}"
+            tasks.append(ProjectionRunner(projection, parts.projection_store, event_log,
+                                          projection_topics(projection, settings), group).run)
     return tasks
+
+
+def find_projection(all_parts: Sequence[ServiceParts], name: str) -> tuple[ServiceParts, Projection]:
+    for parts in all_parts:
+        for projection in parts.projections:
+            if projection.name == name:
+                return parts, projection
+    known = [p.name for parts in all_parts for p in parts.projections]
+    raise KeyError(f"no projection '{name}'; projections: {', '.join(known)}")
+
+
+def admin_router(all_parts: Sequence[ServiceParts]) -> APIRouter:
+    from fastapi import Depends
+
+    from service_runtime.auth import AUDITOR
+    from service_runtime.errors import NotFound
+    from service_runtime.http import require_roles
+
+    router = APIRouter(prefix="/admin", tags=["operations"])
+
+    @router.get("/projections/{name}/checksum")
+    def checksum(name: str, _=Depends(require_roles(AUDITOR))):
+        try:
+            parts, projection = find_projection(all_parts, name)
+        except KeyError as exc:
+            raise NotFound(str(exc)) from exc
+        digest, rows = parts.projection_store.checksum(projection.name)
+        return {"projection": name, "checksum": digest, "rows": rows}
+
+    return router
 
 
 def build_gateway(all_parts: Sequence[ServiceParts], roles: Sequence[str], settings: Settings,
@@ -82,6 +130,8 @@ def build_gateway(all_parts: Sequence[ServiceParts], roles: Sequence[str], setti
         tasks += background_tasks(parts, event_log, roles, settings)
         if "api" in roles:
             routers += parts.routers
+    if "api" in roles and any(parts.projections for parts in all_parts):
+        routers.append(admin_router(all_parts))
 
     async def store_reachable() -> None:
         for parts in all_parts:
@@ -91,6 +141,8 @@ def build_gateway(all_parts: Sequence[ServiceParts], roles: Sequence[str], setti
         await event_log.stop()
         for parts in all_parts:
             parts.app.close()
+            if parts.projection_store is not None:
+                parts.projection_store.close()
 
     async def run_all(stop: asyncio.Event) -> None:
         await event_log.start()  # topics exist before any consumer subscribes

@@ -53,6 +53,7 @@ class Publication:
             order_id=trace.get("order_id"),
             correlation_id=trace.get("correlation_id"),
             causation_id=trace.get("causation_id"),
+            actor=trace.get("actor"),
             payload=payload.model_dump(mode="json"),
         )
 

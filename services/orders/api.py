@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from service_runtime.auth import CUSTOMER, Caller
 from service_runtime.http import current_caller, require_roles
 from services.orders.app import OrdersApplication
-from services.orders.domain import Order
+from services.orders.domain import CHOICES, Order
 
 Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
 
@@ -42,6 +42,17 @@ class PaymentRequest(Strict):
     provider_reference: str = Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_\-:.]+$")
 
 
+class PaymentDetails(Strict):
+    amount: Money
+    method: Literal["paypal", "stripe", "bank_card"]
+    provider_reference: str = Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_\-:.]+$")
+
+
+class DecisionRequest(Strict):
+    choice: Literal["accept_new_price", "cancel", "repurchase", "return_to_merchant", "refund"]
+    payment: PaymentDetails | None = Field(default=None, description="for a higher new price: the difference")
+
+
 class QuoteLine(BaseModel):
     code: str
     label: str
@@ -63,6 +74,22 @@ class OrderLine(BaseModel):
     sku: str
     quantity: int
     unit_price: Decimal
+    status: Literal["active", "awaiting_your_decision", "cancelled"]
+
+
+class PendingDecision(BaseModel):
+    line_no: int
+    kind: str
+    details: dict
+    choices: list[str]
+
+
+class RefundView(BaseModel):
+    refund_id: UUID
+    amount: Decimal
+    currency: str
+    reason: str
+    line_no: int | None
 
 
 class PaymentView(BaseModel):
@@ -82,17 +109,26 @@ class OrderView(BaseModel):
     lines: list[OrderLine]
     quote: Quote
     payments: list[PaymentView]
+    pending_decisions: list[PendingDecision]
+    refunds: list[RefundView]
     placed_at: datetime
     version: int
 
     @classmethod
     def of(cls, order: Order) -> "OrderView":
+        def line_status(line_no: int) -> str:
+            if line_no in order.cancelled_lines:
+                return "cancelled"
+            return "awaiting_your_decision" if line_no in order.pending else "active"
+
         return cls(
             order_id=order.id, customer_id=order.customer_id, status=order.status,
             status_reasons=order.status_reasons, destination_country=order.destination_country,
-            lines=order.lines, quote=order.quote,
+            lines=[{**line, "status": line_status(line["line_no"])} for line in order.lines], quote=order.quote,
             payments=[PaymentView(order_id=order.id, **_public(p)) for p in order.payments],
-            placed_at=order.created_on, version=order.version,
+            pending_decisions=[{"line_no": n, **q, "choices": list(CHOICES[q["kind"]])}
+                               for n, q in sorted(order.pending.items())],
+            refunds=order.refunds, placed_at=order.created_on, version=order.version,
         )
 
 
@@ -119,5 +155,12 @@ def router(app: OrdersApplication) -> APIRouter:
             caller: Caller = Depends(require_roles(CUSTOMER))):
         payment = app.pay(caller, order_id, idempotency_key, body.model_dump(mode="json"))
         return PaymentView(order_id=order_id, **_public(payment))
+
+    @api.post("/{order_id}/lines/{line_no}/decision", response_model=OrderView)
+    def decide(order_id: UUID, line_no: int, body: DecisionRequest,
+               caller: Caller = Depends(require_roles(CUSTOMER))):
+        """Answer a question about a line: a new price, an out-of-stock item, a failed inspection."""
+        payment = body.payment.model_dump(mode="json") if body.payment else None
+        return OrderView.of(app.decide(caller, order_id, line_no, body.choice, payment))
 
     return api

@@ -12,13 +12,15 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from contracts.fraud import OrderCleared, OrderFlagged
+from contracts.purchasing import OutOfStockReported, PriceChangeRequested
+from contracts.warehouse import ItemInspected
 from service_runtime.auth import AUDITOR, PURCHASING_AGENT, RISK_ANALYST, SUPPORT_AGENT, Caller
-from service_runtime.errors import NotFound
+from service_runtime.errors import DomainError, NotFound
 from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.orders.domain import Order
 from services.orders.marketplace import parse_product_link
-from services.orders.pricing import PricedLine, quote
+from services.orders.pricing import PricedLine, line_refund, quote
 
 STAFF_WHO_READ_ORDERS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR, PURCHASING_AGENT)
 SAVE_ATTEMPTS = 5
@@ -72,6 +74,77 @@ class OrdersApplication(ServiceApplication):
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
+
+    def decide(self, caller: Caller, order_id: UUID, line_no: int, choice: str, payment: dict | None) -> Order:
+        """The customer's answer to a question about one line (new price, out of stock, failed QC)."""
+        for attempt in range(SAVE_ATTEMPTS):
+            order = self.order_for(caller, order_id)
+            if caller.subject != order.customer_id:
+                raise NotFound(f"order {order_id} not found")
+            question = order.question_for(line_no, choice)
+            details = question["details"]
+            if choice == "accept_new_price":
+                self._accept_new_price(order, line_no, details, payment)
+            elif choice == "cancel":
+                self._cancel_with_refund(order, line_no, f"cancelled by the customer after {question['kind']}")
+            else:
+                order.resolve_qc(line_no=line_no, traceability_code=details["traceability_code"], choice=choice)
+                if choice in ("refund", "return_to_merchant"):
+                    self._cancel_with_refund(order, line_no, f"{choice.replace('_', ' ')} after failed inspection")
+            try:
+                self.save(order)
+                return order
+            except IntegrityError:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _accept_new_price(order: Order, line_no: int, details: dict, payment: dict | None) -> None:
+        new_price = Decimal(details["new_unit_price"])
+        difference = (new_price - Decimal(details["old_unit_price"])) * int(details["quantity"])
+        recorded = None
+        if difference > 0:
+            if payment is None or Decimal(payment["amount"]) != difference:
+                raise DomainError(f"accepting the new price needs a payment of exactly {difference} CNY")
+            recorded = {"payment_id": stable_id("price-change-payment", order.id, line_no, details["task_id"]),
+                        "amount": difference, "currency": "CNY", "method": payment["method"],
+                        "provider_reference": payment["provider_reference"], "idempotency_key": None,
+                        "fingerprint": None}
+        order.accept_price(line_no=line_no, new_unit_price=new_price, price_difference=difference, payment=recorded)
+        if difference < 0:
+            order.refund(refund_id=stable_id("refund", order.id, len(order.refunds)), amount=-difference,
+                         currency="CNY", reason="the merchant's new price is lower", line_no=line_no)
+
+    @staticmethod
+    def _cancel_with_refund(order: Order, line_no: int, reason: str) -> None:
+        order.cancel_line(line_no=line_no, reason=reason)
+        order.refund(refund_id=stable_id("refund", order.id, len(order.refunds)),
+                     amount=line_refund(order.total, order.lines, line_no), currency="CNY",
+                     reason=reason, line_no=line_no)
+
+    # Reactions to purchasing and the warehouse: questions for the customer ----------------
+
+    def on_price_change_requested(self, payload: PriceChangeRequested, _envelope: Any) -> list[Order]:
+        order = self.repository.get(payload.order_id)
+        order.ask_customer(payload.line_no, "price_change", {
+            "task_id": str(payload.task_id), "quantity": payload.quantity,
+            "old_unit_price": str(payload.old_unit_price), "new_unit_price": str(payload.new_unit_price)})
+        return [order]
+
+    def on_out_of_stock(self, payload: OutOfStockReported, _envelope: Any) -> list[Order]:
+        order = self.repository.get(payload.order_id)
+        order.ask_customer(payload.line_no, "out_of_stock", {"task_id": str(payload.task_id)})
+        return [order]
+
+    def on_item_inspected(self, payload: ItemInspected, _envelope: Any) -> list[Order]:
+        if payload.passed:
+            return []
+        order = self.repository.get(payload.order_id)
+        order.ask_customer(payload.line_no, "qc_failed", {
+            "traceability_code": payload.traceability_code, "photos": list(payload.photos),
+            "issues": list(payload.issues)})
+        return [order]
 
     # Reactions to fraud's decisions -------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contracts import orders as published
 from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
-from services.orders import api, consumers
+from services.orders import api, consumers, projections
 from services.orders.app import OrdersApplication
 from services.orders.domain import Order
 
@@ -14,8 +14,13 @@ PUBLISHES = {
     Order.PaymentRecorded: published.PaymentRecorded,
     Order.Confirmed: published.OrderConfirmed,
     Order.Held: published.OrderHeld,
+    Order.PriceChangeAccepted: published.PriceChangeAccepted,
+    Order.LineCancelled: published.LineCancelled,
+    Order.RefundIssued: published.RefundIssued,
+    Order.QcResolutionChosen: published.QcResolutionChosen,
 }
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
-    return assemble("orders", OrdersApplication, PUBLISHES, settings, api.router, consumers.handlers, consumers.CONSUMES)
+    return assemble("orders", OrdersApplication, PUBLISHES, settings, api.router, consumers.handlers,
+                    consumers.CONSUMES, projections=[projections.TIMELINE], projection_router=projections.router)

@@ -16,6 +16,14 @@ CONFIRMED = "confirmed"
 ON_HOLD = "on_hold"
 
 
+# What a customer may answer to each kind of question about a line.
+CHOICES = {
+    "price_change": ("accept_new_price", "cancel"),
+    "out_of_stock": ("cancel",),
+    "qc_failed": ("repurchase", "return_to_merchant", "refund"),
+}
+
+
 class IdempotencyKeyReused(DomainError):
     pass
 
@@ -27,11 +35,14 @@ class Order(TracedAggregate):
     def __init__(self, customer_id: str, destination_country: str, lines: list, quote: dict) -> None:
         self.customer_id = customer_id
         self.destination_country = destination_country
-        self.lines = lines
+        self.lines = [dict(line) for line in lines]  # prices change later; the event stays as placed
         self.quote = quote
         self.status = AWAITING_PAYMENT
         self.status_reasons: list[str] = []
         self.payments: list[dict] = []
+        self.pending: dict[int, dict] = {}  # line_no -> the question awaiting the customer
+        self.cancelled_lines: list[int] = []
+        self.refunds: list[dict] = []
 
     @property
     def total(self) -> Decimal:
@@ -85,3 +96,55 @@ class Order(TracedAggregate):
     def _hold(self, reasons: list[str]) -> None:
         self.status = ON_HOLD
         self.status_reasons = list(reasons)
+
+    # Questions for the customer about a line, and their answers ---------------------------
+
+    def line(self, line_no: int) -> dict:
+        for line in self.lines:
+            if line["line_no"] == line_no:
+                return line
+        raise DomainError(f"order {self.id} has no line {line_no}")
+
+    def ask_customer(self, line_no: int, kind: str, details: dict) -> None:
+        """Record a question (new price, out of stock, failed inspection); the same one twice adds nothing."""
+        self.line(line_no)
+        if line_no in self.cancelled_lines:
+            return
+        if self.pending.get(line_no) == {"kind": kind, "details": details}:
+            return
+        self._ask(line_no, kind, details)
+
+    @event("CustomerDecisionRequested")
+    def _ask(self, line_no: int, kind: str, details: dict) -> None:
+        self.pending[line_no] = {"kind": kind, "details": details}
+
+    def question_for(self, line_no: int, choice: str) -> dict:
+        question = self.pending.get(line_no)
+        if question is None:
+            raise Conflict(f"no decision is pending for line {line_no}")
+        allowed = CHOICES[question["kind"]]
+        if choice not in allowed:
+            raise DomainError(f"for a {question['kind'].replace('_', ' ')} the choices are {', '.join(allowed)}")
+        return question
+
+    @event("PriceChangeAccepted")
+    def accept_price(self, line_no: int, new_unit_price: Decimal, price_difference: Decimal,
+                     payment: dict | None) -> None:
+        self.pending.pop(line_no, None)
+        self.line(line_no)["unit_price"] = new_unit_price
+        if payment:
+            self.payments.append(payment)
+
+    @event("LineCancelled")
+    def cancel_line(self, line_no: int, reason: str) -> None:
+        self.pending.pop(line_no, None)
+        self.cancelled_lines.append(line_no)
+
+    @event("QcResolutionChosen")
+    def resolve_qc(self, line_no: int, traceability_code: str, choice: str) -> None:
+        self.pending.pop(line_no, None)
+
+    @event("RefundIssued")
+    def refund(self, refund_id: UUID, amount: Decimal, currency: str, reason: str, line_no: int | None) -> None:
+        self.refunds.append({"refund_id": refund_id, "amount": amount, "currency": currency,
+                             "reason": reason, "line_no": line_no})

@@ -70,3 +70,12 @@ def quote(lines: list[PricedLine], destination_country: str) -> dict:
     ]
     total = sum((l["amount"] for l in quote_lines), Decimal(0))
     return {"currency": "CNY", "lines": quote_lines, "total": total, "rules_version": RULES_VERSION}
+
+
+def line_refund(quote_total: Decimal, lines: list[dict], line_no: int) -> Decimal:
+    """A cancelled line gives back its share of everything paid, in proportion to its value."""
+    subtotal = sum((l["unit_price"] * l["quantity"] for l in lines), Decimal(0))
+    line = next(l for l in lines if l["line_no"] == line_no)
+    if subtotal == 0:
+        return Decimal("0.00")
+    return money(quote_total * (line["unit_price"] * line["quantity"]) / subtotal)

@@ -1,0 +1,248 @@
+"""Projections: read models rebuilt from the topics, never written by commands.
+
+A projection turns each event into entries under keys (a timeline entry under an order id, a
+traceability fact under a code). Rows are those entries, unique per (key, event id), so applying
+an event twice, or applying events in another interleaving of topics, leaves the same rows: a
+live projection and one rebuilt from offset 0 have the same checksum. The view a reader gets is a
+pure function of a key's entries in (time, event id) order. Entries and positions are written in
+one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+from contracts import Envelope, EventPayload
+from service_runtime.consumer import Rejected, decode, tracking_name
+from service_runtime.eventlog import EventLog, LogRecord
+from service_runtime.metrics import PROJECTION_LAG
+from service_runtime.settings import Settings
+
+log = logging.getLogger("kongfu.projection")
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    at: str  # ISO time the fact happened; with the event id, the entry's place in its key's list
+    event_id: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Projection:
+    name: str
+    sources: Sequence[str]  # services whose topics it reads
+    # Event → entries. Pure: only the envelope and payload, never the clock or a random source.
+    entries: Callable[[Envelope, EventPayload], Iterable[Entry]]
+    # A key's entries (in order) → the document readers get. Pure.
+    view: Callable[[str, list[dict[str, Any]]], dict[str, Any]]
+
+
+def canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+# --------------------------------------------------------------------------- storage
+
+
+class ProjectionStore:
+    """Entries and positions of projections, in the owning service's database."""
+
+    def __init__(self, settings: Settings, schema: str, sqlite_name: str) -> None:
+        self.settings = settings
+        self.schema = schema
+        self.sqlite_path = settings.var_dir / f"{sqlite_name}.projections.sqlite"
+        self._lock = threading.Lock()
+        self._sqlite: sqlite3.Connection | None = None
+        self._pool = None
+        self._setup()
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.settings.mode == "stack"
+
+    def _setup(self) -> None:
+        statements = [
+            "CREATE TABLE IF NOT EXISTS {s}projection_entries (projection TEXT NOT NULL, key TEXT NOT NULL, "
+            "at TEXT NOT NULL, event_id TEXT NOT NULL, data TEXT NOT NULL, "
+            "PRIMARY KEY (projection, key, event_id))",
+            "CREATE TABLE IF NOT EXISTS {s}projection_positions (projection TEXT NOT NULL, source TEXT NOT NULL, "
+            "position BIGINT NOT NULL, PRIMARY KEY (projection, source))",
+        ]
+        with self._transaction() as cur:
+            for statement in statements:
+                cur.execute(statement.format(s=self._prefix))
+
+    @property
+    def _prefix(self) -> str:
+        return f'"{self.schema}".' if self.is_postgres else ""
+
+    def _param(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.is_postgres else sql
+
+    def _transaction(self):
+        import contextlib
+
+        @contextlib.contextmanager
+        def transaction():
+            if self.is_postgres:
+                if self._pool is None:
+                    from psycopg_pool import ConnectionPool
+
+                    self._pool = ConnectionPool(self.settings.pg_dsn, min_size=1, max_size=4, open=True)
+                with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                    yield cur
+            else:
+                with self._lock:
+                    if self._sqlite is None:
+                        self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+                        self._sqlite = sqlite3.connect(str(self.sqlite_path), check_same_thread=False,
+                                                       isolation_level=None)
+                        self._sqlite.execute("PRAGMA journal_mode=WAL")
+                    cur = self._sqlite.cursor()
+                    cur.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield cur
+                        cur.execute("COMMIT")
+                    except BaseException:
+                        cur.execute("ROLLBACK")
+                        raise
+
+        return transaction()
+
+    def apply(self, projection: str, entries: Sequence[Entry], positions: dict[str, int]) -> None:
+        with self._transaction() as cur:
+            insert = self._param(
+                f"INSERT INTO {self._prefix}projection_entries VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (projection, key, event_id) DO NOTHING")
+            for e in entries:
+                cur.execute(insert, (projection, e.key, e.at, e.event_id, canonical(e.data)))
+            upsert = self._param(
+                f"INSERT INTO {self._prefix}projection_positions AS p VALUES (?, ?, ?) "
+                "ON CONFLICT (projection, source) DO UPDATE SET position = "
+                + ("GREATEST(p.position, excluded.position)" if self.is_postgres
+                   else "MAX(p.position, excluded.position)"))
+            for source, position in positions.items():
+                cur.execute(upsert, (projection, source, position))
+
+    def position(self, projection: str, source: str) -> int | None:
+        with self._transaction() as cur:
+            cur.execute(self._param(
+                f"SELECT position FROM {self._prefix}projection_positions WHERE projection=? AND source=?"),
+                (projection, source))
+            row = cur.fetchone()
+        return None if row is None else int(row[0])
+
+    def reset(self, projection: str) -> None:
+        with self._transaction() as cur:
+            for table in ("projection_entries", "projection_positions"):
+                cur.execute(self._param(f"DELETE FROM {self._prefix}{table} WHERE projection=?"), (projection,))
+
+    def entries(self, projection: str, key: str) -> list[dict[str, Any]]:
+        with self._transaction() as cur:
+            cur.execute(self._param(
+                f"SELECT data FROM {self._prefix}projection_entries WHERE projection=? AND key=? "
+                "ORDER BY at, event_id"), (projection, key))
+            return [json.loads(row[0]) for row in cur.fetchall()]
+
+    def keys(self, projection: str) -> list[str]:
+        with self._transaction() as cur:
+            cur.execute(self._param(
+                f"SELECT DISTINCT key FROM {self._prefix}projection_entries WHERE projection=? ORDER BY key"),
+                (projection,))
+            return [row[0] for row in cur.fetchall()]
+
+    def checksum(self, projection: str) -> tuple[str, int]:
+        """sha256 over every row in a fixed order, and the number of rows."""
+        digest = hashlib.sha256()
+        count = 0
+        with self._transaction() as cur:
+            cur.execute(self._param(
+                f"SELECT key, at, event_id, data FROM {self._prefix}projection_entries WHERE projection=? "
+                "ORDER BY key, at, event_id"), (projection,))
+            for key, at, event_id, data in cur.fetchall():
+                digest.update(f"{key}\t{at}\t{event_id}\t{data}\n".encode())
+                count += 1
+        return digest.hexdigest(), count
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        if self._sqlite is not None:
+            self._sqlite.close()
+
+
+# --------------------------------------------------------------------------- running
+
+
+def entries_of(projection: Projection, record: LogRecord) -> list[Entry]:
+    try:
+        envelope, payload = decode(record)
+    except Rejected:
+        return []  # the service's consumer parks it in the dead-letter topic; nothing to show
+    return list(projection.entries(envelope, payload))
+
+
+def apply_batch(store: ProjectionStore, projection: Projection, records: Sequence[LogRecord]) -> None:
+    entries: list[Entry] = []
+    positions: dict[str, int] = {}
+    for record in records:
+        entries += entries_of(projection, record)
+        positions[tracking_name(record.topic, record.partition)] = record.offset
+    store.apply(projection.name, entries, positions)
+
+
+class ProjectionRunner:
+    """Keeps a projection up to date from the live topics (its own consumer group)."""
+
+    def __init__(self, projection: Projection, store: ProjectionStore, event_log: EventLog,
+                 topics: Sequence[str], group: str) -> None:
+        self.projection, self.store, self.event_log = projection, store, event_log
+        self.topics, self.group = list(topics), group
+
+    async def recorded_position(self, topic: str, partition: int) -> int | None:
+        return await asyncio.to_thread(self.store.position, self.projection.name, tracking_name(topic, partition))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = self.event_log.consumer(self.group, self.topics, self.recorded_position)
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                try:
+                    records = await consumer.fetch(timeout=0.2)
+                    if records:
+                        await asyncio.to_thread(apply_batch, self.store, self.projection, records)
+                        await consumer.mark_processed(records)
+                    PROJECTION_LAG.labels(self.projection.name).set(sum(consumer.lag().values()))
+                except Exception:
+                    log.exception("projection %s failed; resuming from recorded positions", self.projection.name)
+                    await consumer.stop()
+                    await asyncio.sleep(1.0)
+                    consumer = self.event_log.consumer(self.group, self.topics, self.recorded_position)
+                    await consumer.start()
+        finally:
+            await consumer.stop()
+
+
+async def rebuild(projection: Projection, store: ProjectionStore, event_log: EventLog, topics: Sequence[str],
+                  progress: Callable[[int, int], None] | None = None) -> tuple[str, int]:
+    """Drop the projection and rebuild it from offset 0 of its topics; returns its checksum."""
+    await asyncio.to_thread(store.reset, projection.name)
+    ends = await event_log.end_offsets(topics)
+    total = sum(end for end in ends.values())
+    done = 0
+    async for records in event_log.read_from_beginning(topics, ends):
+        await asyncio.to_thread(apply_batch, store, projection, records)
+        done += len(records)
+        if progress:
+            progress(done, total)
+    return await asyncio.to_thread(store.checksum, projection.name)
+

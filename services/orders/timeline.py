@@ -1,0 +1,77 @@
+"""The customer's tracking timeline: which event is which stage, in English and Chinese (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# event type (and, for carrier updates, status) -> stage code, English, Chinese
+STAGES: dict[str, tuple[str, str, str]] = {
+    "orders.OrderPlaced": ("order_placed", "Order placed", "已下单"),
+    "orders.PaymentRecorded": ("payment_received", "Payment received", "已付款"),
+    "fraud.OrderCleared": ("payment_review_passed", "Payment review passed", "支付审核通过"),
+    "fraud.OrderFlagged": ("payment_review_flagged", "Payment review flagged the order", "支付审核异常"),
+    "orders.OrderConfirmed": ("order_confirmed", "Order confirmed", "订单已确认"),
+    "orders.OrderHeld": ("order_on_hold", "Order on hold", "订单已暂停"),
+    "purchasing.PurchaseTaskOpened": ("purchasing_started", "Purchasing started", "开始采购"),
+    "purchasing.ItemPurchased": ("purchased", "Purchased from the merchant", "已向商家下单"),
+    "purchasing.PriceChangeRequested": ("price_changed", "Price changed: your decision is needed", "价格变动，待您确认"),
+    "purchasing.OutOfStockReported": ("out_of_stock", "Out of stock: your decision is needed", "商品缺货，待您确认"),
+    "purchasing.PurchaseTaskCancelled": ("purchase_cancelled", "Purchase cancelled", "采购已取消"),
+    "orders.PriceChangeAccepted": ("new_price_accepted", "New price accepted", "已接受新价格"),
+    "orders.LineCancelled": ("item_cancelled", "Item cancelled", "商品已取消"),
+    "orders.RefundIssued": ("refund_issued", "Refund issued", "已退款"),
+    "purchasing.DomesticShipmentRecorded": ("merchant_shipped", "Merchant shipped to our warehouse", "商家已发货"),
+    "warehouse.ItemReceived": ("warehouse_entry", "Arrived at our warehouse", "已入库"),
+    "warehouse.SpecialInspectionRecorded": ("special_inspection", "Special inspection", "特殊品类检验"),
+    "warehouse.ItemInspected": ("quality_inspection", "Quality inspection", "质量检验"),
+    "orders.QcResolutionChosen": ("inspection_resolution", "Your choice after inspection", "质检问题处理方案"),
+    "warehouse.ItemStored": ("stored", "Stored in the warehouse", "已上架存储"),
+    "warehouse.ConsolidationRequested": ("shipping_requested", "Shipping requested", "已申请发货"),
+    "warehouse.ParcelPacked": ("packed", "Packed", "已打包"),
+    "logistics.ShippingLineChosen": ("shipping_paid", "Shipping line chosen and paid", "已选择线路并支付运费"),
+    "logistics.CustomsDeclared": ("customs_declared", "Customs declaration filed", "已报关"),
+    "logistics.ParcelShipped": ("shipped", "Shipped", "已发出"),
+    "logistics.TrackingUpdated:in_transit": ("in_transit", "In transit", "运输中"),
+    "logistics.TrackingUpdated:customs_cleared": ("customs_cleared", "Customs cleared", "已清关"),
+    "logistics.TrackingUpdated:out_for_delivery": ("out_for_delivery", "Out for delivery", "派送中"),
+    "logistics.TrackingUpdated:delivered": ("delivered", "Delivered", "已送达"),
+    "logistics.TrackingUpdated:exception": ("shipping_exception", "Shipping exception", "运输异常"),
+    "logistics.ReceiptConfirmed": ("receipt_confirmed", "Receipt confirmed", "已确认收货"),
+    "claims.ClaimOpened": ("claim_opened", "After-sales claim opened", "已提交售后申请"),
+    "claims.CompensationDecided": ("claim_decided", "Claim decided", "售后申请已处理"),
+}
+
+ACTOR_FIELDS = ("agent_id", "staff_id", "inspector_id", "decided_by")
+# Facts a customer may see on their timeline, by stage; internal references stay out.
+DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "carrier", "tracking_number",
+                 "location", "passed", "issues", "photos", "new_unit_price", "old_unit_price", "amount",
+                 "reason", "reasons", "choice", "line_code", "traceability_code", "kind", "approved")
+
+
+def stage_key(event_type: str, payload: dict[str, Any]) -> str:
+    if event_type == "logistics.TrackingUpdated":
+        return f"{event_type}:{payload['status']}"
+    return event_type
+
+
+def actor_of(producer: str, event_type: str, payload: dict[str, Any], recorded_actor: str | None) -> str:
+    if event_type == "logistics.TrackingUpdated":
+        return f"carrier:{payload['carrier']}"
+    for field in ACTOR_FIELDS:
+        if payload.get(field):
+            return f"{producer}:{payload[field]}"
+    return recorded_actor or f"system:{producer}"
+
+
+def entry_for(event_type: str, producer: str, occurred_at: str, payload: dict[str, Any],
+              recorded_actor: str | None = None) -> dict[str, Any] | None:
+    key = stage_key(event_type, payload)
+    if key not in STAGES:
+        return None
+    code, english, chinese = STAGES[key]
+    at = payload.get("carrier_time") or occurred_at  # a carrier's scan time is when it happened
+    return {
+        "stage": code, "name_en": english, "name_zh": chinese, "at": at,
+        "actor": actor_of(producer, event_type, payload, recorded_actor),
+        "details": {k: payload[k] for k in DETAIL_FIELDS if payload.get(k) not in (None, [], "")},
+    }

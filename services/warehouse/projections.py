@@ -1,0 +1,109 @@
+"""The traceability record per item code: origin, intake and inspection, storage, parcel,
+customs, shipment and delivery, rebuilt from the topics."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from fastapi import APIRouter, Depends
+
+from contracts import Envelope, EventPayload
+from service_runtime.auth import AUDITOR, LOGISTICS_STAFF, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
+from service_runtime.errors import NotFound
+from service_runtime.http import current_caller
+from service_runtime.projections import Entry, Projection, ProjectionStore
+
+STAFF_WHO_READ_TRACES = (WAREHOUSE_STAFF, LOGISTICS_STAFF, SUPPORT_AGENT, AUDITOR)
+
+# event type -> (fact name, payload fields kept)
+FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "warehouse.ItemReceived": ("received", (
+        "order_id", "line_no", "platform", "item_id", "sku", "quantity_expected", "category", "merchant_id",
+        "merchant_name", "platform_order_no", "receipt_ref", "amount_paid", "tracking_number", "staff_id")),
+    "warehouse.SpecialInspectionRecorded": ("special_inspection", ("checks", "passed", "notes", "inspector_id")),
+    "warehouse.ItemInspected": ("inspection", (
+        "quantity_checked", "exterior_condition", "photos", "passed", "issues", "staff_id")),
+    "orders.QcResolutionChosen": ("inspection_resolution", ("choice",)),
+    "warehouse.ItemStored": ("stored", ("location", "staff_id")),
+    "warehouse.ConsolidationRequested": ("shipping_requested", ("parcel_id", "destination_country")),
+    "warehouse.ParcelPacked": ("packed", ("parcel_id", "materials", "cushioning", "reinforced", "weight_kg",
+                                          "staff_id")),
+    "logistics.CustomsDeclared": ("customs_declared", ("parcel_id", "destination_country")),
+    "logistics.ParcelShipped": ("shipped", ("parcel_id", "line_code", "carrier", "tracking_number")),
+    "logistics.TrackingUpdated": ("tracking", ("status", "location", "carrier", "carrier_event_id")),
+    "logistics.ReceiptConfirmed": ("receipt_confirmed", ("parcel_id",)),
+    "claims.ClaimOpened": ("claim_opened", ("claim_id", "kind", "description")),
+}
+
+
+def codes_in(payload: dict[str, Any]) -> list[str]:
+    codes = set(payload.get("traceability_codes") or [])
+    codes |= {item["traceability_code"] for item in payload.get("items") or [] if "traceability_code" in item}
+    if payload.get("traceability_code"):
+        codes.add(payload["traceability_code"])
+    return sorted(codes)
+
+
+def trace_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]:
+    if envelope.type not in FACTS:
+        return []
+    fact, fields = FACTS[envelope.type]
+    data = payload.model_dump(mode="json")
+    at = data.get("carrier_time") or envelope.occurred_at.isoformat()
+    entries = []
+    for code in codes_in(data):
+        item_facts = {k: data[k] for k in fields if k in data}
+        declared = [i for i in data.get("items") or [] if i.get("traceability_code") == code and "hs_code" in i]
+        if declared:
+            item_facts["declaration"] = {k: declared[0][k] for k in ("hs_code", "description", "declared_value",
+                                                                      "currency")}
+        owner = data.get("customer_id") if envelope.type == "warehouse.ItemReceived" else None
+        entries.append(Entry(code, at, str(envelope.event_id), {
+            "fact": fact, "at": at, "actor": envelope.actor, "event_id": str(envelope.event_id),
+            **({"owner": owner} if owner else {}), **item_facts}))
+    return entries
+
+
+def trace_view(code: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The record a customer or an auditor reads: the latest of each fact, and the full history."""
+    latest: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        latest[entry["fact"]] = entry
+    received = latest.get("received", {})
+    public = [{k: v for k, v in e.items() if k != "owner"} for e in entries]
+    return {
+        "traceability_code": code,
+        "customer_id": next((e["owner"] for e in entries if e.get("owner")), None),
+        "origin": {k: received[k] for k in ("platform", "item_id", "sku", "merchant_id", "merchant_name",
+                                            "platform_order_no", "receipt_ref", "amount_paid", "order_id",
+                                            "line_no", "category") if k in received},
+        "warehouse": {f: latest[f] for f in ("received", "special_inspection", "inspection", "stored")
+                      if f in latest},
+        "parcel": latest.get("packed"),
+        "customs": latest.get("customs_declared"),
+        "shipment": latest.get("shipped"),
+        "tracking": [e for e in public if e["fact"] == "tracking"],
+        "delivery": latest.get("receipt_confirmed"),
+        "history": public,
+    }
+
+
+TRACEABILITY = Projection(name="traceability", sources=("orders", "warehouse", "logistics", "claims"),
+                          entries=trace_entries, view=trace_view)
+
+
+def router(store: ProjectionStore) -> APIRouter:
+    api = APIRouter(prefix="/warehouse", tags=["warehouse"])
+
+    @api.get("/trace/{code}")
+    def traceability_record(code: str, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
+        from services.warehouse.codes import parse_code
+
+        code = parse_code(code)  # a mistyped code is a 422, never someone else's item
+        view = trace_view(code, store.entries(TRACEABILITY.name, code))
+        if not view["history"] or not caller.can_read_customer_data(view["customer_id"] or "",
+                                                                    *STAFF_WHO_READ_TRACES):
+            raise NotFound(f"no item with traceability code {code}")
+        return view
+
+    return api
