@@ -14,4 +14,7 @@ CONSUMER_LAG = Gauge("kongfu_consumer_lag", "Messages behind the end of a partit
 RELAY_LAG = Gauge("kongfu_relay_lag", "Stored events not yet published", ["service"])
 HANDLER_LATENCY = Histogram("kongfu_handler_seconds", "Time to handle one event", ["service", "type"])
 PROJECTION_LAG = Gauge("kongfu_projection_lag", "Events not yet applied to a projection", ["projection"])
+PROJECTION_DELAY = Histogram(
+    "kongfu_projection_delay_seconds", "From an event's commit to its entry in a projection", ["projection"],
+    buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30))
 HTTP_LATENCY = Histogram("kongfu_http_seconds", "HTTP request latency", ["service", "method", "route", "status"])

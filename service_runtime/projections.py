@@ -17,12 +17,13 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 from contracts import Envelope, EventPayload
 from service_runtime.consumer import Rejected, decode, tracking_name
 from service_runtime.eventlog import EventLog, LogRecord
-from service_runtime.metrics import PROJECTION_LAG
+from service_runtime.metrics import PROJECTION_DELAY, PROJECTION_LAG
 from service_runtime.settings import Settings
 
 log = logging.getLogger("kongfu.projection")
@@ -183,21 +184,24 @@ class ProjectionStore:
 # --------------------------------------------------------------------------- running
 
 
-def entries_of(projection: Projection, record: LogRecord) -> list[Entry]:
-    try:
-        envelope, payload = decode(record)
-    except Rejected:
-        return []  # the service's consumer parks it in the dead-letter topic; nothing to show
-    return list(projection.entries(envelope, payload))
-
-
-def apply_batch(store: ProjectionStore, projection: Projection, records: Sequence[LogRecord]) -> None:
+def apply_batch(store: ProjectionStore, projection: Projection, records: Sequence[LogRecord],
+                observe_delay: bool = False) -> None:
     entries: list[Entry] = []
     positions: dict[str, int] = {}
+    occurred: list[datetime] = []
     for record in records:
-        entries += entries_of(projection, record)
         positions[tracking_name(record.topic, record.partition)] = record.offset
+        try:
+            envelope, payload = decode(record)
+        except Rejected:
+            continue  # the owning service's consumer parks it in the dead-letter topic
+        entries += projection.entries(envelope, payload)
+        occurred.append(envelope.occurred_at)
     store.apply(projection.name, entries, positions)
+    if observe_delay:  # a metric may read the clock; the rows never do
+        now = datetime.now(timezone.utc)
+        for at in occurred:
+            PROJECTION_DELAY.labels(projection.name).observe((now - at).total_seconds())
 
 
 class ProjectionRunner:
@@ -219,7 +223,7 @@ class ProjectionRunner:
                 try:
                     records = await consumer.fetch(timeout=0.2)
                     if records:
-                        await asyncio.to_thread(apply_batch, self.store, self.projection, records)
+                        await asyncio.to_thread(apply_batch, self.store, self.projection, records, True)
                         await consumer.mark_processed(records)
                     PROJECTION_LAG.labels(self.projection.name).set(sum(consumer.lag().values()))
                 except Exception:

@@ -60,6 +60,31 @@ def slice_on_stack(stack, namespace, launch, tmp_path):
     return {"orders": orders.url, "fraud": fraud.url, "namespace": namespace, "env": env}
 
 
+SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
+
+
+def start_platform(env: dict[str, str], log_dir: Path) -> tuple[dict[str, str], list[ServiceProcess]]:
+    """Each service in its own process; started together, then waited for."""
+    processes = [ServiceProcess(["serve", s, "--mode", "stack"], env, log_dir / f"{s}.log") for s in SERVICES]
+    for process in processes:
+        process.spawn()
+    for process in processes:
+        process.wait_ready()
+    return {s: p.url for s, p in zip(SERVICES, processes)}, processes
+
+
+@pytest.fixture(scope="module")
+def platform_on_stack(stack, tmp_path_factory):
+    """All six services as separate processes on the real broker and database (one per module)."""
+    namespace = f"t{uuid.uuid4().hex[:10]}"
+    log_dir = tmp_path_factory.mktemp("platform")
+    env = stack_env(namespace, log_dir / "var")
+    urls, processes = start_platform(env, log_dir)
+    yield {**urls, "namespace": namespace, "env": env, "mode": "stack"}
+    for process in processes:
+        process.stop()
+
+
 @pytest.fixture
 def embedded(launch, tmp_path):
     """The embedded default (`kongfu run`): every service in one process on SQLite."""
@@ -67,4 +92,4 @@ def embedded(launch, tmp_path):
     env = {"KONGFU_VAR_DIR": str(tmp_path / "var"), "KONGFU_JWT_SECRET": secrets["KONGFU_JWT_SECRET"],
            "KONGFU_CARRIER_WEBHOOK_SECRET": secrets["KONGFU_CARRIER_WEBHOOK_SECRET"]}
     process = launch(["run"], env, "embedded")
-    return {"orders": process.url, "fraud": process.url}
+    return {**{s: process.url for s in SERVICES}, "env": {**env, "KONGFU_MODE": "embedded"}, "mode": "embedded"}

@@ -74,10 +74,15 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> "ServiceProcess":
+        self.spawn()
+        return self.wait_ready(timeout)
+
+    def spawn(self) -> None:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "kongfu.cli", *self.args], env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
 
+    def wait_ready(self, timeout: float = 90.0) -> "ServiceProcess":
         def ready() -> bool:
             if self.proc.poll() is not None:
                 raise AssertionError(f"{self.args} exited: {self.log_tail()}")
