@@ -40,6 +40,15 @@ status:
 	deploy/local/stack.sh status
 	deploy/local/services.sh status
 
+## Against a running platform (make run, or make up with STACK=1): one order through every step
+demo: venv
+	$(BIN)/python -m kongfu.demo $(if $(STACK),--stack,)
+
+## On the local stack: concurrent lifecycles with the producer and store baselines (make down stops it)
+bench: venv
+	deploy/local/stack.sh up
+	$(BIN)/python -m kongfu.bench $(BENCH_ARGS)
+
 contracts: venv
 	$(BIN)/kongfu contracts export
 	$(BIN)/kongfu contracts check

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 
 def _settings(mode: str | None = None):
-    from service_runtime.settings import Settings, get_settings
+    from service_runtime.settings import get_settings
 
     if mode:
         os.environ["KONGFU_MODE"] = mode

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Callable
 
 import httpx

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ServiceProcess, stack_env
+from kongfu.local import SERVICES, ServiceProcess, start_platform
+from tests.support import stack_env
 
 KAFKA = os.environ.get("KONGFU_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 PG_DSN = os.environ.get("KONGFU_PG_DSN", "postgresql://kongfu:kongfu@127.0.0.1:15432/kongfu")
@@ -60,26 +61,13 @@ def slice_on_stack(stack, namespace, launch, tmp_path):
     return {"orders": orders.url, "fraud": fraud.url, "namespace": namespace, "env": env}
 
 
-SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
-
-
-def start_platform(env: dict[str, str], log_dir: Path) -> tuple[dict[str, str], list[ServiceProcess]]:
-    """Each service in its own process; started together, then waited for."""
-    processes = [ServiceProcess(["serve", s, "--mode", "stack"], env, log_dir / f"{s}.log") for s in SERVICES]
-    for process in processes:
-        process.spawn()
-    for process in processes:
-        process.wait_ready()
-    return {s: p.url for s, p in zip(SERVICES, processes)}, processes
-
-
 @pytest.fixture(scope="module")
 def platform_on_stack(stack, tmp_path_factory):
     """All six services as separate processes on the real broker and database (one per module)."""
     namespace = f"t{uuid.uuid4().hex[:10]}"
     log_dir = tmp_path_factory.mktemp("platform")
     env = stack_env(namespace, log_dir / "var")
-    urls, processes = start_platform(env, log_dir)
+    urls, processes = start_platform(["--mode", "stack"], env, log_dir)
     yield {**urls, "namespace": namespace, "env": env, "mode": "stack"}
     for process in processes:
         process.stop()

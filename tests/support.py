@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import httpx
-
+from kongfu.local import ROOT, ServiceProcess, free_port, wait_until
 from service_runtime.auth import issue_token
 
 JWT_SECRET = "test-suite-secret-that-is-long-enough-for-hs256"
 CARRIER_SECRET = "test-suite-carrier-webhook-secret"
 ISSUER = "kongfumall"
-ROOT = Path(__file__).resolve().parents[1]
+__all__ = ["ROOT", "ServiceProcess", "free_port", "wait_until", "token", "auth", "stack_env", "read_topic",
+           "publish_raw"]
 
 
 def token(subject: str, *roles: str) -> str:
@@ -28,23 +24,6 @@ def token(subject: str, *roles: str) -> str:
 
 def auth(subject: str, *roles: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(subject, *roles)}"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}; last value {last!r}")
 
 
 def stack_env(namespace: str, var_dir: Path) -> dict[str, str]:
@@ -57,56 +36,6 @@ def stack_env(namespace: str, var_dir: Path) -> dict[str, str]:
         "KONGFU_PG_DSN": os.environ.get("KONGFU_PG_DSN", "postgresql://kongfu:kongfu@127.0.0.1:15432/kongfu"),
         "KONGFU_KAFKA_BOOTSTRAP": os.environ.get("KONGFU_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
     }
-
-
-class ServiceProcess:
-    """One `kongfu` process (serve or run), started and stopped like an operator would."""
-
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.port = free_port()
-        self.args = args + ["--port", str(self.port)]
-        self.env = {**os.environ, **env}
-        self.log_path = log_path
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60.0) -> "ServiceProcess":
-        self.spawn()
-        return self.wait_ready(timeout)
-
-    def spawn(self) -> None:
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "kongfu.cli", *self.args], env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-
-    def wait_ready(self, timeout: float = 90.0) -> "ServiceProcess":
-        def ready() -> bool:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.args} exited: {self.log_tail()}")
-            try:
-                return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(ready, timeout=timeout, what=f"{self.args} to be ready")
-        return self
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        self.kill(signal.SIGTERM)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
 
 
 def read_topic(bootstrap: str, topic: str, timeout: float = 5.0) -> list[Any]:

@@ -1,0 +1,32 @@
+"""Every gateway route knows who is calling: without a token it is a 401, never data."""
+
+import importlib
+import re
+
+import pytest
+
+from kongfu.registry import SERVICES
+from tests.apptest import ServiceHarness
+
+# The carrier webhook identifies its caller by signature instead (tested with the carrier).
+SIGNED_NOT_BEARER = {"/logistics/carrier-webhooks/{carrier}"}
+
+
+def sample_path(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_routes_refuse_anonymous_callers(service, tmp_path):
+    bootstrap = importlib.import_module(f"services.{service}.bootstrap").bootstrap
+    harness = ServiceHarness(bootstrap, tmp_path)
+    checked = 0
+    for path, operations in harness.client.app.openapi()["paths"].items():
+        if path in SIGNED_NOT_BEARER:
+            continue
+        for method in operations:
+            response = harness.client.request(method.upper(), sample_path(path), json={})
+            assert response.status_code == 401, f"{method} {path} answered {response.status_code}"
+            assert response.headers["content-type"].startswith("application/problem+json")
+            checked += 1
+    assert checked > 0
