@@ -3,29 +3,19 @@ carrier would. `make demo` prints what it saw; the end-to-end tests assert on it
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import httpx
 
+from kongfu.local import wait_until
+
 TokenFactory = Callable[[str, str], str]  # (subject, role) -> bearer token
 
 
 class StepFailed(AssertionError):
     pass
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60.0, interval: float = 0.25) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise StepFailed(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
 
 
 @dataclass
@@ -76,7 +66,7 @@ class Lifecycle:
             order = self.order(order_id)
             return order if condition(order) else None
 
-        return wait_for(what, probe)
+        return wait_until(probe, what=what)
 
     def tasks(self, order_id: str, count: int) -> list[dict[str, Any]]:
         def listed():
@@ -84,7 +74,7 @@ class Lifecycle:
                               expect=(200, 404)).json()
             return tasks if isinstance(tasks, list) and len(tasks) >= count else None
 
-        return sorted(wait_for("purchase tasks", listed), key=lambda t: t["line_no"])
+        return sorted(wait_until(what="purchase tasks", condition=listed), key=lambda t: t["line_no"])
 
     def purchase_and_ship(self, task: dict[str, Any], category: str, amount_paid: str) -> str:
         task_id = task["task_id"]
@@ -101,7 +91,7 @@ class Lifecycle:
     def receive(self, order_id: str, tracking: str, line_no: int) -> str:
         self.call("warehouse", "POST", "/warehouse/inbound", "warehouse_staff",
                   json={"tracking_number": tracking, "carrier": "SF Express"})
-        entry = wait_for(f"line {line_no} to arrive at the warehouse", lambda: next(
+        entry = wait_until(what=f"line {line_no} to arrive at the warehouse", condition=lambda: next(
             (e for e in self.timeline(order_id) if e["stage"] == "warehouse_entry"
              and e["details"].get("line_no") == line_no), None))
         code = entry["details"]["traceability_code"]
@@ -132,7 +122,7 @@ class Lifecycle:
         return parcel_id
 
     def quotes(self, parcel_id: str) -> list[dict[str, Any]]:
-        wait_for("logistics to know the parcel", lambda: self.call(
+        wait_until(what="logistics to know the parcel", condition=lambda: self.call(
             "logistics", "GET", f"/logistics/parcels/{parcel_id}", "logistics_staff", expect=(200, 404)
         ).status_code == 200)
         return self.as_customer("logistics", "GET", f"/logistics/parcels/{parcel_id}/quotes").json()["lines"]
@@ -160,7 +150,7 @@ class Lifecycle:
     def deliver(self, parcel_id: str, tracking: str) -> None:
         for status in ("in_transit", "customs_cleared", "out_for_delivery", "delivered"):
             self.carrier_update(tracking, status)
-        wait_for("the parcel to be delivered", lambda: self.as_customer(
+        wait_until(what="the parcel to be delivered", condition=lambda: self.as_customer(
             "logistics", "POST", f"/logistics/parcels/{parcel_id}/receipt-confirmation", expect=(200, 201, 409)
         ).status_code in (200, 201))
         self.log(f"parcel {parcel_id} delivered and receipt confirmed")
@@ -172,7 +162,7 @@ class Lifecycle:
                 "description": "The vase arrived cracked.", "photos": ["photo://claim/1"]})
             return response.json() if response.status_code == 201 else None
 
-        claim = wait_for("claims to know the delivered parcel", open_claim)
+        claim = wait_until(what="claims to know the delivered parcel", condition=open_claim)
         decided = self.call("claims", "POST", f"/claims/{claim['claim_id']}/decision", "support_agent",
                             json={"approved": True, "notes": "photos show transport damage"}).json()
         self.log(f"claim {claim['claim_id']} decided")
@@ -187,7 +177,7 @@ class Lifecycle:
             entries = self.timeline(order_id)
             return entries if any(e["stage"] == stage for e in entries) else None
 
-        return wait_for(f"the timeline to show {stage}", probe)
+        return wait_until(what=f"the timeline to show {stage}", condition=probe)
 
     def trace(self, code: str) -> dict[str, Any]:
         return self.as_customer("warehouse", "GET", f"/warehouse/trace/{code}").json()

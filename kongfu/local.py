@@ -23,7 +23,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2, what: str = "") -> Any:
+def wait_until(condition: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2, what: str = "") -> Any:
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:

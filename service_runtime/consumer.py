@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from contracts import ContractError, Envelope, EventPayload, parse_payload
 from service_runtime.errors import DomainError
-from service_runtime.eventlog import EventLog, LogRecord, OutgoingRecord, dead_letter_topic
+from service_runtime.eventlog import EventLog, LogRecord, OutgoingRecord, StartPosition, dead_letter_topic
 from service_runtime.metrics import (
     CONSUMER_LAG,
     EVENTS_CONSUMED,
@@ -59,6 +59,31 @@ def decode(record: LogRecord) -> tuple[Envelope, EventPayload]:
     return envelope, payload
 
 
+async def follow(event_log: EventLog, group: str, topics: Sequence[str], start_position: StartPosition,
+                 handle_batch: Callable[[list[LogRecord]], Awaitable[None]],
+                 report_lag: Callable[[dict[tuple[str, int], int]], None], stop: asyncio.Event) -> None:
+    """Feed batches to `handle_batch` until stopped. On any failure (database or broker away) the
+    consumer is rebuilt and resumes from the positions recorded beside the handler's state."""
+    consumer = event_log.consumer(group, topics, start_position)
+    await consumer.start()
+    try:
+        while not stop.is_set():
+            try:
+                records = await consumer.fetch(timeout=0.2)
+                if records:
+                    await handle_batch(records)
+                    await consumer.mark_processed(records)
+                report_lag(consumer.lag())
+            except Exception:
+                log.exception("consumer %s failed; resuming from recorded positions", group)
+                await consumer.stop()
+                await asyncio.sleep(1.0)
+                consumer = event_log.consumer(group, topics, start_position)
+                await consumer.start()
+    finally:
+        await consumer.stop()
+
+
 class ConsumerRunner:
     def __init__(self, service: str, app: ServiceApplication, event_log: EventLog,
                  topics: Sequence[str], handlers: Mapping[str, Handler], group: str | None = None) -> None:
@@ -73,26 +98,15 @@ class ConsumerRunner:
         return await asyncio.to_thread(self.app.recorder.max_tracking_id, tracking_name(topic, partition))
 
     async def run(self, stop: asyncio.Event) -> None:
-        consumer = self.event_log.consumer(self.group, self.topics, self.recorded_position)
-        await consumer.start()
-        try:
-            while not stop.is_set():
-                try:
-                    records = await consumer.fetch(timeout=0.2)
-                    for record in records:
-                        await self.handle(record)
-                    await consumer.mark_processed(records)
-                    for (topic, partition), lag in consumer.lag().items():
-                        CONSUMER_LAG.labels(self.service, topic, str(partition)).set(lag)
-                except Exception:
-                    # Transient (database or broker away): restart from the recorded positions.
-                    log.exception("consumer %s failed; resuming from recorded positions", self.group)
-                    await consumer.stop()
-                    await asyncio.sleep(1.0)
-                    consumer = self.event_log.consumer(self.group, self.topics, self.recorded_position)
-                    await consumer.start()
-        finally:
-            await consumer.stop()
+        async def handle_batch(records: list[LogRecord]) -> None:
+            for record in records:
+                await self.handle(record)
+
+        def report_lag(lags: dict[tuple[str, int], int]) -> None:
+            for (topic, partition), lag in lags.items():
+                CONSUMER_LAG.labels(self.service, topic, str(partition)).set(lag)
+
+        await follow(self.event_log, self.group, self.topics, self.recorded_position, handle_batch, report_lag, stop)
 
     async def handle(self, record: LogRecord) -> None:
         tracking = Tracking(tracking_name(record.topic, record.partition), record.offset)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -21,13 +20,10 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 from contracts import Envelope, EventPayload
-from service_runtime.consumer import Rejected, decode, tracking_name
+from service_runtime.consumer import Rejected, decode, follow, tracking_name
 from service_runtime.eventlog import EventLog, LogRecord
 from service_runtime.metrics import PROJECTION_DELAY, PROJECTION_LAG
 from service_runtime.settings import Settings
-
-log = logging.getLogger("kongfu.projection")
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -216,24 +212,13 @@ class ProjectionRunner:
         return await asyncio.to_thread(self.store.position, self.projection.name, tracking_name(topic, partition))
 
     async def run(self, stop: asyncio.Event) -> None:
-        consumer = self.event_log.consumer(self.group, self.topics, self.recorded_position)
-        await consumer.start()
-        try:
-            while not stop.is_set():
-                try:
-                    records = await consumer.fetch(timeout=0.2)
-                    if records:
-                        await asyncio.to_thread(apply_batch, self.store, self.projection, records, True)
-                        await consumer.mark_processed(records)
-                    PROJECTION_LAG.labels(self.projection.name).set(sum(consumer.lag().values()))
-                except Exception:
-                    log.exception("projection %s failed; resuming from recorded positions", self.projection.name)
-                    await consumer.stop()
-                    await asyncio.sleep(1.0)
-                    consumer = self.event_log.consumer(self.group, self.topics, self.recorded_position)
-                    await consumer.start()
-        finally:
-            await consumer.stop()
+        async def handle_batch(records: list[LogRecord]) -> None:
+            await asyncio.to_thread(apply_batch, self.store, self.projection, records, True)
+
+        def report_lag(lags: dict[tuple[str, int], int]) -> None:
+            PROJECTION_LAG.labels(self.projection.name).set(sum(lags.values()))
+
+        await follow(self.event_log, self.group, self.topics, self.recorded_position, handle_batch, report_lag, stop)
 
 
 async def rebuild(projection: Projection, store: ProjectionStore, event_log: EventLog, topics: Sequence[str],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -24,6 +24,7 @@ from services.orders.pricing import PricedLine, line_refund, quote
 
 STAFF_WHO_READ_ORDERS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR, PURCHASING_AGENT)
 SAVE_ATTEMPTS = 5
+T = TypeVar("T")
 
 
 class OrdersApplication(ServiceApplication):
@@ -54,33 +55,40 @@ class OrdersApplication(ServiceApplication):
             raise NotFound(f"order {order_id} not found")
         return order
 
-    def pay(self, caller: Caller, order_id: UUID, idempotency_key: str, request: dict[str, Any]) -> dict:
-        fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+    def own_order(self, caller: Caller, order_id: UUID) -> Order:
+        """The order, if the caller is the customer who placed it (staff cannot act for them)."""
+        order = self.order_for(caller, order_id)
+        if caller.subject != order.customer_id:
+            raise NotFound(f"order {order_id} not found")
+        return order
+
+    def change_order(self, caller: Caller, order_id: UUID, change: Callable[[Order], T]) -> T:
+        """Load, change and save the caller's order; if another request changed it meanwhile
+        (the same payment key in a race, say), load it again and retry."""
         for attempt in range(SAVE_ATTEMPTS):
-            order = self.order_for(caller, order_id)
-            if caller.subject != order.customer_id:
-                raise NotFound(f"order {order_id} not found")  # only the customer pays their order
-            payment = order.pay(
-                payment_id=stable_id("payment", order_id, idempotency_key),
-                amount=Decimal(request["amount"]), method=request["method"],
-                provider_reference=request["provider_reference"],
-                idempotency_key=idempotency_key, fingerprint=fingerprint,
-            )
+            order = self.own_order(caller, order_id)
+            result = change(order)
             try:
                 self.save(order)
-                return payment
+                return result
             except IntegrityError:
-                # Another request changed the order (maybe the same key, in a race): look again.
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
+    def pay(self, caller: Caller, order_id: UUID, idempotency_key: str, request: dict[str, Any]) -> dict:
+        fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+        return self.change_order(caller, order_id, lambda order: order.pay(
+            payment_id=stable_id("payment", order_id, idempotency_key),
+            amount=Decimal(request["amount"]), method=request["method"],
+            provider_reference=request["provider_reference"],
+            idempotency_key=idempotency_key, fingerprint=fingerprint,
+        ))
+
     def decide(self, caller: Caller, order_id: UUID, line_no: int, choice: str, payment: dict | None) -> Order:
         """The customer's answer to a question about one line (new price, out of stock, failed QC)."""
-        for attempt in range(SAVE_ATTEMPTS):
-            order = self.order_for(caller, order_id)
-            if caller.subject != order.customer_id:
-                raise NotFound(f"order {order_id} not found")
+
+        def answer(order: Order) -> Order:
             question = order.question_for(line_no, choice)
             details = question["details"]
             if choice == "accept_new_price":
@@ -91,13 +99,9 @@ class OrdersApplication(ServiceApplication):
                 order.resolve_qc(line_no=line_no, traceability_code=details["traceability_code"], choice=choice)
                 if choice in ("refund", "return_to_merchant"):
                     self._cancel_with_refund(order, line_no, f"{choice.replace('_', ' ')} after failed inspection")
-            try:
-                self.save(order)
-                return order
-            except IntegrityError:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+            return order
+
+        return self.change_order(caller, order_id, answer)
 
     @staticmethod
     def _accept_new_price(order: Order, line_no: int, details: dict, payment: dict | None) -> None:

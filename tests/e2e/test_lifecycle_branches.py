@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from kongfu.demo import Lifecycle, wait_for
+from kongfu.demo import Lifecycle
+from kongfu.local import wait_until
 from services.logistics.carriers import FakeCarrier
 from tests.support import CARRIER_SECRET, token
 
@@ -62,7 +63,7 @@ def test_price_change_accepted_then_purchased(trip):
                                  "merchant_name": "Yiwu Mugs", "receipt_ref": "receipt://1688/A1", "category": "general"})
         return response.status_code in (200, 201)
 
-    wait_for("the task to open again at the new price", purchasable)
+    wait_until(purchasable, what="the task to open again at the new price")
 
 
 def test_restricted_item_refused_on_a_line_with_the_reason(trip):
