@@ -85,3 +85,19 @@ def test_bad_input_gets_a_problem_body(slice_on_stack):
                                  "card_number": "4111111111111111"})
     assert card_data.status_code == 422 and "card_number" in card_data.json()["detail"]
     assert "4111111111111111" not in card_data.text
+
+
+def test_concurrent_commands_on_one_order_lose_no_update(slice_on_stack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = slice_on_stack["orders"]
+    order = journeys.place_order(base, "alice-race")
+    keys = ["race-key-0001"] * 4 + ["race-key-0002"] * 4
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda key: journeys.pay(base, "alice-race", order, key=key), keys))
+    assert {r.status_code for r in responses} <= {201, 409}
+    accepted = [r.json()["payment_id"] for r in responses if r.status_code == 201]
+    assert 1 <= len(set(accepted)) <= 2  # one payment per key, however the race went
+    final = journeys.get_order(base, "alice-race", order["order_id"])
+    # No lost update: every payment a caller was told about is on the order, and nothing else.
+    assert {p["payment_id"] for p in final["payments"]} == set(accepted)
