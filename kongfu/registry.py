@@ -7,8 +7,8 @@ import importlib
 from service_runtime.process import ServiceParts
 from service_runtime.settings import Settings
 
-# Services that have a gateway today; the rest of the lifecycle joins as it is built.
-SERVICES = ("orders", "fraud")
+# Every service of the lifecycle, in the order an order flows through them.
+SERVICES = ("orders", "fraud", "purchasing", "warehouse", "logistics", "claims")
 DEFAULT_PORTS = {"orders": 8001, "purchasing": 8002, "warehouse": 8003, "logistics": 8004,
                  "claims": 8005, "fraud": 8006}
 

@@ -15,8 +15,10 @@ from service_runtime.eventlog import OutgoingRecord, topic_for
 from service_runtime.tracing import stable_id
 
 
-def event_id_for(aggregate_id: Any, version: int) -> str:
-    return str(stable_id("event", aggregate_id, version))
+def event_id_for(service: str, aggregate_id: Any, version: int) -> str:
+    # Services share aggregate ids on purpose (a parcel is a warehouse parcel and a logistics
+    # shipment), so the producer is part of what makes an event unique.
+    return str(stable_id("event", service, aggregate_id, version))
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Publication:
             }
         )
         return Envelope(
-            event_id=event_id_for(domain_event.originator_id, domain_event.originator_version),
+            event_id=event_id_for(self.service, domain_event.originator_id, domain_event.originator_version),
             type=contract.event_type,
             schema_version=contract.schema_version,
             occurred_at=domain_event.timestamp,

@@ -62,6 +62,7 @@ def test_full_lifecycle_with_projections_rebuilt_from_the_log(platform):
 
     timeline = trip.timeline_until(result["order_id"], "claim_decided")
     stages = [entry["stage"] for entry in timeline]
+    assert set(IN_ORDER) <= set(stages), sorted(set(IN_ORDER) - set(stages))
     positions = [stages.index(stage) for stage in IN_ORDER]
     assert positions == sorted(positions), stages
     for entry in timeline:

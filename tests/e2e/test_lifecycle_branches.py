@@ -59,8 +59,8 @@ def test_price_change_accepted_then_purchased(trip):
     def purchasable():
         response = trip.call("purchasing", "POST", f"/purchasing/tasks/{task['task_id']}/purchase",
                              "purchasing_agent", expect=(201, 200, 409), json={
-                                 "platform_order_no": "A1", "amount_paid": "30.00", "merchant_id": "m1",
-                                 "merchant_name": "Yiwu Mugs", "receipt_ref": "receipt://1688/A1", "category": "general"})
+                                 "platform_order_no": "1688-A1001", "amount_paid": "30.00", "merchant_id": "m1",
+                                 "merchant_name": "Yiwu Mugs", "receipt_ref": "receipt://1688/A1001", "category": "general"})
         return response.status_code in (200, 201)
 
     wait_until(purchasable, what="the task to open again at the new price")

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from kongfu.registry import SERVICES
+from services.warehouse.codes import code_for
 from tests.apptest import ServiceHarness
 
 # The carrier webhook identifies its caller by signature instead (tested with the carrier).
@@ -13,6 +14,8 @@ SIGNED_NOT_BEARER = {"/logistics/carrier-webhooks/{carrier}"}
 
 
 def sample_path(path: str) -> str:
+    """Well-formed placeholders, so a refusal comes from who is calling, not from the path."""
+    path = path.replace("{code}", code_for("sample"))
     return re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
 
 
@@ -30,3 +33,20 @@ def test_routes_refuse_anonymous_callers(service, tmp_path):
             assert response.headers["content-type"].startswith("application/problem+json")
             checked += 1
     assert checked > 0
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_routes_refuse_callers_without_a_role_for_them(service, tmp_path):
+    """A valid token is not enough: a caller holding none of a route's roles gets a 403 or, where
+    the route serves a customer's own data, a 404; never data and never a change."""
+    bootstrap = importlib.import_module(f"services.{service}.bootstrap").bootstrap
+    harness = ServiceHarness(bootstrap, tmp_path)
+    nobody = harness.as_("someone-without-roles")
+    answers = {}
+    for path, operations in harness.client.app.openapi()["paths"].items():
+        if path in SIGNED_NOT_BEARER:
+            continue
+        for method in operations:
+            response = harness.client.request(method.upper(), sample_path(path), json={}, headers=nobody)
+            answers[f"{method.upper()} {path}"] = response.status_code
+    assert answers and all(code in (403, 404) for code in answers.values()), answers

@@ -1,0 +1,22 @@
+"""Wiring: settings → the claims application, what it publishes, its handlers and gateway."""
+
+from __future__ import annotations
+
+from contracts import claims as published
+from service_runtime.process import ServiceParts, assemble
+from service_runtime.settings import Settings
+from services.claims import api, consumers, projections
+from services.claims.app import ClaimsApplication
+from services.claims.domain import Claim
+
+# The parcel facts (ClaimsParcel) stay inside claims; only the claims themselves are published.
+PUBLISHES = {
+    Claim.Opened: published.ClaimOpened,
+    Claim.Decided: published.CompensationDecided,
+}
+
+
+def bootstrap(settings: Settings) -> ServiceParts:
+    return assemble("claims", ClaimsApplication, PUBLISHES, settings, api.router, consumers.handlers,
+                    consumers.CONSUMES, projections=[projections.COMPENSATION_DECISIONS],
+                    projection_router=projections.router)

@@ -1,0 +1,165 @@
+"""Claims aggregates: what claims knows about a delivered parcel, and each after-sales claim."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from service_runtime.errors import Conflict, DomainError
+from service_runtime.tracing import TracedAggregate, stable_id
+from services.claims.compensation import ITEM_KINDS, RULES_VERSION, Compensation
+
+OPEN = "open"
+APPROVED = "approved"
+REJECTED = "rejected"
+
+
+def parcel_facts_id(parcel_id: UUID) -> UUID:
+    return stable_id("claims-parcel", parcel_id)
+
+
+class ClaimsParcel(TracedAggregate):
+    """The facts about one parcel that claims need, gathered from the warehouse and logistics,
+    and the claims opened on it (so that one item has one open claim of a kind at a time)."""
+
+    @staticmethod
+    def create_id(parcel_id: UUID) -> UUID:
+        return parcel_facts_id(parcel_id)
+
+    @event("Noted")
+    def __init__(self, parcel_id: UUID) -> None:
+        self.parcel_id = parcel_id
+        self.customer_id: str | None = None
+        self.order_ids: list[UUID] = []
+        self.items: dict[str, dict] = {}  # traceability code -> order_id, line_no, sku, quantity, value
+        self.shipping_fee: Decimal | None = None
+        self.shipping_payment_id: UUID | None = None
+        self.delivered_at: datetime | None = None
+        self.receipt_confirmed = False
+        self.claims: dict[str, dict] = {}  # claim id -> kind, traceability_code, status
+
+    # Facts from other services; the same fact twice changes nothing --------------------
+
+    def note_packing(self, customer_id: str, order_ids: list[UUID], items: list[dict]) -> None:
+        contents = {item["traceability_code"]: item for item in items}
+        if (self.customer_id, self.order_ids, self.items) != (customer_id, list(order_ids), contents):
+            self._record_packing(customer_id, list(order_ids), items)
+
+    @event("PackingRecorded")
+    def _record_packing(self, customer_id: str, order_ids: list[UUID], items: list[dict]) -> None:
+        self.customer_id = customer_id
+        self.order_ids = list(order_ids)
+        self.items = {item["traceability_code"]: dict(item) for item in items}
+
+    def note_shipping_fee(self, amount: Decimal, payment_id: UUID) -> None:
+        if (self.shipping_fee, self.shipping_payment_id) != (amount, payment_id):
+            self._record_shipping_fee(amount, payment_id)
+
+    @event("ShippingFeeRecorded")
+    def _record_shipping_fee(self, amount: Decimal, payment_id: UUID) -> None:
+        self.shipping_fee = amount
+        self.shipping_payment_id = payment_id
+
+    def note_delivery(self, delivered_at: datetime, carrier_event_id: str) -> None:
+        """The first 'delivered' scan is the delivery; later ones (resent by the carrier) add nothing."""
+        if self.delivered_at is None:
+            self._record_delivery(delivered_at, carrier_event_id)
+
+    @event("DeliveryRecorded")
+    def _record_delivery(self, delivered_at: datetime, carrier_event_id: str) -> None:
+        self.delivered_at = delivered_at
+
+    def note_receipt(self) -> None:
+        if not self.receipt_confirmed:
+            self._record_receipt()
+
+    @event("ReceiptRecorded")
+    def _record_receipt(self) -> None:
+        self.receipt_confirmed = True
+
+    # Claims on the parcel ---------------------------------------------------------------
+
+    @property
+    def is_packed(self) -> bool:
+        return self.customer_id is not None
+
+    @property
+    def is_delivered(self) -> bool:
+        # A customer's receipt confirmation also proves delivery, whichever topic arrives first.
+        return self.delivered_at is not None or self.receipt_confirmed
+
+    @property
+    def item_values(self) -> dict[str, Decimal]:
+        return {code: Decimal(item["value"]) for code, item in self.items.items()}
+
+    def order_for(self, traceability_code: str | None) -> UUID:
+        """The order a claim concerns: the item's, or for a parcel-level claim the parcel's first."""
+        if traceability_code is not None:
+            return self.items[traceability_code]["order_id"]
+        return self.order_ids[0]
+
+    def register_claim(self, claim_id: UUID, kind: str, traceability_code: str | None) -> None:
+        if not self.is_delivered:
+            raise Conflict(f"parcel {self.parcel_id} has not been delivered yet; claims open after delivery")
+        if kind in ITEM_KINDS and traceability_code not in self.items:
+            raise DomainError(f"item {traceability_code} is not in parcel {self.parcel_id}")
+        for other_id, other in self.claims.items():
+            if (other["kind"], other["traceability_code"]) != (kind, traceability_code):
+                continue
+            if other["status"] == OPEN:
+                raise Conflict(f"claim {other_id} of this kind is already open for this "
+                               f"{'item' if traceability_code else 'parcel'}")
+            if other["status"] == APPROVED:
+                raise Conflict(f"claim {other_id} of this kind was already approved and compensated")
+        self._register_claim(claim_id, kind, traceability_code)
+
+    @event("ClaimRegistered")
+    def _register_claim(self, claim_id: UUID, kind: str, traceability_code: str | None) -> None:
+        self.claims[str(claim_id)] = {"kind": kind, "traceability_code": traceability_code, "status": OPEN}
+
+    @event("ClaimSettled")
+    def settle_claim(self, claim_id: UUID, approved: bool) -> None:
+        self.claims[str(claim_id)]["status"] = APPROVED if approved else REJECTED
+
+
+class Claim(TracedAggregate):
+    """A customer's after-sales claim on a delivered parcel, and the support agent's decision."""
+
+    @staticmethod
+    def create_id(claim_id: UUID) -> UUID:
+        return claim_id
+
+    @event("Opened")
+    def __init__(self, claim_id: UUID, parcel_id: UUID, customer_id: str, order_ids: list[UUID], order_id: UUID,
+                 kind: str, traceability_code: str | None, description: str, photos: list[str]) -> None:
+        self.parcel_id = parcel_id
+        self.customer_id = customer_id
+        self.order_ids = list(order_ids)
+        self.order_id = order_id  # into every event's trace: the claim's events are keyed by this order
+        self.kind = kind
+        self.traceability_code = traceability_code
+        self.description = description
+        self.photos = list(photos)
+        self.status = OPEN
+        self.decision: dict | None = None
+
+    def decide(self, approved: bool, compensation: Compensation, decided_by: str, notes: str) -> None:
+        if self.status != OPEN:
+            raise Conflict(f"claim {self.id} was already decided ({self.status})")
+        self._decide(claim_id=self.id, parcel_id=self.parcel_id, customer_id=self.customer_id,
+                     order_ids=self.order_ids, kind=self.kind, approved=approved, amount=compensation.amount,
+                     currency="CNY", rule=compensation.rule, rule_version=RULES_VERSION,
+                     inputs=dict(compensation.inputs), decided_by=decided_by, notes=notes)
+
+    @event("Decided")
+    def _decide(self, claim_id: UUID, parcel_id: UUID, customer_id: str, order_ids: list[UUID], kind: str,
+                approved: bool, amount: Decimal, currency: str, rule: str, rule_version: str,
+                inputs: dict, decided_by: str, notes: str) -> None:
+        self.status = APPROVED if approved else REJECTED
+        self.decision = {"approved": approved, "amount": amount, "currency": currency, "rule": rule,
+                         "rule_version": rule_version, "inputs": dict(inputs), "decided_by": decided_by,
+                         "notes": notes}
+

@@ -1,0 +1,245 @@
+"""The logistics gateway: quotes, the paid shipping line, customs, handover, carrier webhooks
+and the customer's receipt confirmation."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from contracts.logistics import TrackingStatus
+from service_runtime.auth import CUSTOMER, LOGISTICS_STAFF, Caller
+from service_runtime.http import current_caller, require_roles
+from service_runtime.settings import get_settings
+from services.logistics.app import LogisticsApplication
+from services.logistics.carriers import SIGNATURE_HEADER, SignatureRejected, verify
+from services.logistics.domain import Shipment
+from services.logistics.lines import LINES_VERSION, LineQuote
+
+Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+Reference = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_\-:.]+$")]
+CarrierName = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$",
+                                   examples=["fake-express"])]
+TrackingNumber = Annotated[str, Field(min_length=6, max_length=40, pattern=r"^[A-Za-z0-9-]+$",
+                                      examples=["KF0123456789GB"])]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShippingRequest(Strict):
+    line_code: str = Field(min_length=2, max_length=40, examples=["economy-air"])
+    amount: Money = Field(description="the line's price for this parcel, in CNY")
+    method: Literal["paypal", "stripe", "bank_card"]
+    # The payment provider's reference (e.g. a PayPal order id), never card data.
+    provider_reference: Reference
+
+
+class DeclaredItemRequest(Strict):
+    traceability_code: str = Field(min_length=1, max_length=64)
+    hs_code: str = Field(pattern=r"^\d{6,10}$", examples=["691390"])
+    description: str = Field(min_length=2, max_length=200, examples=["ceramic vase"])
+    declared_value: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["USD"])
+
+
+class CustomsRequest(Strict):
+    items: list[DeclaredItemRequest] = Field(min_length=1, max_length=200)
+
+
+class HandoverRequest(Strict):
+    carrier: CarrierName
+    tracking_number: TrackingNumber
+
+
+class CarrierUpdate(Strict):
+    carrier_event_id: str = Field(min_length=1, max_length=200)
+    tracking_number: str = Field(min_length=1, max_length=40)
+    status: TrackingStatus
+    location: str = Field(min_length=1, max_length=300)
+    occurred_at: AwareDatetime
+
+
+class ParcelItemView(BaseModel):
+    traceability_code: str
+    order_id: UUID
+    line_no: int
+    sku: str
+    quantity: int
+    category: str
+    value: Decimal
+
+
+class ShippingView(BaseModel):
+    payment_id: UUID
+    parcel_id: UUID
+    line_code: str
+    chargeable_weight_kg: Decimal
+    amount: Decimal
+    currency: str
+    method: str
+
+    @classmethod
+    def of(cls, parcel_id: UUID, shipping: dict) -> "ShippingView":
+        return cls(parcel_id=parcel_id, **{k: shipping[k] for k in (
+            "payment_id", "line_code", "chargeable_weight_kg", "amount", "currency", "method")})
+
+
+class DeclaredItemView(BaseModel):
+    traceability_code: str
+    hs_code: str
+    description: str
+    declared_value: Decimal
+    currency: str
+
+
+class HandoverView(BaseModel):
+    carrier: str
+    tracking_number: str
+
+
+class TrackingView(BaseModel):
+    carrier_event_id: str
+    status: str
+    location: str
+    carrier_time: datetime
+
+
+class ParcelView(BaseModel):
+    parcel_id: UUID
+    customer_id: str
+    order_ids: list[UUID]
+    destination_country: str
+    status: str
+    items: list[ParcelItemView]
+    weight_kg: Decimal
+    length_cm: Decimal
+    width_cm: Decimal
+    height_cm: Decimal
+    shipping: ShippingView | None
+    customs_declaration: list[DeclaredItemView] | None
+    handover: HandoverView | None
+    tracking: list[TrackingView]
+    packed_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, shipment: Shipment) -> "ParcelView":
+        return cls(
+            parcel_id=shipment.id, customer_id=shipment.customer_id, order_ids=shipment.order_ids,
+            destination_country=shipment.destination_country, status=shipment.status, items=shipment.items,
+            weight_kg=shipment.weight_kg, length_cm=shipment.length_cm, width_cm=shipment.width_cm,
+            height_cm=shipment.height_cm,
+            shipping=ShippingView.of(shipment.id, shipment.shipping) if shipment.shipping else None,
+            customs_declaration=shipment.customs_items,
+            handover={k: shipment.handover[k] for k in ("carrier", "tracking_number")} if shipment.handover else None,
+            tracking=sorted(shipment.tracking, key=lambda update: update["carrier_time"]),
+            packed_at=shipment.created_on, version=shipment.version,
+        )
+
+
+class LineQuoteView(BaseModel):
+    code: str
+    name: str
+    transit_days_min: int
+    transit_days_max: int
+    volumetric_divisor: int
+    rate_per_kg: Decimal
+    minimum_charge: Decimal
+    chargeable_weight_kg: Decimal | None
+    price: Decimal | None
+    refused: bool
+    reason: str | None
+
+    @classmethod
+    def of(cls, offer: LineQuote) -> "LineQuoteView":
+        line = offer.line
+        return cls(code=line.code, name=line.name, transit_days_min=line.transit_days_min,
+                   transit_days_max=line.transit_days_max, volumetric_divisor=line.volumetric_divisor,
+                   rate_per_kg=line.rate_per_kg, minimum_charge=line.minimum_charge,
+                   chargeable_weight_kg=offer.chargeable_weight_kg, price=offer.price, refused=offer.refused,
+                   reason=offer.reason)
+
+
+class QuoteView(BaseModel):
+    parcel_id: UUID
+    currency: Literal["CNY"] = "CNY"
+    lines_version: str
+    lines: list[LineQuoteView]
+
+
+class WebhookAnswer(BaseModel):
+    duplicate: bool
+    parcel_id: UUID | None = None
+    status: str | None = None
+
+
+async def raw_body(request: Request) -> bytes:
+    """The exact bytes the carrier signed (parsed only after the signature is checked)."""
+    return await request.body()
+
+
+def carrier_update(body: bytes) -> CarrierUpdate:
+    try:
+        return CarrierUpdate.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]) from exc
+
+
+def router(app: LogisticsApplication) -> APIRouter:
+    api = APIRouter(prefix="/logistics", tags=["logistics"])
+
+    @api.get("/parcels/{parcel_id}", response_model=ParcelView)
+    def get_parcel(parcel_id: UUID, caller: Caller = Depends(current_caller)):
+        return ParcelView.of(app.shipment_for(caller, parcel_id))
+
+    @api.get("/parcels/{parcel_id}/quotes", response_model=QuoteView)
+    def get_quotes(parcel_id: UUID, caller: Caller = Depends(require_roles(CUSTOMER, LOGISTICS_STAFF))):
+        """Every shipping line with its price for this parcel, or the reason it refuses it."""
+        shipment, offers = app.quote(caller, parcel_id)
+        return QuoteView(parcel_id=shipment.id, lines_version=LINES_VERSION,
+                         lines=[LineQuoteView.of(offer) for offer in offers])
+
+    @api.post("/parcels/{parcel_id}/shipping", status_code=201, response_model=ShippingView)
+    def choose_shipping(parcel_id: UUID, body: ShippingRequest,
+                        idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=200)],
+                        caller: Caller = Depends(require_roles(CUSTOMER))):
+        shipping = app.choose_shipping(caller, parcel_id, idempotency_key, body.model_dump(mode="json"))
+        return ShippingView.of(parcel_id, shipping)
+
+    @api.post("/parcels/{parcel_id}/customs-declaration", response_model=ParcelView)
+    def declare_customs(parcel_id: UUID, body: CustomsRequest,
+                        caller: Caller = Depends(require_roles(LOGISTICS_STAFF))):
+        items = [item.model_dump() for item in body.items]
+        return ParcelView.of(app.declare_customs(caller, parcel_id, items))
+
+    @api.post("/parcels/{parcel_id}/handover", response_model=ParcelView)
+    def hand_over(parcel_id: UUID, body: HandoverRequest, caller: Caller = Depends(require_roles(LOGISTICS_STAFF))):
+        return ParcelView.of(app.hand_over(caller, parcel_id, body.carrier, body.tracking_number))
+
+    @api.post("/carrier-webhooks/{carrier}", response_model=WebhookAnswer, response_model_exclude_none=True)
+    def carrier_webhook(carrier: str, body: bytes = Depends(raw_body),
+                        signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None):
+        """A carrier's tracking update. No bearer token: the carrier signs the raw body instead."""
+        try:
+            verify(get_settings().resolved_carrier_secret(), signature, body, now=time.time())
+        except SignatureRejected as exc:
+            raise HTTPException(401, str(exc)) from exc
+        update = carrier_update(body)
+        shipment, recorded = app.record_tracking(carrier, update.model_dump())
+        if not recorded:
+            return WebhookAnswer(duplicate=True)
+        return WebhookAnswer(duplicate=False, parcel_id=shipment.id, status=update.status)
+
+    @api.post("/parcels/{parcel_id}/receipt-confirmation", response_model=ParcelView)
+    def confirm_receipt(parcel_id: UUID, caller: Caller = Depends(require_roles(CUSTOMER))):
+        return ParcelView.of(app.confirm_receipt(caller, parcel_id))
+
+    return api

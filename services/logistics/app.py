@@ -1,0 +1,156 @@
+"""Logistics application: a shipment per packed parcel, its paid line, customs, handover to a
+carrier, the carrier's tracking updates and the customer's receipt confirmation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any, Callable, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from contracts.warehouse import ParcelPacked
+from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, Caller
+from service_runtime.errors import Conflict, NotFound
+from service_runtime.store import ServiceApplication
+from service_runtime.tracing import stable_id, trace
+from services.logistics.domain import Shipment, TrackingIndex, tracking_index_id
+from services.logistics.lines import LineQuote
+
+STAFF_WHO_READ_PARCELS = (LOGISTICS_STAFF, SUPPORT_AGENT, AUDITOR)
+STAFF_WHO_QUOTE = (LOGISTICS_STAFF,)
+SAVE_ATTEMPTS = 5
+T = TypeVar("T")
+
+
+class LogisticsApplication(ServiceApplication):
+    name = "logistics"
+
+    def _get(self, aggregate_id: UUID) -> Any | None:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def shipment(self, parcel_id: UUID) -> Shipment:
+        shipment = self._get(parcel_id)
+        if not isinstance(shipment, Shipment):
+            raise NotFound(f"parcel {parcel_id} not found")
+        return shipment
+
+    def shipment_for(self, caller: Caller, parcel_id: UUID,
+                     staff_roles: tuple[str, ...] = STAFF_WHO_READ_PARCELS) -> Shipment:
+        """The shipment, if the caller may see it; otherwise the same 404 as a missing parcel."""
+        shipment = self._get(parcel_id)
+        if not isinstance(shipment, Shipment) or not caller.can_read_customer_data(shipment.customer_id,
+                                                                                   *staff_roles):
+            raise NotFound(f"parcel {parcel_id} not found")
+        return shipment
+
+    def own_shipment(self, caller: Caller, parcel_id: UUID) -> Shipment:
+        """The shipment, if the caller is the customer it belongs to (staff cannot act for them)."""
+        shipment = self.shipment_for(caller, parcel_id)
+        if caller.subject != shipment.customer_id or CUSTOMER not in caller.roles:
+            raise NotFound(f"parcel {parcel_id} not found")
+        return shipment
+
+    def quote(self, caller: Caller, parcel_id: UUID) -> tuple[Shipment, list[LineQuote]]:
+        shipment = self.shipment_for(caller, parcel_id, STAFF_WHO_QUOTE)
+        return shipment, shipment.quote()
+
+    def _retrying(self, attempt: Callable[[], tuple[T, list[Any]]]) -> T:
+        """Load, change and save; if another request changed an aggregate meanwhile (the same
+        payment key or carrier update in a race, say), load again and retry."""
+        for number in range(SAVE_ATTEMPTS):
+            result, changed = attempt()
+            try:
+                self.save(*changed)
+                return result
+            except IntegrityError:
+                if number == SAVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def change_own(self, caller: Caller, parcel_id: UUID, change: Callable[[Shipment], T]) -> T:
+        def attempt() -> tuple[T, list[Any]]:
+            shipment = self.own_shipment(caller, parcel_id)
+            return change(shipment), [shipment]
+
+        return self._retrying(attempt)
+
+    def change_as_staff(self, parcel_id: UUID, change: Callable[[Shipment], T]) -> T:
+        def attempt() -> tuple[T, list[Any]]:
+            shipment = self.shipment(parcel_id)
+            return change(shipment), [shipment]
+
+        return self._retrying(attempt)
+
+    # Commands -------------------------------------------------------------------------------
+
+    def choose_shipping(self, caller: Caller, parcel_id: UUID, idempotency_key: str,
+                        request: dict[str, Any]) -> dict:
+        fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+        return self.change_own(caller, parcel_id, lambda shipment: shipment.choose_line(
+            line_code=request["line_code"], amount=Decimal(request["amount"]),
+            payment_id=stable_id("shipping-payment", parcel_id, idempotency_key), method=request["method"],
+            provider_reference=request["provider_reference"], idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+        ))
+
+    def declare_customs(self, caller: Caller, parcel_id: UUID, items: list[dict]) -> Shipment:
+        def declare(shipment: Shipment) -> Shipment:
+            shipment.declare_customs(items, staff_id=caller.subject)
+            return shipment
+
+        return self.change_as_staff(parcel_id, declare)
+
+    def hand_over(self, caller: Caller, parcel_id: UUID, carrier: str, tracking_number: str) -> Shipment:
+        def attempt() -> tuple[Shipment, list[Any]]:
+            shipment = self.shipment(parcel_id)
+            index = self._get(tracking_index_id(carrier, tracking_number))
+            if index is not None and index.parcel_id != parcel_id:
+                raise Conflict(f"{carrier} tracking number {tracking_number} belongs to another parcel")
+            shipment.hand_over(carrier=carrier, tracking_number=tracking_number, staff_id=caller.subject)
+            if index is None:
+                index = TrackingIndex(carrier=carrier, tracking_number=tracking_number, parcel_id=parcel_id)
+            return shipment, [shipment, index]  # saved together: a shipped parcel is always findable
+
+        return self._retrying(attempt)
+
+    def record_tracking(self, carrier: str, update: dict[str, Any]) -> tuple[Shipment, bool]:
+        """A carrier's (already authenticated) update; the bool says whether it was new."""
+        index = self._get(tracking_index_id(carrier, update["tracking_number"]))
+        if index is None:
+            raise NotFound(f"no parcel was handed to {carrier} as {update['tracking_number']}")
+
+        def attempt() -> tuple[tuple[Shipment, bool], list[Any]]:
+            shipment = self.shipment(index.parcel_id)
+            recorded = shipment.record_tracking(
+                carrier=carrier, carrier_event_id=update["carrier_event_id"], status=update["status"],
+                location=update["location"], carrier_time=update["occurred_at"])
+            return (shipment, recorded), [shipment]
+
+        with trace(actor=f"carrier:{carrier}"):
+            return self._retrying(attempt)
+
+    def confirm_receipt(self, caller: Caller, parcel_id: UUID) -> Shipment:
+        def confirm(shipment: Shipment) -> Shipment:
+            shipment.confirm_receipt()
+            return shipment
+
+        return self.change_own(caller, parcel_id, confirm)
+
+    # Reactions to the warehouse ---------------------------------------------------------------
+
+    def on_parcel_packed(self, payload: ParcelPacked, _envelope: Any) -> list[Shipment]:
+        if payload.parcel_id in self.repository:
+            return []  # the first packing stands; a redelivery changes nothing
+        return [Shipment(
+            parcel_id=payload.parcel_id, customer_id=payload.customer_id, order_ids=list(payload.order_ids),
+            destination_country=payload.destination_country, items=[i.model_dump() for i in payload.items],
+            weight_kg=payload.weight_kg, length_cm=payload.length_cm, width_cm=payload.width_cm,
+            height_cm=payload.height_cm,
+        )]

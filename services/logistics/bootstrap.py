@@ -1,0 +1,23 @@
+"""Wiring: settings → the logistics application, what it publishes, its handlers and gateway."""
+
+from __future__ import annotations
+
+from contracts import logistics as published
+from service_runtime.process import ServiceParts, assemble
+from service_runtime.settings import Settings
+from services.logistics import api, consumers
+from services.logistics.app import LogisticsApplication
+from services.logistics.domain import Shipment
+
+PUBLISHES = {
+    Shipment.ShippingLineChosen: published.ShippingLineChosen,
+    Shipment.CustomsDeclared: published.CustomsDeclared,
+    Shipment.Shipped: published.ParcelShipped,
+    Shipment.TrackingUpdated: published.TrackingUpdated,
+    Shipment.ReceiptConfirmed: published.ReceiptConfirmed,
+}
+
+
+def bootstrap(settings: Settings) -> ServiceParts:
+    return assemble("logistics", LogisticsApplication, PUBLISHES, settings, api.router, consumers.handlers,
+                    consumers.CONSUMES)

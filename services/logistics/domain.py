@@ -1,0 +1,210 @@
+"""Logistics aggregates: the shipment of one packed parcel, and the index from a carrier's
+tracking number back to it (carriers only know their own tracking numbers).
+
+A parcel may hold items of several orders, so a Shipment has no single order id; its events
+carry `order_ids` instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from service_runtime.errors import Conflict, DomainError
+from service_runtime.tracing import TracedAggregate, stable_id
+from services.logistics import lines
+
+PACKED = "packed"
+SHIPPING_PAID = "shipping_paid"
+SHIPPED = "shipped"
+DELIVERED = "delivered"
+RECEIPT_CONFIRMED = "receipt_confirmed"
+
+
+class IdempotencyKeyReused(DomainError):
+    pass
+
+
+def tracking_index_id(carrier: str, tracking_number: str) -> UUID:
+    return stable_id("carrier-tracking", carrier, tracking_number)
+
+
+class Shipment(TracedAggregate):
+    @staticmethod
+    def create_id(parcel_id: UUID) -> UUID:
+        return parcel_id
+
+    @event("Packed")
+    def __init__(self, parcel_id: UUID, customer_id: str, order_ids: list, destination_country: str,
+                 items: list, weight_kg: Decimal, length_cm: Decimal, width_cm: Decimal, height_cm: Decimal) -> None:
+        self.customer_id = customer_id
+        self.order_ids = list(order_ids)
+        self.destination_country = destination_country
+        self.items = [dict(item) for item in items]
+        self.weight_kg, self.length_cm, self.width_cm, self.height_cm = weight_kg, length_cm, width_cm, height_cm
+        self.shipping: dict | None = None
+        self.customs_items: list[dict] | None = None
+        self.handover: dict | None = None
+        self.tracking: list[dict] = []
+        self.receipt_confirmed = False
+
+    @property
+    def traceability_codes(self) -> list[str]:
+        return [item["traceability_code"] for item in self.items]
+
+    @property
+    def delivered(self) -> bool:
+        return any(update["status"] == DELIVERED for update in self.tracking)
+
+    @property
+    def status(self) -> str:
+        if self.receipt_confirmed:
+            return RECEIPT_CONFIRMED
+        if self.delivered:
+            return DELIVERED
+        if self.tracking:  # carriers may report out of order: the latest scan wins
+            return max(self.tracking, key=lambda update: update["carrier_time"])["status"]
+        if self.handover:
+            return SHIPPED
+        return SHIPPING_PAID if self.shipping else PACKED
+
+    def quote(self) -> list[lines.LineQuote]:
+        return lines.quote(self)
+
+    # Choosing and paying a shipping line ---------------------------------------------------
+
+    def choose_line(self, line_code: str, amount: Decimal, payment_id: UUID, method: str,
+                    provider_reference: str, idempotency_key: str, fingerprint: str) -> dict:
+        """Pay for a line; the same key with the same request returns the first payment."""
+        if self.shipping is not None:
+            if self.shipping["idempotency_key"] == idempotency_key:
+                if self.shipping["fingerprint"] != fingerprint:
+                    raise IdempotencyKeyReused(
+                        "this Idempotency-Key was already used with a different request body")
+                return self.shipping
+            raise Conflict(f"shipping for parcel {self.id} is already paid ({self.shipping['line_code']})")
+        offer = next((q for q in self.quote() if q.line.code == line_code), None)
+        if offer is None:
+            known = ", ".join(line.code for line in lines.LINES)
+            raise DomainError(f"there is no shipping line '{line_code}'; lines: {known}")
+        if offer.refused:
+            raise DomainError(offer.reason)
+        if amount != offer.price:
+            raise DomainError(f"the amount {amount} CNY does not match the price of {offer.line.name} "
+                              f"for this parcel, {offer.price} CNY")
+        self._choose_line(parcel_id=self.id, customer_id=self.customer_id, order_ids=self.order_ids,
+                          line_code=line_code, chargeable_weight_kg=offer.chargeable_weight_kg, amount=amount,
+                          currency="CNY", payment_id=payment_id, method=method,
+                          provider_reference=provider_reference, idempotency_key=idempotency_key,
+                          fingerprint=fingerprint, lines_version=lines.LINES_VERSION)
+        return self.shipping
+
+    @event("ShippingLineChosen")
+    def _choose_line(self, parcel_id: UUID, customer_id: str, order_ids: list, line_code: str,
+                     chargeable_weight_kg: Decimal, amount: Decimal, currency: str, payment_id: UUID, method: str,
+                     provider_reference: str, idempotency_key: str, fingerprint: str, lines_version: str) -> None:
+        self.shipping = {
+            "line_code": line_code, "chargeable_weight_kg": chargeable_weight_kg, "amount": amount,
+            "currency": currency, "payment_id": payment_id, "method": method,
+            "provider_reference": provider_reference, "idempotency_key": idempotency_key,
+            "fingerprint": fingerprint, "lines_version": lines_version,
+        }
+
+    # Customs --------------------------------------------------------------------------------
+
+    def declare_customs(self, items: list[dict], staff_id: str) -> None:
+        """Declare every item of the parcel exactly once; may be corrected until handover."""
+        if self.handover:
+            raise Conflict(f"parcel {self.id} was already handed to {self.handover['carrier']}")
+        declared = [item["traceability_code"] for item in items]
+        problems = []
+        repeated = sorted({code for code in declared if declared.count(code) > 1})
+        if repeated:
+            problems.append(f"declared more than once: {', '.join(repeated)}")
+        unknown = sorted(set(declared) - set(self.traceability_codes))
+        if unknown:
+            problems.append(f"not in this parcel: {', '.join(unknown)}")
+        missing = [code for code in self.traceability_codes if code not in declared]
+        if missing:
+            problems.append(f"not declared: {', '.join(missing)}")
+        if problems:
+            raise DomainError(f"the declaration must list every item of parcel {self.id} once; "
+                              + "; ".join(problems))
+        if self.customs_items == items:
+            return
+        self._declare(parcel_id=self.id, order_ids=self.order_ids, destination_country=self.destination_country,
+                      items=items, staff_id=staff_id)
+
+    @event("CustomsDeclared")
+    def _declare(self, parcel_id: UUID, order_ids: list, destination_country: str, items: list,
+                 staff_id: str) -> None:
+        self.customs_items = [dict(item) for item in items]
+
+    # Handover and the carrier's tracking ----------------------------------------------------
+
+    def hand_over(self, carrier: str, tracking_number: str, staff_id: str) -> None:
+        if self.handover:
+            if (self.handover["carrier"], self.handover["tracking_number"]) == (carrier, tracking_number):
+                return
+            raise Conflict(f"parcel {self.id} was already handed to {self.handover['carrier']} "
+                           f"as {self.handover['tracking_number']}")
+        if self.shipping is None:
+            raise Conflict(f"shipping for parcel {self.id} has not been paid yet")
+        if self.customs_items is None:
+            raise Conflict(f"parcel {self.id} has no customs declaration yet")
+        self._ship(parcel_id=self.id, order_ids=self.order_ids, traceability_codes=self.traceability_codes,
+                   line_code=self.shipping["line_code"], carrier=carrier, tracking_number=tracking_number,
+                   staff_id=staff_id)
+
+    @event("Shipped")
+    def _ship(self, parcel_id: UUID, order_ids: list, traceability_codes: list, line_code: str, carrier: str,
+              tracking_number: str, staff_id: str) -> None:
+        self.handover = {"carrier": carrier, "tracking_number": tracking_number, "staff_id": staff_id}
+
+    def record_tracking(self, carrier: str, carrier_event_id: str, status: str, location: str,
+                        carrier_time: datetime) -> bool:
+        """Record a carrier's update; False (and nothing recorded) for one already seen."""
+        if not self.handover:
+            raise Conflict(f"parcel {self.id} has not been handed to a carrier yet")
+        if any(update["carrier_event_id"] == carrier_event_id for update in self.tracking):
+            return False
+        self._track(parcel_id=self.id, order_ids=self.order_ids, traceability_codes=self.traceability_codes,
+                    status=status, carrier=carrier, carrier_event_id=carrier_event_id, location=location,
+                    carrier_time=carrier_time)
+        return True
+
+    @event("TrackingUpdated")
+    def _track(self, parcel_id: UUID, order_ids: list, traceability_codes: list, status: str, carrier: str,
+               carrier_event_id: str, location: str, carrier_time: datetime) -> None:
+        self.tracking.append({"carrier_event_id": carrier_event_id, "status": status, "location": location,
+                              "carrier_time": carrier_time})
+
+    def confirm_receipt(self) -> None:
+        if self.receipt_confirmed:
+            return
+        if not self.delivered:
+            raise Conflict(f"parcel {self.id} has not been delivered yet; confirm receipt once it arrives")
+        self._confirm_receipt(parcel_id=self.id, customer_id=self.customer_id, order_ids=self.order_ids,
+                              traceability_codes=self.traceability_codes)
+
+    @event("ReceiptConfirmed")
+    def _confirm_receipt(self, parcel_id: UUID, customer_id: str, order_ids: list,
+                         traceability_codes: list) -> None:
+        self.receipt_confirmed = True
+
+
+class TrackingIndex(TracedAggregate):
+    """Which parcel a carrier's tracking number belongs to."""
+
+    @staticmethod
+    def create_id(carrier: str, tracking_number: str) -> UUID:
+        return tracking_index_id(carrier, tracking_number)
+
+    @event("Registered")
+    def __init__(self, carrier: str, tracking_number: str, parcel_id: UUID) -> None:
+        self.carrier = carrier
+        self.tracking_number = tracking_number
+        self.parcel_id = parcel_id

@@ -1,0 +1,19 @@
+"""What purchasing does when other services publish."""
+
+from __future__ import annotations
+
+from service_runtime.consumer import Handler
+from services.purchasing.app import PurchasingApplication
+
+CONSUMES = ("orders",)
+
+
+def handlers(app: PurchasingApplication) -> dict[str, Handler]:
+    return {
+        "orders.OrderPlaced": app.on_order_placed,
+        "orders.OrderConfirmed": app.on_order_confirmed,
+        "orders.OrderHeld": app.on_order_held,
+        "orders.PriceChangeAccepted": app.on_price_change_accepted,
+        "orders.LineCancelled": app.on_line_cancelled,
+        "orders.QcResolutionChosen": app.on_qc_resolution_chosen,
+    }

@@ -1,0 +1,213 @@
+"""Warehouse application: intake and matching, inspection and storage, shipment requests, packing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from contracts.orders import QcResolutionChosen
+from contracts.purchasing import DomesticShipmentRecorded
+from service_runtime.auth import AUDITOR, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
+from service_runtime.errors import Conflict, DomainError, NotFound
+from service_runtime.store import ServiceApplication
+from services.warehouse.codes import code_for, parse_code
+from services.warehouse.domain import (
+    AUTO_MATCH_STAFF,
+    UNMATCHED_QUEUE_ID,
+    InboundParcel,
+    Item,
+    Parcel,
+    UnmatchedQueue,
+    inbound_id,
+    item_aggregate_id,
+    normalise_tracking_number,
+)
+from services.warehouse.packing import PackingPlan
+
+STAFF_WHO_READ_ITEMS = (WAREHOUSE_STAFF, SUPPORT_AGENT, AUDITOR)
+SAVE_ATTEMPTS = 5
+CODE_ATTEMPTS = 8  # another item already holding a derived code is rare; try the next derivation
+A = TypeVar("A")
+T = TypeVar("T")
+
+
+class WarehouseApplication(ServiceApplication):
+    name = "warehouse"
+
+    def _find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        try:
+            found = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, kind) else None
+
+    def _saving(self, attempt: Callable[[], tuple[list, T]]) -> T:
+        """Load, change and save; if another request changed the same aggregates meanwhile, do it again."""
+        for number in range(SAVE_ATTEMPTS):
+            changed, result = attempt()
+            try:
+                self.save(*changed)
+                return result
+            except IntegrityError:
+                if number == SAVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    # Intake ---------------------------------------------------------------------------
+
+    def receive_parcel(self, tracking_number: str, carrier: str, staff_id: str) -> dict[str, Any]:
+        """A scanned parcel: matched to its purchase (each item gets its code) or queued as unmatched."""
+        tracking = normalise_tracking_number(tracking_number)
+
+        def attempt() -> tuple[list, dict[str, Any]]:
+            inbound = self._find(inbound_id(tracking), InboundParcel) or InboundParcel(tracking_number=tracking)
+            if inbound.pending_lines():
+                items = self._receive(inbound, staff_id)
+                return [inbound, *items], {"matched": True, "traceability_codes": [i.traceability_code for i in items]}
+            inbound.arrive_unannounced(carrier, staff_id)
+            queue = self._find(UNMATCHED_QUEUE_ID, UnmatchedQueue) or UnmatchedQueue()
+            receipt = queue.receive(tracking, carrier, staff_id, datetime.now(timezone.utc))
+            return [inbound, queue], {"matched": False, "receipt_id": receipt["receipt_id"]}
+
+        return self._saving(attempt)
+
+    def _receive(self, inbound: InboundParcel, staff_id: str) -> list[Item]:
+        """Every pending line of a parcel gets its traceability code and becomes an item."""
+        codes: dict[str, str] = {}
+        items = []
+        for line in inbound.pending_lines():
+            code = self._free_code(inbound.id, line["task_id"], taken=set(codes.values()))
+            codes[str(line["task_id"])] = code
+            items.append(Item.from_line(line, code, staff_id, inbound.id))
+        inbound.receive(codes=codes, staff_id=staff_id)
+        return items
+
+    def _free_code(self, inbound: UUID, task_id: UUID, taken: set[str]) -> str:
+        for attempt in range(CODE_ATTEMPTS):
+            code = code_for(inbound, task_id, *([attempt] if attempt else []))
+            if code not in taken and item_aggregate_id(code) not in self.repository:
+                return code
+        raise Conflict(f"no free traceability code for inbound parcel {inbound}")
+
+    def unmatched(self) -> list[dict]:
+        queue = self._find(UNMATCHED_QUEUE_ID, UnmatchedQueue)
+        return sorted(queue.parcels.values(), key=lambda p: p["received_at"]) if queue else []
+
+    # Items ----------------------------------------------------------------------------
+
+    def item(self, code: str) -> Item:
+        code = parse_code(code)  # a mistyped code is a 422, never another item
+        item = self._find(item_aggregate_id(code), Item)
+        if item is None:
+            raise NotFound(f"no item with traceability code {code}")
+        return item
+
+    def item_for(self, caller: Caller, code: str) -> Item:
+        """The item, if the caller may see it; otherwise the same 404 as a missing item."""
+        item = self.item(code)
+        if not caller.can_read_customer_data(item.customer_id, *STAFF_WHO_READ_ITEMS):
+            raise NotFound(f"no item with traceability code {item.traceability_code}")
+        return item
+
+    def change_item(self, code: str, change: Callable[[Item], None]) -> Item:
+        def attempt() -> tuple[list, Item]:
+            item = self.item(code)
+            change(item)
+            return [item], item
+
+        return self._saving(attempt)
+
+    def record_special_inspection(self, code: str, checks: list[str], passed: bool, notes: str,
+                                  staff_id: str) -> Item:
+        return self.change_item(code, lambda item: item.record_special_inspection(checks, passed, notes, staff_id))
+
+    def inspect(self, code: str, quantity_checked: int, exterior_condition: str, photos: list[str], notes: str,
+                staff_id: str) -> Item:
+        return self.change_item(code, lambda item: item.inspect(quantity_checked, exterior_condition, photos,
+                                                                notes, staff_id))
+
+    def store(self, code: str, location: str, staff_id: str) -> Item:
+        return self.change_item(code, lambda item: item.store(location, staff_id))
+
+    # Shipment requests and packing ------------------------------------------------------
+
+    def request_shipment(self, caller: Caller, codes: list[str], destination_country: str) -> Parcel:
+        """The customer's own stored items, put together in a new parcel to ship."""
+        codes = [parse_code(code) for code in codes]
+        if len(set(codes)) != len(codes):
+            raise DomainError("list each traceability code once")
+        parcel_id = uuid.uuid4()
+
+        def attempt() -> tuple[list, Parcel]:
+            items = [self.item(code) for code in codes]
+            for item in items:
+                if item.customer_id != caller.subject:
+                    raise NotFound(f"no item with traceability code {item.traceability_code}")
+            for item in items:
+                item.reserve_for(parcel_id)
+            parcel = Parcel(parcel_id=parcel_id, customer_id=caller.subject,
+                            order_ids=sorted({i.order_id for i in items}, key=str), traceability_codes=codes,
+                            destination_country=destination_country, items=[i.parcel_line() for i in items])
+            return [parcel, *items], parcel
+
+        return self._saving(attempt)
+
+    def parcel(self, parcel_id: UUID) -> Parcel:
+        parcel = self._find(parcel_id, Parcel)
+        if parcel is None:
+            raise NotFound(f"parcel {parcel_id} not found")
+        return parcel
+
+    def parcel_for(self, caller: Caller, parcel_id: UUID) -> Parcel:
+        parcel = self.parcel(parcel_id)
+        if not caller.can_read_customer_data(parcel.customer_id, *STAFF_WHO_READ_ITEMS):
+            raise NotFound(f"parcel {parcel_id} not found")
+        return parcel
+
+    def packing_plan(self, parcel_id: UUID) -> PackingPlan:
+        return self.parcel(parcel_id).plan()
+
+    def pack(self, parcel_id: UUID, weight_kg: Decimal, length_cm: Decimal, width_cm: Decimal, height_cm: Decimal,
+             materials: list[str], cushioning: str, staff_id: str) -> Parcel:
+        def attempt() -> tuple[list, Parcel]:
+            parcel = self.parcel(parcel_id)
+            items = [self.item(code) for code in parcel.traceability_codes]
+            for item in items:
+                item.ensure_packable()
+            parcel.pack(weight_kg, length_cm, width_cm, height_cm, materials, cushioning, staff_id)
+            for item in items:
+                item.mark_packed(parcel_id=parcel.parcel_id)
+            return [parcel, *items], parcel
+
+        return self._saving(attempt)
+
+    # Reactions to purchasing and orders ----------------------------------------------------
+
+    def on_domestic_shipment_recorded(self, payload: DomesticShipmentRecorded, _envelope: Any) -> list:
+        """Expect the parcel; if it already arrived (unmatched), match it now."""
+        tracking = normalise_tracking_number(payload.tracking_number)
+        line = {**payload.model_dump(exclude={"agent_id"}), "tracking_number": tracking}
+        inbound = self._find(inbound_id(tracking), InboundParcel) or InboundParcel(tracking_number=tracking)
+        inbound.expect(line)
+        if not inbound.received or not inbound.pending_lines():
+            return [inbound]
+        items = self._receive(inbound, AUTO_MATCH_STAFF)
+        queue = self._find(UNMATCHED_QUEUE_ID, UnmatchedQueue)
+        if queue is None or not queue.holds(tracking):
+            return [inbound, *items]  # a later line of a parcel that was matched already
+        queue.match(tracking, inbound.id)
+        return [inbound, *items, queue]
+
+    def on_qc_resolution_chosen(self, payload: QcResolutionChosen, _envelope: Any) -> list[Item]:
+        """Remember the customer's choice after a failed inspection (refund or return: never packed)."""
+        item = self.item(payload.traceability_code)
+        if (item.order_id, item.line_no) != (payload.order_id, payload.line_no):
+            raise DomainError(f"item {item.traceability_code} is not line {payload.line_no} of order {payload.order_id}")
+        item.record_qc_resolution(payload.choice)
+        return [item]

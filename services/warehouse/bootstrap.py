@@ -1,0 +1,25 @@
+"""Wiring: settings → the warehouse application, what it publishes, its handlers and gateway."""
+
+from __future__ import annotations
+
+from contracts import warehouse as published
+from service_runtime.process import ServiceParts, assemble
+from service_runtime.settings import Settings
+from services.warehouse import api, consumers, projections
+from services.warehouse.app import WarehouseApplication
+from services.warehouse.domain import Item, Parcel, UnmatchedQueue
+
+PUBLISHES = {
+    Item.Received: published.ItemReceived,
+    UnmatchedQueue.ParcelReceived: published.UnmatchedParcelReceived,
+    Item.SpecialInspectionRecorded: published.SpecialInspectionRecorded,
+    Item.Inspected: published.ItemInspected,
+    Item.Stored: published.ItemStored,
+    Parcel.ConsolidationRequested: published.ConsolidationRequested,
+    Parcel.Packed: published.ParcelPacked,
+}
+
+
+def bootstrap(settings: Settings) -> ServiceParts:
+    return assemble("warehouse", WarehouseApplication, PUBLISHES, settings, api.router, consumers.handlers,
+                    consumers.CONSUMES, projections=[projections.TRACEABILITY], projection_router=projections.router)

@@ -1,0 +1,255 @@
+"""The claims service in process: parcel facts from the warehouse and logistics, claims, decisions."""
+
+import re
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from contracts.common import ParcelItemV1
+from contracts.logistics import ReceiptConfirmed, ShippingLineChosen, TrackingUpdated
+from contracts.warehouse import ParcelPacked
+from services.claims.bootstrap import bootstrap
+from services.claims.domain import parcel_facts_id
+from tests.apptest import ServiceHarness
+
+PARCEL = uuid.UUID("0b8f4a56-8a8e-4c1e-9a43-2f0d3c1b7a01")
+ORDER = uuid.UUID("5d1e6f70-2b3c-4d5e-8f90-a1b2c3d4e5f6")
+VASE, SHIRTS = "KF-20261101-0001", "KF-20261101-0002"
+
+
+def packed(customer_id="alice"):
+    items = [ParcelItemV1(traceability_code=VASE, order_id=ORDER, line_no=1, sku="celadon vase", quantity=1,
+                          category="fragile", value=Decimal("268.00")),
+             ParcelItemV1(traceability_code=SHIRTS, order_id=ORDER, line_no=2, sku="cotton shirt", quantity=2,
+                          category="general", value=Decimal("118.00"))]
+    return ParcelPacked(parcel_id=PARCEL, customer_id=customer_id, order_ids=[ORDER], destination_country="GB",
+                        items=items, weight_kg=Decimal("2.4"), length_cm=Decimal("40"), width_cm=Decimal("30"),
+                        height_cm=Decimal("30"), materials=["carton"], cushioning="bubble wrap", reinforced=True,
+                        staff_id="packer-1")
+
+
+def shipping_chosen(amount="95.00"):
+    return ShippingLineChosen(parcel_id=PARCEL, customer_id="alice", order_ids=[ORDER], line_code="air-standard",
+                              chargeable_weight_kg=Decimal("2.5"), amount=Decimal(amount), currency="CNY",
+                              payment_id=uuid.UUID("9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"), method="paypal")
+
+
+def tracking(status, event_id=None):
+    return TrackingUpdated(parcel_id=PARCEL, order_ids=[ORDER], traceability_codes=[VASE, SHIRTS], status=status,
+                           carrier="fake-express", carrier_event_id=event_id or f"evt-{status}", location="London",
+                           carrier_time=datetime(2026, 11, 20, 10, 30, tzinfo=timezone.utc))
+
+
+def receipt():
+    return ReceiptConfirmed(parcel_id=PARCEL, customer_id="alice", order_ids=[ORDER],
+                            traceability_codes=[VASE, SHIRTS])
+
+
+def claim_body(kind="damaged", code=VASE, **extra):
+    body = {"parcel_id": str(PARCEL), "kind": kind, "description": "The vase arrived cracked.",
+            "photos": ["photo://claim/1"], **extra}
+    if code is not None:
+        body["traceability_code"] = code
+    return body
+
+
+@pytest.fixture
+def claims(tmp_path):
+    return ServiceHarness(bootstrap, tmp_path)
+
+
+@pytest.fixture
+def delivered(claims):
+    for fact in (packed(), shipping_chosen(), tracking("in_transit"), tracking("delivered")):
+        assert claims.react(fact) == "handled"
+    return claims
+
+
+def open_claim(claims, body=None, subject="alice"):
+    return claims.client.post("/claims", json=body or claim_body(), headers=claims.as_(subject, "customer"))
+
+
+def decide(claims, claim_id, approved=True, subject="agent-7", roles=("support_agent",)):
+    return claims.client.post(f"/claims/{claim_id}/decision", headers=claims.as_(subject, *roles),
+                              json={"approved": approved, "notes": "photos show transport damage"})
+
+
+def test_a_claim_before_delivery_is_a_conflict(claims):
+    claims.react(packed())
+    claims.react(shipping_chosen())
+    claims.react(tracking("out_for_delivery"))
+    response = open_claim(claims)
+    assert response.status_code == 409 and "delivered" in response.json()["detail"]
+    assert claims.published_types() == []
+
+
+def test_a_claim_after_delivery_is_opened(delivered):
+    response = open_claim(delivered)
+    assert response.status_code == 201, response.text
+    claim = response.json()
+    assert claim["status"] == "open" and claim["kind"] == "damaged" and claim["traceability_code"] == VASE
+    assert claim["amount"] is None and uuid.UUID(claim["claim_id"]).version == 4
+    [opened] = delivered.published()
+    assert opened.type == "claims.ClaimOpened" and opened.order_id == ORDER
+    assert opened.payload == {"claim_id": claim["claim_id"], "parcel_id": str(PARCEL), "customer_id": "alice",
+                              "order_ids": [str(ORDER)], "kind": "damaged", "traceability_code": VASE,
+                              "description": "The vase arrived cracked.", "photos": ["photo://claim/1"]}
+
+
+def test_a_confirmed_receipt_also_counts_as_delivered(claims):
+    claims.react(packed())
+    claims.react(receipt())
+    assert open_claim(claims).status_code == 201
+
+
+def test_another_customer_learns_nothing(delivered):
+    stranger = open_claim(delivered, subject="mallory")
+    unknown = open_claim(delivered, claim_body() | {"parcel_id": str(uuid.uuid4())}, subject="mallory")
+    assert stranger.status_code == unknown.status_code == 404
+    assert re.sub(r"[0-9a-f-]{36}", "<id>", stranger.json()["detail"]) == \
+        re.sub(r"[0-9a-f-]{36}", "<id>", unknown.json()["detail"])
+    claim_id = open_claim(delivered).json()["claim_id"]
+    assert delivered.client.get(f"/claims/{claim_id}", headers=delivered.as_("mallory", "customer")).status_code == 404
+    for reader in (("alice", "customer"), ("agent-7", "support_agent"), ("audit-1", "auditor")):
+        assert delivered.client.get(f"/claims/{claim_id}", headers=delivered.as_(*reader)).status_code == 200
+    assert delivered.client.get(f"/claims/{claim_id}",
+                                headers=delivered.as_("packer-1", "warehouse_staff")).status_code == 404
+
+
+def test_a_damaged_item_is_compensated_at_its_value(delivered):
+    claim_id = open_claim(delivered).json()["claim_id"]
+    response = decide(delivered, claim_id)
+    assert response.status_code == 200, response.text
+    decided = response.json()
+    assert decided["status"] == "approved" and decided["amount"] == "268.00"
+    assert decided["rule"] == "damaged_item_full_value" and decided["rule_version"].startswith("compensation-")
+    assert decided["inputs"] == {"traceability_code": VASE, "item_value": "268.00"}
+    seen = delivered.client.get(f"/claims/{claim_id}", headers=delivered.as_("alice", "customer")).json()
+    assert seen["amount"] == "268.00" and seen["notes"] == "photos show transport damage"
+    assert "decided_by" not in seen
+    decision = delivered.published()[-1]
+    assert decision.type == "claims.CompensationDecided" and decision.order_id == ORDER
+    assert decision.payload["decided_by"] == "agent-7" and decision.payload["amount"] == "268.00"
+    assert decision.payload["approved"] is True and decision.payload["currency"] == "CNY"
+
+
+@pytest.mark.parametrize("kind, code, amount, rule", [
+    ("missing_item", SHIRTS, "147.04", "missing_item_value_plus_shipping_share"),  # 118 + 95 × 118/386
+    ("wrong_item", SHIRTS, "118.00", "wrong_item_full_value"),
+    ("shipping_anomaly", None, "47.50", "shipping_anomaly_half_fee"),
+])
+def test_each_kind_is_decided_by_its_rule(delivered, kind, code, amount, rule):
+    claim_id = open_claim(delivered, claim_body(kind, code)).json()["claim_id"]
+    decided = decide(delivered, claim_id).json()
+    assert (decided["amount"], decided["rule"]) == (amount, rule)
+
+
+def test_a_rejected_claim_gets_nothing(delivered):
+    claim_id = open_claim(delivered).json()["claim_id"]
+    decided = decide(delivered, claim_id, approved=False).json()
+    assert (decided["status"], decided["amount"], decided["rule"]) == ("rejected", "0.00", "rejected")
+
+
+def test_a_claim_is_decided_once(delivered):
+    claim_id = open_claim(delivered).json()["claim_id"]
+    assert decide(delivered, claim_id).status_code == 200
+    again = decide(delivered, claim_id, approved=False, subject="agent-8")
+    assert again.status_code == 409
+    assert delivered.published_types().count("claims.CompensationDecided") == 1
+
+
+def test_only_support_agents_decide(delivered):
+    claim_id = open_claim(delivered).json()["claim_id"]
+    assert decide(delivered, claim_id, subject="alice", roles=("customer",)).status_code == 403
+    assert decide(delivered, claim_id, subject="audit-1", roles=("auditor",)).status_code == 403
+    assert decide(delivered, claim_id, subject="risk-1", roles=("risk_analyst",)).status_code == 403
+    assert decide(delivered, uuid.uuid4()).status_code == 404
+    assert "claims.CompensationDecided" not in delivered.published_types()
+
+
+def test_one_open_claim_per_item_and_kind(delivered):
+    first = open_claim(delivered).json()["claim_id"]
+    assert open_claim(delivered).status_code == 409
+    assert open_claim(delivered, claim_body("wrong_item", VASE)).status_code == 201
+    assert open_claim(delivered, claim_body("damaged", SHIRTS)).status_code == 201
+    decide(delivered, first, approved=False)
+    second = open_claim(delivered)  # a rejected claim may be brought again, with new evidence
+    assert second.status_code == 201
+    decide(delivered, second.json()["claim_id"], approved=True)
+    assert open_claim(delivered).status_code == 409  # but an item is compensated for a kind once
+
+
+def test_duplicate_deliveries_change_nothing(claims):
+    facts = [packed(), shipping_chosen(), tracking("delivered"), receipt()]
+    for fact in facts:
+        event_id = uuid.uuid4()
+        assert claims.react(fact, event_id=event_id) == "handled"
+        assert claims.react(fact, event_id=event_id) == "duplicate"
+    version = claims.app.repository.get(parcel_facts_id(PARCEL)).version
+    # The same facts again under new event ids (republished upstream), and a resent delivery scan.
+    for fact in facts + [tracking("delivered", event_id="evt-delivered-resent")]:
+        assert claims.react(fact) == "handled"
+    parcel = claims.app.repository.get(parcel_facts_id(PARCEL))
+    assert parcel.version == version
+    assert parcel.delivered_at == datetime(2026, 11, 20, 10, 30, tzinfo=timezone.utc)
+    assert parcel.shipping_fee == Decimal("95.00") and parcel.item_values[VASE] == Decimal("268.00")
+
+
+def test_facts_arriving_before_the_packing_are_kept(claims):
+    claims.react(tracking("delivered"))
+    claims.react(shipping_chosen())
+    assert open_claim(claims).status_code == 404  # claims does not know whose parcel it is yet
+    claims.react(packed())
+    assert open_claim(claims, claim_body("shipping_anomaly", None)).status_code == 201
+
+
+def test_a_parcel_level_claim_waits_for_the_shipping_fee(claims):
+    claims.react(packed())
+    claims.react(tracking("delivered"))
+    claim_id = open_claim(claims, claim_body("shipping_anomaly", None)).json()["claim_id"]
+    assert decide(claims, claim_id).status_code == 409
+    claims.react(shipping_chosen())
+    assert decide(claims, claim_id).json()["amount"] == "47.50"
+
+
+@pytest.mark.parametrize("body", [
+    claim_body(code=None),                                  # an item claim without its item
+    claim_body("shipping_anomaly", VASE),                   # a parcel claim naming an item
+    claim_body(description=""),
+    claim_body(description="   "),
+    claim_body(description="x" * 2001),
+    claim_body(kind="late"),
+    claim_body(card_number="4111111111111111"),
+    claim_body(parcel_id="not-a-uuid"),
+    claim_body(photos="photo://one"),
+])
+def test_bad_input_is_refused(delivered, body):
+    response = open_claim(delivered, body)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "4111111111111111" not in response.text
+
+
+def test_an_item_not_in_the_parcel_is_refused(delivered):
+    response = open_claim(delivered, claim_body(code="KF-SOMEONE-ELSES"))
+    assert response.status_code == 422 and "not in parcel" in response.json()["detail"]
+
+
+def test_a_decision_needs_its_fields(delivered):
+    claim_id = open_claim(delivered).json()["claim_id"]
+    headers = delivered.as_("agent-7", "support_agent")
+    for body in ({"approved": True}, {"approved": "perhaps", "notes": "x"},
+                 {"approved": True, "notes": "ok", "amount": "9999.00"}):
+        assert delivered.client.post(f"/claims/{claim_id}/decision", json=body, headers=headers).status_code == 422
+
+
+def test_every_route_needs_a_caller(claims):
+    checked = 0
+    for path, operations in claims.client.app.openapi()["paths"].items():
+        for method in operations:
+            url = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
+            assert claims.client.request(method.upper(), url, json={}).status_code == 401, f"{method} {path}"
+            checked += 1
+    assert checked >= 3
