@@ -55,7 +55,7 @@ class Publication:
             order_id=trace.get("order_id"),
             correlation_id=trace.get("correlation_id"),
             causation_id=trace.get("causation_id"),
-            actor=trace.get("actor"),
+            actor=trace.get("actor") or f"system:{self.service}",  # a reaction, not a request
             payload=payload.model_dump(mode="json"),
         )
 

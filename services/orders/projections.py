@@ -21,7 +21,7 @@ STAFF_WHO_READ_TIMELINES = (SUPPORT_AGENT, AUDITOR, WAREHOUSE_STAFF, LOGISTICS_S
 
 def timeline_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]:
     data = payload.model_dump(mode="json")
-    entry = entry_for(envelope.type, envelope.producer, envelope.occurred_at.isoformat(), data, envelope.actor)
+    entry = entry_for(envelope.type, envelope.actor, envelope.occurred_at.isoformat(), data)
     if entry is None:
         return []
     order_ids = {str(o) for o in data.get("order_ids") or []}

@@ -41,7 +41,6 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "claims.CompensationDecided": ("claim_decided", "Claim decided", "售后申请已处理"),
 }
 
-ACTOR_FIELDS = ("agent_id", "staff_id", "inspector_id", "decided_by")
 # Facts a customer may see on their timeline, by stage; internal references stay out.
 DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "carrier", "tracking_number",
                  "location", "passed", "issues", "photos", "new_unit_price", "old_unit_price", "amount",
@@ -54,17 +53,8 @@ def stage_key(event_type: str, payload: dict[str, Any]) -> str:
     return event_type
 
 
-def actor_of(producer: str, event_type: str, payload: dict[str, Any], recorded_actor: str | None) -> str:
-    if event_type == "logistics.TrackingUpdated":
-        return f"carrier:{payload['carrier']}"
-    for field in ACTOR_FIELDS:
-        if payload.get(field):
-            return f"{producer}:{payload[field]}"
-    return recorded_actor or f"system:{producer}"
-
-
-def entry_for(event_type: str, producer: str, occurred_at: str, payload: dict[str, Any],
-              recorded_actor: str | None = None) -> dict[str, Any] | None:
+def entry_for(event_type: str, actor: str, occurred_at: str,
+              payload: dict[str, Any]) -> dict[str, Any] | None:
     key = stage_key(event_type, payload)
     if key not in STAGES:
         return None
@@ -72,6 +62,6 @@ def entry_for(event_type: str, producer: str, occurred_at: str, payload: dict[st
     at = payload.get("carrier_time") or occurred_at  # a carrier's scan time is when it happened
     return {
         "stage": code, "name_en": english, "name_zh": chinese, "at": at,
-        "actor": actor_of(producer, event_type, payload, recorded_actor),
+        "actor": actor,
         "details": {k: payload[k] for k in DETAIL_FIELDS if payload.get(k) not in (None, [], "")},
     }
