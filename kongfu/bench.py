@@ -23,34 +23,27 @@ import httpx
 from kongfu.demo import Lifecycle
 from kongfu.local import start_platform
 from service_runtime.auth import issue_token
-from service_runtime.eventlog import topic_for
+from service_runtime.eventlog import KafkaEventLog, OutgoingRecord, topic_for
 from service_runtime.settings import Settings
 
 
 def producer_baseline(settings: Settings, namespace: str, messages: int, size: int) -> float:
-    from aiokafka import AIOKafkaProducer
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
+    """The relay's own publish path (acks=all, idempotent) on a topic of the same partitioning."""
+    log = KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, "kongfu-bench", namespace)
     topic = f"{namespace}.bench.producer"
+    batches = [[OutgoingRecord(topic, str(i % 64).encode(), b"x" * size)
+                for i in range(start, min(start + 500, messages))] for start in range(0, messages, 500)]
 
     async def run() -> float:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-        await admin.start()
-        await admin.create_topics([NewTopic(topic, settings.topic_partitions, 1)])
-        await admin.close()
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
-                                    enable_idempotence=True, linger_ms=2)
-        await producer.start()
-        payload = b"x" * size
+        await log.ensure_topics([topic])
         try:
+            await log.publish(batches[0][:1])  # metadata and producer id before the clock starts
             started = time.perf_counter()
-            for batch in range(0, messages, 500):
-                pending = [await producer.send(topic, payload, key=str(i % 64).encode())
-                           for i in range(batch, min(batch + 500, messages))]
-                await asyncio.gather(*pending)
+            for batch in batches:
+                await log.publish(batch)
             return messages / (time.perf_counter() - started)
         finally:
-            await producer.stop()
+            await log.stop()
 
     return asyncio.run(run())
 
