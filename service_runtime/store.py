@@ -8,7 +8,7 @@ transaction; the extra inbox table turns a redelivered event id into "already pr
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 from urllib.parse import urlparse
 
 from eventsourcing.application import Application, ProcessingEvent
@@ -106,8 +106,27 @@ def ensure_schema(service: str, settings: Settings) -> None:
         conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema_for(service, settings))))
 
 
+T = TypeVar("T")
+SAVE_ATTEMPTS = 5
+
+
 class ServiceApplication(Application):
     """An application whose recorder also keeps tracking and inbox records."""
+
+    def save_with_retry(self, change: Callable[[], tuple[Sequence[Any], T]]) -> T:
+        """`change` loads aggregates, changes them and returns (changed aggregates, result); they
+        are saved together. If one of them moved on meanwhile (a racing request with the same
+        key, a reaction), the stale save fails on its version and `change` runs again on fresh
+        state; after a few attempts the IntegrityError reaches the caller (a 409)."""
+        for attempt in range(SAVE_ATTEMPTS):
+            aggregates, result = change()
+            try:
+                self.save(*aggregates)
+                return result
+            except IntegrityError:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def construct_recorder(self) -> Any:
         return self.factory.process_recorder()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from contracts.logistics import ReceiptConfirmed, ShippingLineChosen, TrackingUpdated
 from contracts.warehouse import ParcelPacked
@@ -18,8 +17,6 @@ from services.claims.compensation import compensation_for
 from services.claims.domain import Claim, ClaimsParcel, parcel_facts_id
 
 STAFF_WHO_READ_CLAIMS = (SUPPORT_AGENT, AUDITOR)
-SAVE_ATTEMPTS = 5
-T = TypeVar("T")
 
 
 class ClaimsApplication(ServiceApplication):
@@ -48,19 +45,6 @@ class ClaimsApplication(ServiceApplication):
                                                                              *STAFF_WHO_READ_CLAIMS):
             raise NotFound(f"claim {claim_id} not found")
         return claim
-
-    def save_with_retry(self, change: Callable[[], tuple[Sequence[Any], T]]) -> T:
-        """Build the changed aggregates and save them together; if one of them moved on meanwhile
-        (a reaction to logistics, a second agent deciding), build them again from the store."""
-        for attempt in range(SAVE_ATTEMPTS):
-            aggregates, result = change()
-            try:
-                self.save(*aggregates)
-                return result
-            except IntegrityError:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
 
     def open_claim(self, caller: Caller, parcel_id: UUID, kind: str, traceability_code: str | None,
                    description: str, photos: list[str]) -> Claim:

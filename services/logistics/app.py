@@ -10,7 +10,6 @@ from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from contracts.warehouse import ParcelPacked
 from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, Caller
@@ -22,7 +21,6 @@ from services.logistics.lines import LineQuote
 
 STAFF_WHO_READ_PARCELS = (LOGISTICS_STAFF, SUPPORT_AGENT, AUDITOR)
 STAFF_WHO_QUOTE = (LOGISTICS_STAFF,)
-SAVE_ATTEMPTS = 5
 T = TypeVar("T")
 
 
@@ -61,32 +59,19 @@ class LogisticsApplication(ServiceApplication):
         shipment = self.shipment_for(caller, parcel_id, STAFF_WHO_QUOTE)
         return shipment, shipment.quote()
 
-    def _retrying(self, attempt: Callable[[], tuple[T, list[Any]]]) -> T:
-        """Load, change and save; if another request changed an aggregate meanwhile (the same
-        payment key or carrier update in a race, say), load again and retry."""
-        for number in range(SAVE_ATTEMPTS):
-            result, changed = attempt()
-            try:
-                self.save(*changed)
-                return result
-            except IntegrityError:
-                if number == SAVE_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
-
     def change_own(self, caller: Caller, parcel_id: UUID, change: Callable[[Shipment], T]) -> T:
         def attempt() -> tuple[T, list[Any]]:
             shipment = self.own_shipment(caller, parcel_id)
-            return change(shipment), [shipment]
+            return [shipment], change(shipment)
 
-        return self._retrying(attempt)
+        return self.save_with_retry(attempt)
 
     def change_as_staff(self, parcel_id: UUID, change: Callable[[Shipment], T]) -> T:
         def attempt() -> tuple[T, list[Any]]:
             shipment = self.shipment(parcel_id)
-            return change(shipment), [shipment]
+            return [shipment], change(shipment)
 
-        return self._retrying(attempt)
+        return self.save_with_retry(attempt)
 
     # Commands -------------------------------------------------------------------------------
 
@@ -116,9 +101,9 @@ class LogisticsApplication(ServiceApplication):
             shipment.hand_over(carrier=carrier, tracking_number=tracking_number, staff_id=caller.subject)
             if index is None:
                 index = TrackingIndex(carrier=carrier, tracking_number=tracking_number, parcel_id=parcel_id)
-            return shipment, [shipment, index]  # saved together: a shipped parcel is always findable
+            return [shipment, index], shipment  # saved together: a shipped parcel is always findable
 
-        return self._retrying(attempt)
+        return self.save_with_retry(attempt)
 
     def record_tracking(self, carrier: str, update: dict[str, Any]) -> tuple[Shipment, bool]:
         """A carrier's (already authenticated) update; the bool says whether it was new."""
@@ -131,10 +116,10 @@ class LogisticsApplication(ServiceApplication):
             recorded = shipment.record_tracking(
                 carrier=carrier, carrier_event_id=update["carrier_event_id"], status=update["status"],
                 location=update["location"], carrier_time=update["occurred_at"])
-            return (shipment, recorded), [shipment]
+            return [shipment], (shipment, recorded)
 
         with trace(actor=f"carrier:{carrier}"):
-            return self._retrying(attempt)
+            return self.save_with_retry(attempt)
 
     def confirm_receipt(self, caller: Caller, parcel_id: UUID) -> Shipment:
         def confirm(shipment: Shipment) -> Shipment:

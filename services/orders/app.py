@@ -9,7 +9,6 @@ from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from contracts.fraud import OrderCleared, OrderFlagged
 from contracts.purchasing import OutOfStockReported, PriceChangeRequested
@@ -23,7 +22,6 @@ from services.orders.marketplace import parse_product_link
 from services.orders.pricing import PricedLine, line_refund, quote
 
 STAFF_WHO_READ_ORDERS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR, PURCHASING_AGENT)
-SAVE_ATTEMPTS = 5
 T = TypeVar("T")
 
 
@@ -63,18 +61,13 @@ class OrdersApplication(ServiceApplication):
         return order
 
     def change_order(self, caller: Caller, order_id: UUID, change: Callable[[Order], T]) -> T:
-        """Load, change and save the caller's order; if another request changed it meanwhile
-        (the same payment key in a race, say), load it again and retry."""
-        for attempt in range(SAVE_ATTEMPTS):
+        """Change the caller's order and save it, again on fresh state if another request won."""
+
+        def attempt() -> tuple[list[Order], T]:
             order = self.own_order(caller, order_id)
-            result = change(order)
-            try:
-                self.save(order)
-                return result
-            except IntegrityError:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+            return [order], change(order)
+
+        return self.save_with_retry(attempt)
 
     def pay(self, caller: Caller, order_id: UUID, idempotency_key: str, request: dict[str, Any]) -> dict:
         fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()

@@ -7,7 +7,6 @@ from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from contracts.orders import (
     LineCancelled,
@@ -22,7 +21,6 @@ from service_runtime.store import ServiceApplication
 from service_runtime.tracing import TracedAggregate
 from services.purchasing.domain import FIRST_ATTEMPT, PurchaseTask, PurchasingOrder, purchasing_order_id
 
-SAVE_ATTEMPTS = 5
 T = TypeVar("T")
 
 
@@ -50,17 +48,14 @@ class PurchasingApplication(ServiceApplication):
     # The agent's commands -----------------------------------------------------------------
 
     def change_task(self, task_id: UUID, change: Callable[[PurchaseTask], T]) -> PurchaseTask:
-        """Load, change and save a task; if a reaction changed it meanwhile, load it again and retry."""
-        for attempt in range(SAVE_ATTEMPTS):
+        """Change a task and save it, again on fresh state if a reaction changed it meanwhile."""
+
+        def attempt() -> tuple[list[PurchaseTask], PurchaseTask]:
             task = self.task(task_id)
             change(task)
-            try:
-                self.save(task)
-                return task
-            except IntegrityError:
-                if attempt == SAVE_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+            return [task], task
+
+        return self.save_with_retry(attempt)
 
     def purchase(self, task_id: UUID, agent_id: str, details: dict[str, Any]) -> PurchaseTask:
         return self.change_task(task_id, lambda task: task.buy(agent_id=agent_id, **details))

@@ -9,7 +9,6 @@ from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from contracts.orders import QcResolutionChosen
 from contracts.purchasing import DomesticShipmentRecorded
@@ -31,10 +30,8 @@ from services.warehouse.domain import (
 from services.warehouse.packing import PackingPlan
 
 STAFF_WHO_READ_ITEMS = (WAREHOUSE_STAFF, SUPPORT_AGENT, AUDITOR)
-SAVE_ATTEMPTS = 5
 CODE_ATTEMPTS = 8  # another item already holding a derived code is rare; try the next derivation
 A = TypeVar("A")
-T = TypeVar("T")
 
 
 class WarehouseApplication(ServiceApplication):
@@ -46,18 +43,6 @@ class WarehouseApplication(ServiceApplication):
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, kind) else None
-
-    def _saving(self, attempt: Callable[[], tuple[list, T]]) -> T:
-        """Load, change and save; if another request changed the same aggregates meanwhile, do it again."""
-        for number in range(SAVE_ATTEMPTS):
-            changed, result = attempt()
-            try:
-                self.save(*changed)
-                return result
-            except IntegrityError:
-                if number == SAVE_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
 
     # Intake ---------------------------------------------------------------------------
 
@@ -75,7 +60,7 @@ class WarehouseApplication(ServiceApplication):
             receipt = queue.receive(tracking, carrier, staff_id, datetime.now(timezone.utc))
             return [inbound, queue], {"matched": False, "receipt_id": receipt["receipt_id"]}
 
-        return self._saving(attempt)
+        return self.save_with_retry(attempt)
 
     def _receive(self, inbound: InboundParcel, staff_id: str) -> list[Item]:
         """Every pending line of a parcel gets its traceability code and becomes an item."""
@@ -121,7 +106,7 @@ class WarehouseApplication(ServiceApplication):
             change(item)
             return [item], item
 
-        return self._saving(attempt)
+        return self.save_with_retry(attempt)
 
     def record_special_inspection(self, code: str, checks: list[str], passed: bool, notes: str,
                                   staff_id: str) -> Item:
@@ -156,7 +141,7 @@ class WarehouseApplication(ServiceApplication):
                             destination_country=destination_country, items=[i.parcel_line() for i in items])
             return [parcel, *items], parcel
 
-        return self._saving(attempt)
+        return self.save_with_retry(attempt)
 
     def parcel(self, parcel_id: UUID) -> Parcel:
         parcel = self._find(parcel_id, Parcel)
@@ -185,7 +170,7 @@ class WarehouseApplication(ServiceApplication):
                 item.mark_packed(parcel_id=parcel.parcel_id)
             return [parcel, *items], parcel
 
-        return self._saving(attempt)
+        return self.save_with_retry(attempt)
 
     # Reactions to purchasing and orders ----------------------------------------------------
 
