@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence, TypeVar
 from urllib.parse import urlparse
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
@@ -106,12 +106,21 @@ def ensure_schema(service: str, settings: Settings) -> None:
         conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema_for(service, settings))))
 
 
+A = TypeVar("A")
 T = TypeVar("T")
 SAVE_ATTEMPTS = 5
 
 
 class ServiceApplication(Application):
     """An application whose recorder also keeps tracking and inbox records."""
+
+    def find(self, aggregate_id: Any, kind: type[A]) -> A | None:
+        """The aggregate if it exists and is a `kind`: an id of another kind finds nothing."""
+        try:
+            found = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, kind) else None
 
     def save_with_retry(self, change: Callable[[], tuple[Sequence[Any], T]]) -> T:
         """`change` loads aggregates, changes them and returns (changed aggregates, result); they

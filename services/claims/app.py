@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 
 from contracts.logistics import ReceiptConfirmed, ShippingLineChosen, TrackingUpdated
 from contracts.warehouse import ParcelPacked
@@ -23,10 +22,7 @@ class ClaimsApplication(ServiceApplication):
     name = "claims"
 
     def parcel(self, parcel_id: UUID) -> ClaimsParcel | None:
-        try:
-            return self.repository.get(parcel_facts_id(parcel_id))
-        except AggregateNotFoundError:
-            return None
+        return self.find(parcel_facts_id(parcel_id), ClaimsParcel)
 
     def own_parcel(self, caller: Caller, parcel_id: UUID) -> ClaimsParcel:
         """The packed parcel, if the caller is its customer; otherwise the same 404 as an unknown one."""
@@ -37,11 +33,8 @@ class ClaimsApplication(ServiceApplication):
 
     def claim_for(self, caller: Caller, claim_id: UUID) -> Claim:
         """The claim, if the caller may see it; otherwise the same 404 as a missing claim."""
-        try:
-            claim = self.repository.get(claim_id)
-        except AggregateNotFoundError:
-            claim = None
-        if not isinstance(claim, Claim) or not caller.can_read_customer_data(claim.customer_id,
+        claim = self.find(claim_id, Claim)
+        if claim is None or not caller.can_read_customer_data(claim.customer_id,
                                                                              *STAFF_WHO_READ_CLAIMS):
             raise NotFound(f"claim {claim_id} not found")
         return claim

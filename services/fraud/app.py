@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 
 from contracts.orders import OrderPlaced, PaymentRecorded
 from service_runtime.errors import NotFound
@@ -18,29 +17,27 @@ class FraudApplication(ServiceApplication):
     name = "fraud"
 
     def set_reference_price(self, platform: str, item_id: str, price: Decimal, set_by: str) -> ReferencePrice:
-        try:
-            reference = self.repository.get(reference_id(platform, item_id))
-            reference.change(platform, item_id, price, set_by)
-        except AggregateNotFoundError:
+        reference = self.find(reference_id(platform, item_id), ReferencePrice)
+        if reference is None:
             reference = ReferencePrice(platform=platform, item_id=item_id, price=price, set_by=set_by)
+        else:
+            reference.change(platform, item_id, price, set_by)
         self.save(reference)
         return reference
 
     def reference_prices(self, items: list[dict]) -> dict[tuple[str, str], Decimal]:
         prices = {}
         for item in items:
-            try:
-                reference = self.repository.get(reference_id(item["platform"], item["item_id"]))
-            except AggregateNotFoundError:
-                continue
-            prices[(item["platform"], item["item_id"])] = reference.price
+            reference = self.find(reference_id(item["platform"], item["item_id"]), ReferencePrice)
+            if reference is not None:
+                prices[(item["platform"], item["item_id"])] = reference.price
         return prices
 
     def case_for_order(self, order_id: UUID) -> FraudCase:
-        try:
-            return self.repository.get(case_id(order_id))
-        except AggregateNotFoundError as exc:
-            raise NotFound(f"no fraud case for order {order_id}") from exc
+        case = self.find(case_id(order_id), FraudCase)
+        if case is None:
+            raise NotFound(f"no fraud case for order {order_id}")
+        return case
 
     # Reactions to orders ---------------------------------------------------------------
 

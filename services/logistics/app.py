@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any, Callable, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 
 from contracts.warehouse import ParcelPacked
 from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, Caller
@@ -27,23 +26,17 @@ T = TypeVar("T")
 class LogisticsApplication(ServiceApplication):
     name = "logistics"
 
-    def _get(self, aggregate_id: UUID) -> Any | None:
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-
     def shipment(self, parcel_id: UUID) -> Shipment:
-        shipment = self._get(parcel_id)
-        if not isinstance(shipment, Shipment):
+        shipment = self.find(parcel_id, Shipment)
+        if shipment is None:
             raise NotFound(f"parcel {parcel_id} not found")
         return shipment
 
     def shipment_for(self, caller: Caller, parcel_id: UUID,
                      staff_roles: tuple[str, ...] = STAFF_WHO_READ_PARCELS) -> Shipment:
         """The shipment, if the caller may see it; otherwise the same 404 as a missing parcel."""
-        shipment = self._get(parcel_id)
-        if not isinstance(shipment, Shipment) or not caller.can_read_customer_data(shipment.customer_id,
+        shipment = self.find(parcel_id, Shipment)
+        if shipment is None or not caller.can_read_customer_data(shipment.customer_id,
                                                                                    *staff_roles):
             raise NotFound(f"parcel {parcel_id} not found")
         return shipment
@@ -60,14 +53,14 @@ class LogisticsApplication(ServiceApplication):
         return shipment, shipment.quote()
 
     def change_own(self, caller: Caller, parcel_id: UUID, change: Callable[[Shipment], T]) -> T:
-        def attempt() -> tuple[T, list[Any]]:
+        def attempt() -> tuple[list[Any], T]:
             shipment = self.own_shipment(caller, parcel_id)
             return [shipment], change(shipment)
 
         return self.save_with_retry(attempt)
 
     def change_as_staff(self, parcel_id: UUID, change: Callable[[Shipment], T]) -> T:
-        def attempt() -> tuple[T, list[Any]]:
+        def attempt() -> tuple[list[Any], T]:
             shipment = self.shipment(parcel_id)
             return [shipment], change(shipment)
 
@@ -93,9 +86,9 @@ class LogisticsApplication(ServiceApplication):
         return self.change_as_staff(parcel_id, declare)
 
     def hand_over(self, caller: Caller, parcel_id: UUID, carrier: str, tracking_number: str) -> Shipment:
-        def attempt() -> tuple[Shipment, list[Any]]:
+        def attempt() -> tuple[list[Any], Shipment]:
             shipment = self.shipment(parcel_id)
-            index = self._get(tracking_index_id(carrier, tracking_number))
+            index = self.find(tracking_index_id(carrier, tracking_number), TrackingIndex)
             if index is not None and index.parcel_id != parcel_id:
                 raise Conflict(f"{carrier} tracking number {tracking_number} belongs to another parcel")
             shipment.hand_over(carrier=carrier, tracking_number=tracking_number, staff_id=caller.subject)
@@ -107,11 +100,11 @@ class LogisticsApplication(ServiceApplication):
 
     def record_tracking(self, carrier: str, update: dict[str, Any]) -> tuple[Shipment, bool]:
         """A carrier's (already authenticated) update; the bool says whether it was new."""
-        index = self._get(tracking_index_id(carrier, update["tracking_number"]))
+        index = self.find(tracking_index_id(carrier, update["tracking_number"]), TrackingIndex)
         if index is None:
             raise NotFound(f"no parcel was handed to {carrier} as {update['tracking_number']}")
 
-        def attempt() -> tuple[tuple[Shipment, bool], list[Any]]:
+        def attempt() -> tuple[list[Any], tuple[Shipment, bool]]:
             shipment = self.shipment(index.parcel_id)
             recorded = shipment.record_tracking(
                 carrier=carrier, carrier_event_id=update["carrier_event_id"], status=update["status"],

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any, Callable, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 
 from contracts.fraud import OrderCleared, OrderFlagged
 from contracts.purchasing import OutOfStockReported, PriceChangeRequested
@@ -45,10 +44,7 @@ class OrdersApplication(ServiceApplication):
 
     def order_for(self, caller: Caller, order_id: UUID) -> Order:
         """The order, if the caller may see it; otherwise the same 404 as a missing order."""
-        try:
-            order = self.repository.get(order_id)
-        except AggregateNotFoundError:
-            order = None
+        order = self.find(order_id, Order)
         if order is None or not caller.can_read_customer_data(order.customer_id, *STAFF_WHO_READ_ORDERS):
             raise NotFound(f"order {order_id} not found")
         return order

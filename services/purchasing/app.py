@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any, Callable, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 
 from contracts.orders import (
     LineCancelled,
@@ -30,16 +29,16 @@ class PurchasingApplication(ServiceApplication):
     # Queries ------------------------------------------------------------------------------
 
     def order(self, order_id: UUID) -> PurchasingOrder:
-        try:
-            return self.repository.get(purchasing_order_id(order_id))
-        except AggregateNotFoundError as exc:
-            raise NotFound(f"order {order_id} is not known to purchasing") from exc
+        order = self.find(purchasing_order_id(order_id), PurchasingOrder)
+        if order is None:
+            raise NotFound(f"order {order_id} is not known to purchasing")
+        return order
 
     def task(self, task_id: UUID) -> PurchaseTask:
-        try:
-            return self.repository.get(task_id)
-        except AggregateNotFoundError as exc:
-            raise NotFound(f"purchase task {task_id} not found") from exc
+        task = self.find(task_id, PurchaseTask)
+        if task is None:
+            raise NotFound(f"purchase task {task_id} not found")
+        return task
 
     def tasks_of(self, order_id: UUID) -> list[PurchaseTask]:
         """Every attempt of every line, by line then attempt (empty until the order is confirmed)."""

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 
 from contracts.orders import QcResolutionChosen
 from contracts.purchasing import DomesticShipmentRecorded
@@ -31,18 +30,10 @@ from services.warehouse.packing import PackingPlan
 
 STAFF_WHO_READ_ITEMS = (WAREHOUSE_STAFF, SUPPORT_AGENT, AUDITOR)
 CODE_ATTEMPTS = 8  # another item already holding a derived code is rare; try the next derivation
-A = TypeVar("A")
 
 
 class WarehouseApplication(ServiceApplication):
     name = "warehouse"
-
-    def _find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
-        try:
-            found = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, kind) else None
 
     # Intake ---------------------------------------------------------------------------
 
@@ -51,12 +42,12 @@ class WarehouseApplication(ServiceApplication):
         tracking = normalise_tracking_number(tracking_number)
 
         def attempt() -> tuple[list, dict[str, Any]]:
-            inbound = self._find(inbound_id(tracking), InboundParcel) or InboundParcel(tracking_number=tracking)
+            inbound = self.find(inbound_id(tracking), InboundParcel) or InboundParcel(tracking_number=tracking)
             if inbound.pending_lines():
                 items = self._receive(inbound, staff_id)
                 return [inbound, *items], {"matched": True, "traceability_codes": [i.traceability_code for i in items]}
             inbound.arrive_unannounced(carrier, staff_id)
-            queue = self._find(UNMATCHED_QUEUE_ID, UnmatchedQueue) or UnmatchedQueue()
+            queue = self.find(UNMATCHED_QUEUE_ID, UnmatchedQueue) or UnmatchedQueue()
             receipt = queue.receive(tracking, carrier, staff_id, datetime.now(timezone.utc))
             return [inbound, queue], {"matched": False, "receipt_id": receipt["receipt_id"]}
 
@@ -81,14 +72,14 @@ class WarehouseApplication(ServiceApplication):
         raise Conflict(f"no free traceability code for inbound parcel {inbound}")
 
     def unmatched(self) -> list[dict]:
-        queue = self._find(UNMATCHED_QUEUE_ID, UnmatchedQueue)
+        queue = self.find(UNMATCHED_QUEUE_ID, UnmatchedQueue)
         return sorted(queue.parcels.values(), key=lambda p: p["received_at"]) if queue else []
 
     # Items ----------------------------------------------------------------------------
 
     def item(self, code: str) -> Item:
         code = parse_code(code)  # a mistyped code is a 422, never another item
-        item = self._find(item_aggregate_id(code), Item)
+        item = self.find(item_aggregate_id(code), Item)
         if item is None:
             raise NotFound(f"no item with traceability code {code}")
         return item
@@ -144,7 +135,7 @@ class WarehouseApplication(ServiceApplication):
         return self.save_with_retry(attempt)
 
     def parcel(self, parcel_id: UUID) -> Parcel:
-        parcel = self._find(parcel_id, Parcel)
+        parcel = self.find(parcel_id, Parcel)
         if parcel is None:
             raise NotFound(f"parcel {parcel_id} not found")
         return parcel
@@ -178,12 +169,12 @@ class WarehouseApplication(ServiceApplication):
         """Expect the parcel; if it already arrived (unmatched), match it now."""
         tracking = normalise_tracking_number(payload.tracking_number)
         line = {**payload.model_dump(exclude={"agent_id"}), "tracking_number": tracking}
-        inbound = self._find(inbound_id(tracking), InboundParcel) or InboundParcel(tracking_number=tracking)
+        inbound = self.find(inbound_id(tracking), InboundParcel) or InboundParcel(tracking_number=tracking)
         inbound.expect(line)
         if not inbound.received or not inbound.pending_lines():
             return [inbound]
         items = self._receive(inbound, AUTO_MATCH_STAFF)
-        queue = self._find(UNMATCHED_QUEUE_ID, UnmatchedQueue)
+        queue = self.find(UNMATCHED_QUEUE_ID, UnmatchedQueue)
         if queue is None or not queue.holds(tracking):
             return [inbound, *items]  # a later line of a parcel that was matched already
         queue.match(tracking, inbound.id)
