@@ -102,7 +102,11 @@ def test_full_lifecycle_with_projections_rebuilt_from_the_log(platform):
     assert httpx.get(f"{platform['warehouse']}/warehouse/trace/{vase}", headers=mallory).status_code == 404
     assert httpx.get(f"{platform['warehouse']}/warehouse/items/{vase}", headers=mallory).status_code == 404
     assert httpx.get(f"{platform['logistics']}/logistics/parcels/{result['parcel_id']}", headers=mallory).status_code == 404
+    assert httpx.get(f"{platform['warehouse']}/warehouse/parcels/{result['parcel_id']}", headers=mallory).status_code == 404
     assert httpx.get(f"{platform['claims']}/claims/{claim['claim_id']}", headers=mallory).status_code == 404
+    assert httpx.get(f"{platform['claims']}/compensation-decisions/{claim['claim_id']}",
+                     headers=mallory).status_code == 404
+    assert httpx.get(f"{platform['claims']}/compensation-decisions", headers=mallory).status_code == 403
 
     # Replay: each projection rebuilt from offset 0 gives the live checksum.
     for name in PROJECTIONS:
