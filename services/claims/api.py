@@ -8,20 +8,17 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from service_runtime.auth import CUSTOMER, SUPPORT_AGENT, Caller
 from service_runtime.http import current_caller, require_roles
+from service_runtime.requests import Strict
 from services.claims.app import ClaimsApplication
 from services.claims.compensation import ITEM_KINDS
 from services.claims.domain import Claim
 
 ClaimKind = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly"]
 Text = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class OpenClaimRequest(Strict):

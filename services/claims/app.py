@@ -10,7 +10,7 @@ from uuid import UUID
 from contracts.logistics import ReceiptConfirmed, ShippingLineChosen, TrackingUpdated
 from contracts.warehouse import ParcelPacked
 from service_runtime.auth import AUDITOR, SUPPORT_AGENT, Caller
-from service_runtime.errors import NotFound
+from service_runtime.errors import Forbidden, NotFound
 from service_runtime.store import ServiceApplication
 from services.claims.compensation import compensation_for
 from services.claims.domain import Claim, ClaimsParcel, parcel_facts_id
@@ -55,6 +55,8 @@ class ClaimsApplication(ServiceApplication):
     def decide(self, caller: Caller, claim_id: UUID, approved: bool, notes: str) -> Claim:
         def decide_once() -> tuple[list, Claim]:
             claim = self.claim_for(caller, claim_id)
+            if claim.customer_id == caller.subject:
+                raise Forbidden("a claim cannot be decided by the customer who opened it")
             parcel = self.repository.get(parcel_facts_id(claim.parcel_id))
             compensation = compensation_for(claim.kind, approved, claim.traceability_code, parcel.item_values,
                                             parcel.shipping_fee)

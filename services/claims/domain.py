@@ -106,14 +106,15 @@ class ClaimsParcel(TracedAggregate):
             raise Conflict(f"parcel {self.parcel_id} has not been delivered yet; claims open after delivery")
         if kind in ITEM_KINDS and traceability_code not in self.items:
             raise DomainError(f"item {traceability_code} is not in parcel {self.parcel_id}")
+        # One item is compensated once, whatever the kind of claim; parcel claims once per kind.
+        subject = "item" if traceability_code else "parcel"
         for other_id, other in self.claims.items():
-            if (other["kind"], other["traceability_code"]) != (kind, traceability_code):
+            if other["traceability_code"] != traceability_code or (subject == "parcel" and other["kind"] != kind):
                 continue
             if other["status"] == OPEN:
-                raise Conflict(f"claim {other_id} of this kind is already open for this "
-                               f"{'item' if traceability_code else 'parcel'}")
+                raise Conflict(f"claim {other_id} is already open for this {subject}")
             if other["status"] == APPROVED:
-                raise Conflict(f"claim {other_id} of this kind was already approved and compensated")
+                raise Conflict(f"claim {other_id} for this {subject} was already approved and compensated")
         self._register_claim(claim_id, kind, traceability_code)
 
     @event("ClaimRegistered")

@@ -11,6 +11,7 @@ from contracts import Envelope, EventPayload
 from service_runtime.auth import AUDITOR, SUPPORT_AGENT, Caller
 from service_runtime.errors import NotFound
 from service_runtime.http import current_caller, require_roles
+from service_runtime.clock import utc_timestamp
 from service_runtime.projections import Entry, Projection, ProjectionStore
 
 
@@ -19,7 +20,7 @@ def decision_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entr
         return []
     data = payload.model_dump(mode="json")
     fact = "opened" if envelope.type == "claims.ClaimOpened" else "decided"
-    at = envelope.occurred_at.isoformat()
+    at = utc_timestamp(envelope.occurred_at)
     return [Entry(data["claim_id"], at, str(envelope.event_id),
                   {"fact": fact, "at": at, "actor": envelope.actor, "event_id": str(envelope.event_id), **data})]
 
@@ -57,6 +58,9 @@ def router(store: ProjectionStore) -> APIRouter:
         if view["customer_id"] is None or not caller.can_read_customer_data(view["customer_id"],
                                                                              SUPPORT_AGENT, AUDITOR):
             raise NotFound(f"no claim {claim_id}")
+        if view["decision"] and not caller.is_staff:
+            # which agent decided stays inside the company, as on the claim itself
+            view["decision"] = {k: v for k, v in view["decision"].items() if k != "decided_by"}
         return view
 
     return api

@@ -11,40 +11,34 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
 from contracts.logistics import TrackingStatus
 from service_runtime.auth import CUSTOMER, LOGISTICS_STAFF, Caller
 from service_runtime.http import current_caller, require_roles
+from service_runtime.requests import Money, PaymentMethod, ProviderReference, Strict
 from service_runtime.settings import get_settings
 from services.logistics.app import LogisticsApplication
 from services.logistics.carriers import SIGNATURE_HEADER, SignatureRejected, verify
 from services.logistics.domain import Shipment
 from services.logistics.lines import LINES_VERSION, LineQuote
 
-Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
-Reference = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_\-:.]+$")]
 CarrierName = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$",
                                    examples=["fake-express"])]
 TrackingNumber = Annotated[str, Field(min_length=6, max_length=40, pattern=r"^[A-Za-z0-9-]+$",
                                       examples=["KF0123456789GB"])]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class ShippingRequest(Strict):
     line_code: str = Field(min_length=2, max_length=40, examples=["economy-air"])
     amount: Money = Field(description="the line's price for this parcel, in CNY")
-    method: Literal["paypal", "stripe", "bank_card"]
-    # The payment provider's reference (e.g. a PayPal order id), never card data.
-    provider_reference: Reference
+    method: PaymentMethod
+    provider_reference: ProviderReference
 
 
 class DeclaredItemRequest(Strict):
     traceability_code: str = Field(min_length=1, max_length=64)
-    hs_code: str = Field(pattern=r"^\d{6,10}$", examples=["691390"])
+    hs_code: str = Field(pattern=r"^[0-9]{6,10}$", examples=["691390"])
     description: str = Field(min_length=2, max_length=200, examples=["ceramic vase"])
     declared_value: Money
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["USD"])

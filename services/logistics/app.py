@@ -3,8 +3,6 @@ carrier, the carrier's tracking updates and the customer's receipt confirmation.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from decimal import Decimal
 from typing import Any, Callable, TypeVar
 from uuid import UUID
@@ -13,6 +11,7 @@ from uuid import UUID
 from contracts.warehouse import ParcelPacked
 from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, Caller
 from service_runtime.errors import Conflict, NotFound
+from service_runtime.requests import fingerprint
 from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id, trace
 from services.logistics.domain import Shipment, TrackingIndex, tracking_index_id
@@ -70,12 +69,11 @@ class LogisticsApplication(ServiceApplication):
 
     def choose_shipping(self, caller: Caller, parcel_id: UUID, idempotency_key: str,
                         request: dict[str, Any]) -> dict:
-        fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
         return self.change_own(caller, parcel_id, lambda shipment: shipment.choose_line(
             line_code=request["line_code"], amount=Decimal(request["amount"]),
             payment_id=stable_id("shipping-payment", parcel_id, idempotency_key), method=request["method"],
             provider_reference=request["provider_reference"], idempotency_key=idempotency_key,
-            fingerprint=fingerprint,
+            fingerprint=fingerprint(request),
         ))
 
     def declare_customs(self, caller: Caller, parcel_id: UUID, items: list[dict]) -> Shipment:

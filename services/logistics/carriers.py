@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from datetime import datetime, timezone
 from typing import Callable
 
 SIGNATURE_HEADER = "Kongfu-Carrier-Signature"
 TOLERANCE_SECONDS = 300
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class SignatureRejected(Exception):
@@ -42,7 +44,7 @@ def verify(secret: str, header: str | None, body: bytes, now: float,
         key, _, value = part.strip().partition("=")
         if key == "t":
             timestamps.append(value)
-        elif key == "v1":
+        elif key == "v1" and HEX_DIGEST.fullmatch(value):
             candidates.append(value)  # several while a secret is being rotated
     if len(timestamps) != 1 or not timestamps[0].isdigit() or not candidates:
         raise SignatureRejected(f"the {SIGNATURE_HEADER} header must read t=<unix seconds>,v1=<hex>")

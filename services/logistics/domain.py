@@ -96,7 +96,7 @@ class Shipment(TracedAggregate):
             raise DomainError(f"the amount {amount} CNY does not match the price of {offer.line.name} "
                               f"for this parcel, {offer.price} CNY")
         self._choose_line(parcel_id=self.id, customer_id=self.customer_id, order_ids=self.order_ids,
-                          line_code=line_code, chargeable_weight_kg=offer.chargeable_weight_kg, amount=amount,
+                          line_code=line_code, chargeable_weight_kg=offer.chargeable_weight_kg, amount=offer.price,
                           currency="CNY", payment_id=payment_id, method=method,
                           provider_reference=provider_reference, idempotency_key=idempotency_key,
                           fingerprint=fingerprint, lines_version=lines.LINES_VERSION)

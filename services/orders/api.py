@@ -8,18 +8,14 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from service_runtime.auth import CUSTOMER, Caller
 from service_runtime.http import current_caller, require_roles
+from service_runtime.requests import Money, PaymentMethod, ProviderReference, Strict
 from services.orders.app import OrdersApplication
 from services.orders.domain import CHOICES, Order
 
-Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ItemRequest(Strict):
@@ -37,15 +33,14 @@ class PlaceOrderRequest(Strict):
 class PaymentRequest(Strict):
     amount: Money
     currency: Literal["CNY"] = "CNY"
-    method: Literal["paypal", "stripe", "bank_card"]
-    # The payment provider's reference (e.g. a Stripe PaymentIntent id), never card data.
-    provider_reference: str = Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_\-:.]+$")
+    method: PaymentMethod
+    provider_reference: ProviderReference
 
 
 class PaymentDetails(Strict):
     amount: Money
-    method: Literal["paypal", "stripe", "bank_card"]
-    provider_reference: str = Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_\-:.]+$")
+    method: PaymentMethod
+    provider_reference: ProviderReference
 
 
 class DecisionRequest(Strict):

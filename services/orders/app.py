@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from decimal import Decimal
 from typing import Any, Callable, TypeVar
 from uuid import UUID
@@ -14,6 +12,7 @@ from contracts.purchasing import OutOfStockReported, PriceChangeRequested
 from contracts.warehouse import ItemInspected
 from service_runtime.auth import AUDITOR, PURCHASING_AGENT, RISK_ANALYST, SUPPORT_AGENT, Caller
 from service_runtime.errors import DomainError, NotFound
+from service_runtime.requests import fingerprint
 from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.orders.domain import Order
@@ -66,12 +65,11 @@ class OrdersApplication(ServiceApplication):
         return self.save_with_retry(attempt)
 
     def pay(self, caller: Caller, order_id: UUID, idempotency_key: str, request: dict[str, Any]) -> dict:
-        fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
         return self.change_order(caller, order_id, lambda order: order.pay(
             payment_id=stable_id("payment", order_id, idempotency_key),
             amount=Decimal(request["amount"]), method=request["method"],
             provider_reference=request["provider_reference"],
-            idempotency_key=idempotency_key, fingerprint=fingerprint,
+            idempotency_key=idempotency_key, fingerprint=fingerprint(request),
         ))
 
     def decide(self, caller: Caller, order_id: UUID, line_no: int, choice: str, payment: dict | None) -> Order:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from service_runtime.clock import utc_timestamp
+
 # event type (and, for carrier updates, status) -> stage code, English, Chinese
 STAGES: dict[str, tuple[str, str, str]] = {
     "orders.OrderPlaced": ("order_placed", "Order placed", "已下单"),
@@ -59,7 +61,7 @@ def entry_for(event_type: str, actor: str, occurred_at: str,
     if key not in STAGES:
         return None
     code, english, chinese = STAGES[key]
-    at = payload.get("carrier_time") or occurred_at  # a carrier's scan time is when it happened
+    at = utc_timestamp(payload.get("carrier_time") or occurred_at)  # a carrier's scan time is when it happened
     return {
         "stage": code, "name_en": english, "name_zh": chinese, "at": at,
         "actor": actor,

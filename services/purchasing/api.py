@@ -7,21 +7,17 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from contracts.common import Category
 from service_runtime.auth import AUDITOR, PURCHASING_AGENT, SUPPORT_AGENT, Caller
 from service_runtime.http import require_roles
+from service_runtime.requests import Money, Strict
 from services.purchasing.app import PurchasingApplication
 from services.purchasing.domain import PurchaseTask
 
-Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 READERS = (PURCHASING_AGENT, SUPPORT_AGENT, AUDITOR)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PurchaseRequest(Strict):

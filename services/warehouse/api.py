@@ -9,20 +9,17 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from service_runtime.auth import AUDITOR, CUSTOMER, WAREHOUSE_STAFF, Caller
 from service_runtime.http import current_caller, require_roles
+from service_runtime.requests import Strict
 from services.warehouse.app import WarehouseApplication
 from services.warehouse.domain import Item, Parcel
 from services.warehouse.packing import PackingPlan
 
 Measure = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3)]
 Label = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class InboundRequest(Strict):

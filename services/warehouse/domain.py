@@ -193,8 +193,8 @@ class Item(TracedAggregate):
                 staff_id: str) -> None:
         if self.inspection is not None:
             raise Conflict(f"item {self.traceability_code} was already inspected")
-        if len(photos) < quality.MINIMUM_PHOTOS:
-            raise DomainError(f"an inspection needs at least {quality.MINIMUM_PHOTOS} photos")
+        if len(set(photos)) < quality.MINIMUM_PHOTOS:
+            raise DomainError(f"an inspection needs at least {quality.MINIMUM_PHOTOS} different photos")
         special = self.special_inspection["passed"] if self.special_inspection else None
         result = quality.assess(self.category, self.quantity_expected, quantity_checked, exterior_condition, special)
         self._inspect(traceability_code=self.traceability_code, customer_id=self.customer_id, line_no=self.line_no,

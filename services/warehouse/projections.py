@@ -11,6 +11,7 @@ from contracts import Envelope, EventPayload
 from service_runtime.auth import AUDITOR, LOGISTICS_STAFF, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
 from service_runtime.errors import NotFound
 from service_runtime.http import current_caller
+from service_runtime.clock import utc_timestamp
 from service_runtime.projections import Entry, Projection, ProjectionStore
 
 STAFF_WHO_READ_TRACES = (WAREHOUSE_STAFF, LOGISTICS_STAFF, SUPPORT_AGENT, AUDITOR)
@@ -49,7 +50,7 @@ def trace_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]:
         return []
     fact, fields = FACTS[envelope.type]
     data = payload.model_dump(mode="json")
-    at = data.get("carrier_time") or envelope.occurred_at.isoformat()
+    at = utc_timestamp(data.get("carrier_time") or envelope.occurred_at)
     entries = []
     for code in codes_in(data):
         item_facts = {k: data[k] for k in fields if k in data}

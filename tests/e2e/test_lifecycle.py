@@ -94,6 +94,10 @@ def test_full_lifecycle_with_projections_rebuilt_from_the_log(platform):
                          headers=auth(trip.customer, "customer"))
     assert decision.status_code == 200, decision.text
     assert decision.json()["decision"]["rule_version"] and decision.json()["decision"]["amount"] == "268.00"
+    assert "decided_by" not in decision.json()["decision"]  # which agent decided stays inside
+    as_support = httpx.get(f"{platform['claims']}/compensation-decisions/{claim['claim_id']}",
+                           headers=auth("support-2", "support_agent"))
+    assert as_support.json()["decision"]["decided_by"] == "support-agent-1"
 
     # Another customer sees none of it.
     mallory = auth("mallory", "customer")

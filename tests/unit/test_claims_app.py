@@ -169,16 +169,26 @@ def test_only_support_agents_decide(delivered):
     assert "claims.CompensationDecided" not in delivered.published_types()
 
 
-def test_one_open_claim_per_item_and_kind(delivered):
+def test_an_item_is_compensated_once_whatever_the_kind_of_claim(delivered):
     first = open_claim(delivered).json()["claim_id"]
     assert open_claim(delivered).status_code == 409
-    assert open_claim(delivered, claim_body("wrong_item", VASE)).status_code == 201
+    assert open_claim(delivered, claim_body("wrong_item", VASE)).status_code == 409  # same item, other kind
     assert open_claim(delivered, claim_body("damaged", SHIRTS)).status_code == 201
+    assert open_claim(delivered, claim_body("shipping_anomaly", None)).status_code == 201  # the parcel's own
     decide(delivered, first, approved=False)
     second = open_claim(delivered)  # a rejected claim may be brought again, with new evidence
     assert second.status_code == 201
     decide(delivered, second.json()["claim_id"], approved=True)
-    assert open_claim(delivered).status_code == 409  # but an item is compensated for a kind once
+    for kind in ("damaged", "wrong_item", "missing_item"):
+        refused = open_claim(delivered, claim_body(kind, VASE))
+        assert refused.status_code == 409 and "already approved" in refused.json()["detail"]
+
+
+def test_a_customer_cannot_decide_their_own_claim(delivered):
+    claim_id = open_claim(delivered).json()["claim_id"]
+    own = decide(delivered, claim_id, subject="alice", roles=("customer", "support_agent"))
+    assert own.status_code == 403 and "opened it" in own.json()["detail"]
+    assert decide(delivered, claim_id).status_code == 200
 
 
 def test_duplicate_deliveries_change_nothing(claims):

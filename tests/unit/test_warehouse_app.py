@@ -304,3 +304,10 @@ def test_a_mistyped_code_is_refused_never_matched_to_another_item(warehouse, sta
     response = warehouse.client.get(f"/warehouse/items/{typo}", headers=staff)
     assert response.status_code == 422 and "check character" in response.json()["detail"]
     assert warehouse.client.get(f"/warehouse/items/{code.lower()}", headers=staff).status_code == 200
+
+
+def test_three_copies_of_one_photo_are_not_three_photos(warehouse, staff):
+    mug = receive(warehouse, staff, "SF900000000002", category="general")
+    response = warehouse.client.post(f"/warehouse/items/{mug}/inspection", headers=staff, json={
+        "quantity_checked": 1, "exterior_condition": "intact", "photos": ["photo://a/1"] * 3})
+    assert response.status_code == 422 and "3 different photos" in response.json()["detail"]

@@ -1,0 +1,56 @@
+"""Request types every gateway shares: strict bodies, money in cents, payment references that
+can never be card data, and the fingerprint that ties an Idempotency-Key to one request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+CENT = Decimal("0.01")
+CARD_NUMBER_LENGTHS = range(13, 20)
+
+
+class Strict(BaseModel):
+    """A request body: an unknown field (a `card_number`, say) is a 422, never stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _in_cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT)  # "248" and "248.00" are one amount, stored one way
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def _not_card_data(reference: str) -> str:
+    joined = re.sub(r"[\s\-_.:]", "", reference)  # "4111-1111-1111-1111" is still a card number
+    for run in re.findall(r"\d+", joined):
+        if len(run) in CARD_NUMBER_LENGTHS and _luhn_valid(run):
+            raise ValueError("looks like a card number: send the payment provider's reference, never card data")
+    return reference
+
+
+Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2), AfterValidator(_in_cents)]
+ProviderReference = Annotated[
+    str,
+    Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_\-:.]+$",
+          description="the payment provider's reference (a Stripe PaymentIntent id, a PayPal order id)"),
+    AfterValidator(_not_card_data),
+]
+PaymentMethod = Literal["paypal", "stripe", "bank_card"]
+
+
+def fingerprint(request: dict[str, Any]) -> str:
+    """The same request gives the same fingerprint, whatever the order of its fields."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
