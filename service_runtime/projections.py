@@ -150,12 +150,16 @@ class ProjectionStore:
                 "ORDER BY at, event_id"), (projection, key))
             return [json.loads(row[0]) for row in cur.fetchall()]
 
-    def keys(self, projection: str) -> list[str]:
+    def entries_by_key(self, projection: str) -> dict[str, list[dict[str, Any]]]:
+        """Every key's entries in one query (a listing, not one query per key)."""
+        grouped: dict[str, list[dict[str, Any]]] = {}
         with self._transaction() as cur:
             cur.execute(self._param(
-                f"SELECT DISTINCT key FROM {self._prefix}projection_entries WHERE projection=? ORDER BY key"),
-                (projection,))
-            return [row[0] for row in cur.fetchall()]
+                f"SELECT key, data FROM {self._prefix}projection_entries WHERE projection=? "
+                "ORDER BY key, at, event_id"), (projection,))
+            for key, data in cur.fetchall():
+                grouped.setdefault(key, []).append(json.loads(data))
+        return grouped
 
     def checksum(self, projection: str) -> tuple[str, int]:
         """sha256 over every row in a fixed order, and the number of rows."""

@@ -8,6 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from contracts.envelope import Envelope
 from kongfu.local import ROOT, ServiceProcess, free_port, wait_until
 from service_runtime.auth import issue_token
 
@@ -15,7 +18,7 @@ JWT_SECRET = "test-suite-secret-that-is-long-enough-for-hs256"
 CARRIER_SECRET = "test-suite-carrier-webhook-secret"
 ISSUER = "kongfumall"
 __all__ = ["ROOT", "ServiceProcess", "free_port", "wait_until", "token", "auth", "stack_env", "read_topic",
-           "publish_raw"]
+           "publish_raw", "envelopes", "metric"]
 
 
 def token(subject: str, *roles: str) -> str:
@@ -82,3 +85,16 @@ def publish_raw(bootstrap: str, topic: str, key: bytes | None, value: bytes) -> 
             await producer.stop()
 
     asyncio.run(send())
+
+
+def envelopes(kafka: str, topic: str) -> list[Envelope]:
+    return [Envelope.model_validate_json(r.value) for r in read_topic(kafka, topic)]
+
+
+def metric(base: str, name: str, **labels: str) -> float:
+    text = httpx.get(f"{base}/metrics").text
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total

@@ -49,8 +49,8 @@ def router(store: ProjectionStore) -> APIRouter:
 
     @api.get("")
     def all_decisions(_: Caller = Depends(require_roles(SUPPORT_AGENT, AUDITOR))) -> list[dict[str, Any]]:
-        return [decision_view(key, store.entries(COMPENSATION_DECISIONS.name, key))
-                for key in store.keys(COMPENSATION_DECISIONS.name)]
+        return [decision_view(key, entries)
+                for key, entries in store.entries_by_key(COMPENSATION_DECISIONS.name).items()]
 
     @api.get("/{claim_id}")
     def one_decision(claim_id: UUID, caller: Caller = Depends(current_caller)) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
+from contracts.common import ParcelItemV1
 from contracts.logistics import TrackingStatus
 from service_runtime.auth import CUSTOMER, LOGISTICS_STAFF, Caller
 from service_runtime.http import current_caller, require_roles
@@ -61,16 +62,6 @@ class CarrierUpdate(Strict):
     occurred_at: AwareDatetime
 
 
-class ParcelItemView(BaseModel):
-    traceability_code: str
-    order_id: UUID
-    line_no: int
-    sku: str
-    quantity: int
-    category: str
-    value: Decimal
-
-
 class ShippingView(BaseModel):
     payment_id: UUID
     parcel_id: UUID
@@ -112,7 +103,7 @@ class ParcelView(BaseModel):
     order_ids: list[UUID]
     destination_country: str
     status: str
-    items: list[ParcelItemView]
+    items: list[ParcelItemV1]  # as published in the events
     weight_kg: Decimal
     length_cm: Decimal
     width_cm: Decimal

@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from service_runtime.errors import Conflict, DomainError
+from service_runtime.idempotency import earlier_answer
 from service_runtime.tracing import TracedAggregate, stable_id
 from services.logistics import lines
 
@@ -22,10 +23,6 @@ SHIPPING_PAID = "shipping_paid"
 SHIPPED = "shipped"
 DELIVERED = "delivered"
 RECEIPT_CONFIRMED = "receipt_confirmed"
-
-
-class IdempotencyKeyReused(DomainError):
-    pass
 
 
 def tracking_index_id(carrier: str, tracking_number: str) -> UUID:
@@ -81,10 +78,7 @@ class Shipment(TracedAggregate):
         """Pay for a line; the same key with the same request returns the first payment."""
         if self.shipping is not None:
             if self.shipping["idempotency_key"] == idempotency_key:
-                if self.shipping["fingerprint"] != fingerprint:
-                    raise IdempotencyKeyReused(
-                        "this Idempotency-Key was already used with a different request body")
-                return self.shipping
+                return earlier_answer(self.shipping, fingerprint)
             raise Conflict(f"shipping for parcel {self.id} is already paid ({self.shipping['line_code']})")
         offer = next((q for q in self.quote() if q.line.code == line_code), None)
         if offer is None:

@@ -8,6 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from service_runtime.errors import Conflict, DomainError
+from service_runtime.idempotency import earlier_answer
 from service_runtime.tracing import TracedAggregate
 
 AWAITING_PAYMENT = "awaiting_payment"
@@ -22,10 +23,6 @@ CHOICES = {
     "out_of_stock": ("cancel",),
     "qc_failed": ("repurchase", "return_to_merchant", "refund"),
 }
-
-
-class IdempotencyKeyReused(DomainError):
-    pass
 
 
 class Order(TracedAggregate):
@@ -54,11 +51,8 @@ class Order(TracedAggregate):
     def pay(self, payment_id: UUID, amount: Decimal, method: str, provider_reference: str,
             idempotency_key: str, fingerprint: str) -> dict:
         """Record a payment; the same key with the same request returns the first payment."""
-        earlier = self.payment_for_key(idempotency_key)
+        earlier = earlier_answer(self.payment_for_key(idempotency_key), fingerprint)
         if earlier is not None:
-            if earlier["fingerprint"] != fingerprint:
-                raise IdempotencyKeyReused(
-                    "this Idempotency-Key was already used with a different request body")
             return earlier
         if amount != self.total:
             raise DomainError(f"payment amount {amount} CNY does not match the order total {self.total} CNY")

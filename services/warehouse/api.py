@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from contracts.common import ParcelItemV1
 from service_runtime.auth import AUDITOR, CUSTOMER, WAREHOUSE_STAFF, Caller
 from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Strict
@@ -120,16 +121,6 @@ class ItemView(BaseModel):
                    parcel_id=item.parcel_id, received_at=item.created_on)
 
 
-class ParcelItem(BaseModel):
-    traceability_code: str
-    order_id: UUID
-    line_no: int
-    sku: str
-    quantity: int
-    category: str
-    value: Decimal
-
-
 class PackingView(BaseModel):
     weight_kg: Decimal
     length_cm: Decimal
@@ -145,7 +136,7 @@ class ParcelView(BaseModel):
     customer_id: str
     destination_country: str
     status: Literal["awaiting_packing", "packed"]
-    items: list[ParcelItem]
+    items: list[ParcelItemV1]  # as published in the events
     packing: PackingView | None
     requested_at: datetime
 

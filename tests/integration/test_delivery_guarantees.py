@@ -11,18 +11,12 @@ import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
-
 from contracts.envelope import Envelope
 from service_runtime.eventlog import dead_letter_topic, topic_for
 from tests.e2e import journeys
-from tests.support import ROOT, ServiceProcess, publish_raw, read_topic, stack_env, wait_until
+from tests.support import ROOT, ServiceProcess, envelopes, metric, publish_raw, read_topic, stack_env, wait_until
 
 DECISIONS = {"fraud.OrderCleared", "fraud.OrderFlagged"}
-
-
-def envelopes(kafka: str, topic: str) -> list[Envelope]:
-    return [Envelope.model_validate_json(r.value) for r in read_topic(kafka, topic)]
 
 
 def distinct_by_order(items: list[Envelope], types: set[str]) -> dict[str, set[str]]:
@@ -31,15 +25,6 @@ def distinct_by_order(items: list[Envelope], types: set[str]) -> dict[str, set[s
         if envelope.type in types:
             found[str(envelope.order_id)].add(str(envelope.event_id))
     return found
-
-
-def metric(base: str, name: str, **labels: str) -> float:
-    text = httpx.get(f"{base}/metrics").text
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def test_fraud_killed_mid_stream_decides_every_order_exactly_once(stack, namespace, launch, tmp_path):

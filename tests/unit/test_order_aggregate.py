@@ -5,7 +5,8 @@ import pytest
 
 from service_runtime.errors import DomainError
 from service_runtime.tracing import trace
-from services.orders.domain import CONFIRMED, ON_HOLD, UNDER_REVIEW, IdempotencyKeyReused, Order
+from service_runtime.idempotency import IdempotencyKeyReused
+from services.orders.domain import CONFIRMED, ON_HOLD, UNDER_REVIEW, Order
 
 
 def new_order() -> Order:
