@@ -15,7 +15,7 @@ from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Strict
 from services.claims.app import ClaimsApplication
 from services.claims.compensation import ITEM_KINDS
-from services.claims.domain import Claim
+from services.claims.domain import Claim, decision_for_customer
 
 ClaimKind = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly"]
 Text = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
@@ -72,7 +72,7 @@ class ClaimView(BaseModel):
             claim_id=claim.id, parcel_id=claim.parcel_id, order_ids=claim.order_ids, kind=claim.kind,
             traceability_code=claim.traceability_code, description=claim.description, photos=claim.photos,
             status=claim.status, opened_at=claim.created_on,
-            **{k: v for k, v in decision.items() if k != "decided_by"},
+            **decision_for_customer(decision),
             decided_at=claim.modified_on if claim.decision else None,
         )
 

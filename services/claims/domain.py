@@ -21,6 +21,13 @@ def parcel_facts_id(parcel_id: UUID) -> UUID:
     return stable_id("claims-parcel", parcel_id)
 
 
+# Which agent decided stays inside the company: customers see the decision and its rule.
+STAFF_ONLY_DECISION_FIELDS = frozenset({"decided_by"})
+
+
+def decision_for_customer(decision: dict) -> dict:
+    return {k: v for k, v in decision.items() if k not in STAFF_ONLY_DECISION_FIELDS}
+
 class ClaimsParcel(TracedAggregate):
     """The facts about one parcel that claims need, gathered from the warehouse and logistics,
     and the claims opened on it (so that one item has one open claim of a kind at a time)."""

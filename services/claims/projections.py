@@ -13,6 +13,7 @@ from service_runtime.errors import NotFound
 from service_runtime.http import current_caller, require_roles
 from service_runtime.clock import utc_timestamp
 from service_runtime.projections import Entry, Projection, ProjectionStore
+from services.claims.domain import decision_for_customer
 
 
 def decision_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]:
@@ -59,8 +60,7 @@ def router(store: ProjectionStore) -> APIRouter:
                                                                              SUPPORT_AGENT, AUDITOR):
             raise NotFound(f"no claim {claim_id}")
         if view["decision"] and not caller.is_staff:
-            # which agent decided stays inside the company, as on the claim itself
-            view["decision"] = {k: v for k, v in view["decision"].items() if k != "decided_by"}
+            view["decision"] = decision_for_customer(view["decision"])
         return view
 
     return api
