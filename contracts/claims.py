@@ -42,3 +42,23 @@ class CompensationDecided(EventPayload):
     inputs: dict[str, str]
     decided_by: str
     notes: str
+
+
+@register
+class CounterfeitConfirmed(EventPayload):
+    """An item confirmed counterfeit (at inspection or through a claim): the customer is refunded in
+    full, the item never ships, and merchant governance blocks the merchant for good."""
+
+    event_type = "claims.CounterfeitConfirmed"
+    order_id: UUID
+    customer_id: str
+    line_no: int
+    traceability_code: str | None
+    platform: str
+    merchant_id: str
+    merchant_name: str
+    source: Literal["inspection", "claim"]
+    evidence: list[str]
+    confirmed_by: str
+    refund_amount: Decimal
+    currency: Literal["CNY"]
