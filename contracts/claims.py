@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from contracts.registry import EventPayload, register
+from contracts.registry import EventPayload, register, upcaster
 
 ClaimKind = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly"]
 
@@ -62,3 +62,59 @@ class CounterfeitConfirmed(EventPayload):
     confirmed_by: str
     refund_amount: Decimal
     currency: Literal["CNY"]
+
+
+# v2: claims on both legs and at any stage (lost, seized, returned by customs, delayed) and the
+# automatic guarantees (purchase_late, which concerns an order, not a parcel: parcel_id may be
+# absent); who opened it (origin); decisions carry their explanation in English and Chinese.
+ClaimKindV2 = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly", "lost", "seized",
+                      "returned_by_customs", "delayed", "purchase_late"]
+
+
+@register
+class ClaimOpenedV2(EventPayload):
+    event_type = "claims.ClaimOpened"
+    schema_version = 2
+    claim_id: UUID
+    parcel_id: UUID | None
+    customer_id: str
+    order_ids: list[UUID]
+    kind: ClaimKindV2
+    traceability_code: str | None
+    description: str
+    photos: list[str]
+    origin: Literal["customer", "automatic"] = "customer"
+
+
+@upcaster("claims.ClaimOpened", 1)
+def _claim_opened_v1_to_v2(data: dict) -> dict:
+    return {**data, "origin": "customer"}
+
+
+@register
+class CompensationDecidedV2(EventPayload):
+    """A decision (a support agent's, or an automatic guarantee's) with the amount, the rule and
+    its version, the facts it used and why, in English and Chinese. The ledger credits `amount`."""
+
+    event_type = "claims.CompensationDecided"
+    schema_version = 2
+    claim_id: UUID
+    parcel_id: UUID | None
+    customer_id: str
+    order_ids: list[UUID]
+    kind: ClaimKindV2
+    approved: bool
+    amount: Decimal
+    currency: Literal["CNY"]
+    rule: str
+    rule_version: str
+    inputs: dict[str, str]
+    decided_by: str
+    notes: str
+    explanation_en: str = ""
+    explanation_zh: str = ""
+
+
+@upcaster("claims.CompensationDecided", 1)
+def _compensation_decided_v1_to_v2(data: dict) -> dict:
+    return {**data, "explanation_en": "", "explanation_zh": ""}

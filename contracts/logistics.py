@@ -69,3 +69,34 @@ class ReceiptConfirmed(EventPayload):
     customer_id: str
     order_ids: list[UUID]
     traceability_codes: list[str]
+
+
+@register
+class InsuranceChosen(EventPayload):
+    """The customer bought shipping insurance for a parcel, or declined it. `premium` is what
+    insurance costs (0 when declined), by the published insurance rules of `rules_version`."""
+
+    event_type = "logistics.InsuranceChosen"
+    parcel_id: UUID
+    customer_id: str
+    order_ids: list[UUID]
+    insured: bool
+    declared_value: Decimal
+    premium: Decimal
+    currency: Literal["CNY"]
+    rules_version: str
+
+
+@register
+class CarrierIncidentReported(EventPayload):
+    """The carrier reports that a parcel will not arrive: lost, seized by customs, or returned
+    by customs. Published beside the carrier's `exception` tracking update."""
+
+    event_type = "logistics.CarrierIncidentReported"
+    parcel_id: UUID
+    order_ids: list[UUID]
+    incident: Literal["lost", "seized", "returned_by_customs"]
+    carrier: str
+    carrier_event_id: str
+    location: str
+    carrier_time: datetime

@@ -43,7 +43,7 @@ class ServiceParts:
 def assemble(name: str, app_class: type[ServiceApplication], publishes: Mapping[type, Any], settings: Settings,
              router_factory: Any, handler_factory: Any = None, consumes: Sequence[str] = (),
              projections: Sequence[Projection] = (), projection_router: Any = None,
-             timer_factory: Any = None) -> ServiceParts:
+             timer_factory: Any = None, public_routers: Sequence[Any] = ()) -> ServiceParts:
     """The usual bootstrap: schema, application on its store, publication, gateway, reactions,
     and the projections this service owns (with the router that reads them)."""
     from service_runtime.store import ensure_schema, schema_for, store_env
@@ -52,7 +52,7 @@ def assemble(name: str, app_class: type[ServiceApplication], publishes: Mapping[
     app = app_class(env=store_env(name, settings))
     app.clock = clock_for(settings)
     store = ProjectionStore(settings, schema_for(name, settings), name) if projections else None
-    routers = [router_factory(app)]
+    routers = [router_factory(app)] + [extra() for extra in public_routers]
     if projection_router is not None:
         routers.append(projection_router(store))
     return ServiceParts(

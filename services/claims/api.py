@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
@@ -14,10 +14,16 @@ from service_runtime.auth import CUSTOMER, SUPPORT_AGENT, Caller
 from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Strict
 from services.claims.app import ClaimsApplication
-from services.claims.compensation import ITEM_KINDS
+from services.claims.compensation import ITEM_KINDS, published_rules
+from services.claims.windows import published_windows
 from services.claims.domain import Claim, decision_for_customer
 
-ClaimKind = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly"]
+# What a customer may open; seizures, customs returns, delays and the purchase guarantee are
+# opened by the platform itself (and a customer may still open seized or returned ones).
+ClaimKind = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly", "lost", "seized",
+                    "returned_by_customs"]
+AnyClaimKind = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly", "lost", "seized",
+                       "returned_by_customs", "delayed", "purchase_late"]
 Text = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
 
 
@@ -47,9 +53,10 @@ class DecisionRequest(Strict):
 
 class ClaimView(BaseModel):
     claim_id: UUID
-    parcel_id: UUID
+    parcel_id: UUID | None
     order_ids: list[UUID]
-    kind: ClaimKind
+    kind: AnyClaimKind
+    origin: Literal["customer", "automatic"]
     traceability_code: str | None
     description: str
     photos: list[str]
@@ -63,6 +70,8 @@ class ClaimView(BaseModel):
     rule_version: str | None = None
     inputs: dict[str, str] | None = None
     notes: str | None = None
+    explanation_en: str | None = None
+    explanation_zh: str | None = None
     decided_at: datetime | None = None
 
     @classmethod
@@ -71,7 +80,7 @@ class ClaimView(BaseModel):
         return cls(
             claim_id=claim.id, parcel_id=claim.parcel_id, order_ids=claim.order_ids, kind=claim.kind,
             traceability_code=claim.traceability_code, description=claim.description, photos=claim.photos,
-            status=claim.status, opened_at=claim.created_on,
+            status=claim.status, opened_at=claim.created_on, origin=getattr(claim, "origin", "customer"),
             **decision_for_customer(decision),
             decided_at=claim.modified_on if claim.decision else None,
         )
@@ -95,5 +104,22 @@ def router(app: ClaimsApplication) -> APIRouter:
     def decide(claim_id: UUID, body: DecisionRequest, caller: Caller = Depends(require_roles(SUPPORT_AGENT))):
         """Approve or reject a claim; the amount comes from the published compensation rules."""
         return ClaimView.of(app.decide(caller, claim_id, body.approved, body.notes))
+
+    return api
+
+
+def rules_router() -> APIRouter:
+    """The published rule sets claims decides by; readable by anyone, no token."""
+    api = APIRouter(prefix="/rules", tags=["rules"])
+
+    @api.get("/compensation")
+    def compensation_rules() -> dict[str, Any]:
+        """Every version of the compensation policy (kind × insured × line → basis, share, cap)."""
+        return published_rules()
+
+    @api.get("/claim-windows")
+    def claim_windows() -> dict[str, Any]:
+        """Until when each kind of claim may be opened, and the evidence it needs."""
+        return published_windows()
 
     return api

@@ -1,4 +1,4 @@
-"""Claims application: learn about parcels, open a customer's claim, decide its compensation."""
+"""Claims application: learn about parcels and orders, open claims, decide them under the policy."""
 
 from __future__ import annotations
 
@@ -6,19 +6,24 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-
-from contracts.logistics import ReceiptConfirmed, ShippingLineChosen, TrackingUpdated
-from contracts.warehouse import ParcelPacked
 from service_runtime.auth import AUDITOR, SUPPORT_AGENT, Caller
-from service_runtime.errors import Forbidden, NotFound
+from service_runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from service_runtime.store import ServiceApplication
-from services.claims.compensation import compensation_for
+from service_runtime.tracing import stable_id
+from services.claims.compensation import RULES_VERSION, evaluate
 from services.claims.domain import Claim, ClaimsParcel, parcel_facts_id
+from services.claims.guarantees import ClaimsOrder
+from services.claims.watch import ParcelWatch
+
+def automatic_claim_id(kind: str, key: Any) -> UUID:
+    return stable_id("claims-automatic", kind, key)
+
 
 STAFF_WHO_READ_CLAIMS = (SUPPORT_AGENT, AUDITOR)
+SYSTEM = "system:claims"
 
 
-class ClaimsApplication(ServiceApplication):
+class ClaimsApplication(ParcelWatch, ServiceApplication):
     name = "claims"
 
     def parcel(self, parcel_id: UUID) -> ClaimsParcel | None:
@@ -34,8 +39,7 @@ class ClaimsApplication(ServiceApplication):
     def claim_for(self, caller: Caller, claim_id: UUID) -> Claim:
         """The claim, if the caller may see it; otherwise the same 404 as a missing claim."""
         claim = self.find(claim_id, Claim)
-        if claim is None or not caller.can_read_customer_data(claim.customer_id,
-                                                                             *STAFF_WHO_READ_CLAIMS):
+        if claim is None or not caller.can_read_customer_data(claim.customer_id, *STAFF_WHO_READ_CLAIMS):
             raise NotFound(f"claim {claim_id} not found")
         return claim
 
@@ -43,55 +47,60 @@ class ClaimsApplication(ServiceApplication):
                    description: str, photos: list[str]) -> Claim:
         def open_once() -> tuple[list, Claim]:
             parcel = self.own_parcel(caller, parcel_id)
-            claim_id = uuid.uuid4()
-            parcel.register_claim(claim_id, kind, traceability_code)
-            claim = Claim(claim_id=claim_id, parcel_id=parcel_id, customer_id=parcel.customer_id,
-                          order_ids=parcel.order_ids, order_id=parcel.order_for(traceability_code), kind=kind,
-                          traceability_code=traceability_code, description=description, photos=photos)
+            claim = self._new_claim(parcel, kind, traceability_code, description, photos)
             return [parcel, claim], claim
 
         return self.save_with_retry(open_once)
+
+    def _new_claim(self, parcel: ClaimsParcel, kind: str, traceability_code: str | None, description: str,
+                   photos: list[str], automatic: bool = False, claim_id: UUID | None = None) -> Claim:
+        claim_id = claim_id or uuid.uuid4()
+        parcel.register_claim(claim_id, kind, traceability_code, self.clock.now(), automatic=automatic)
+        return Claim(claim_id=claim_id, parcel_id=parcel.parcel_id, customer_id=parcel.customer_id,
+                     order_ids=parcel.order_ids, order_id=parcel.order_for(traceability_code), kind=kind,
+                     traceability_code=traceability_code, description=description, photos=photos,
+                     origin="automatic" if automatic else "customer")
 
     def decide(self, caller: Caller, claim_id: UUID, approved: bool, notes: str) -> Claim:
         def decide_once() -> tuple[list, Claim]:
             claim = self.claim_for(caller, claim_id)
             if claim.customer_id == caller.subject:
                 raise Forbidden("a claim cannot be decided by the customer who opened it")
+            if claim.status != "open":
+                raise Conflict(f"claim {claim.id} was already decided ({claim.status})")
             parcel = self.repository.get(parcel_facts_id(claim.parcel_id))
-            compensation = compensation_for(claim.kind, approved, claim.traceability_code, parcel.item_values,
-                                            parcel.shipping_fee)
-            claim.decide(approved, compensation, decided_by=caller.subject, notes=notes)
-            parcel.settle_claim(claim_id=claim.id, approved=approved)
-            return [claim, parcel], claim
+            return self._decide(claim, parcel, approved, caller.subject, notes), claim
 
         return self.save_with_retry(decide_once)
 
-    # Reactions to the warehouse and logistics: facts about parcels ----------------------
+    def _decide(self, claim: Claim, parcel: ClaimsParcel, approved: bool, decided_by: str, notes: str) -> list:
+        compensation = evaluate(RULES_VERSION, parcel.facts_for(claim.kind, approved, claim.traceability_code))
+        claim.decide(approved, compensation, decided_by=decided_by, notes=notes)
+        parcel.settle_claim(claim_id=claim.id, approved=approved)
+        return [claim, parcel]
 
-    def _parcel_or_new(self, parcel_id: UUID) -> ClaimsParcel:
-        # Topics interleave: a logistics fact may arrive before the warehouse's packing.
-        return self.parcel(parcel_id) or ClaimsParcel(parcel_id=parcel_id)
-
-    def on_parcel_packed(self, payload: ParcelPacked, _envelope: Any) -> list[ClaimsParcel]:
-        parcel = self._parcel_or_new(payload.parcel_id)
-        parcel.note_packing(payload.customer_id, list(payload.order_ids), [
-            {"traceability_code": i.traceability_code, "order_id": i.order_id, "line_no": i.line_no,
-             "sku": i.sku, "quantity": i.quantity, "value": i.value} for i in payload.items])
-        return [parcel]
-
-    def on_shipping_line_chosen(self, payload: ShippingLineChosen, _envelope: Any) -> list[ClaimsParcel]:
-        parcel = self._parcel_or_new(payload.parcel_id)
-        parcel.note_shipping_fee(payload.amount, payload.payment_id)
-        return [parcel]
-
-    def on_tracking_updated(self, payload: TrackingUpdated, _envelope: Any) -> list[ClaimsParcel]:
-        if payload.status != "delivered":
+    def compensate_automatically(self, parcel: ClaimsParcel, kind: str, description: str,
+                                 key: Any) -> list[Any]:
+        """A claim the platform opens and approves itself (a carrier incident, a missed promise),
+        decided by the same policy; its id derives from `key` so a second run finds it."""
+        claim_id = automatic_claim_id(kind, key)
+        if self.find(claim_id, Claim) is not None or not parcel.is_packed:
             return []
-        parcel = self._parcel_or_new(payload.parcel_id)
-        parcel.note_delivery(payload.carrier_time, payload.carrier_event_id)
-        return [parcel]
+        try:
+            claim = self._new_claim(parcel, kind, None, description, [], automatic=True, claim_id=claim_id)
+        except DomainError:
+            return []  # already compensated for this parcel's fate
+        return self._decide(claim, parcel, True, SYSTEM, description)
 
-    def on_receipt_confirmed(self, payload: ReceiptConfirmed, _envelope: Any) -> list[ClaimsParcel]:
-        parcel = self._parcel_or_new(payload.parcel_id)
-        parcel.note_receipt()
-        return [parcel]
+    def compensate_order(self, order: ClaimsOrder, kind: str, description: str) -> list[Any]:
+        """An automatic guarantee on an order (not a parcel): claim and decision at once."""
+        claim_id = automatic_claim_id(kind, order.order_id)
+        if self.find(claim_id, Claim) is not None:
+            return []
+        claim = Claim(claim_id=claim_id, parcel_id=None, customer_id=order.customer_id, order_ids=[order.order_id],
+                      order_id=order.order_id, kind=kind, traceability_code=None, description=description,
+                      photos=[], origin="automatic")
+        facts = {"kind": kind, "approved": "true", "service_fee": str(order.service_fee)}
+        claim.decide(True, evaluate(RULES_VERSION, facts), decided_by=SYSTEM, notes=description)
+        order.mark_compensated(claim.id)
+        return [claim, order]

@@ -11,12 +11,13 @@ from services.claims.domain import Claim
 
 # The parcel facts (ClaimsParcel) stay inside claims; only the claims themselves are published.
 PUBLISHES = {
-    Claim.Opened: published.ClaimOpened,
-    Claim.Decided: published.CompensationDecided,
+    Claim.Opened: published.ClaimOpenedV2,
+    Claim.Decided: published.CompensationDecidedV2,
 }
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
     return assemble("claims", ClaimsApplication, PUBLISHES, settings, api.router, consumers.handlers,
                     consumers.CONSUMES, projections=[projections.COMPENSATION_DECISIONS],
-                    projection_router=projections.router)
+                    projection_router=projections.router, timer_factory=consumers.timers,
+                    public_routers=[api.rules_router])

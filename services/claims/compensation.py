@@ -1,85 +1,177 @@
-"""The published compensation rules for after-sales claims (pure).
+"""The compensation policy: versioned rules as data, evaluated by one pure function.
 
-Each rule turns the facts of a claim into an amount in CNY, the rule's name and the inputs it
-used (as strings, so the decision can be explained and recomputed later). The rule version is
-recorded with every decision. Amounts are rounded half-up to the cent.
+`RULE_BOOK[version]` says, per claim kind (and, where it matters, insured or not), which basis
+an amount is computed from (an item's value, the freight, the insured value plus freight, the
+line's route-standard rate per kg, the service fee), the share of it paid, caps, and the
+explanation in English and Chinese. `evaluate(book, facts)` turns a claim's facts (strings, so
+they can be recorded and replayed exactly) into a `Compensation`. Every decision records its
+facts and the rule version; `evaluate(RULE_BOOK[decision.rule_version], decision.inputs)` gives
+the same amount again, whatever version is current. Published at `GET /rules/compensation`.
+Amounts are CNY, rounded half-up to the cent.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
+from typing import Any, Mapping, NamedTuple
 
 from service_runtime.errors import Conflict
 
-RULES_VERSION = "compensation-2026.11"
 CENT = Decimal("0.01")
-SHIPPING_ANOMALY_RATE = Decimal("0.50")
 ITEM_KINDS = ("damaged", "missing_item", "wrong_item")
-PARCEL_KINDS = ("shipping_anomaly",)
+
+_ITEM_RULES = {
+    "damaged": {"rule": "damaged_item_full_value", "basis": "item_value", "share": "1.00",
+                "en": "Damaged item {traceability_code}: {share_pct}% of its value {item_value} CNY = {amount} CNY.",
+                "zh": "商品 {traceability_code} 破损：按商品价值 {item_value} 元的 {share_pct}% 赔付 {amount} 元。"},
+    "missing_item": {"rule": "missing_item_value_plus_shipping_share", "basis": "item_value_plus_shipping_share",
+                     "share": "1.00",
+                     "en": "Missing item {traceability_code}: its value {item_value} CNY plus its share "
+                           "{shipping_share} CNY of the shipping fee {shipping_fee} CNY = {amount} CNY.",
+                     "zh": "商品 {traceability_code} 缺失：商品价值 {item_value} 元，加按价值分摊的运费 "
+                           "{shipping_share} 元（总运费 {shipping_fee} 元），共 {amount} 元。"},
+    "wrong_item": {"rule": "wrong_item_full_value", "basis": "item_value", "share": "1.00",
+                   "en": "Wrong item instead of {traceability_code}: {share_pct}% of the ordered item's value "
+                         "{item_value} CNY = {amount} CNY.",
+                   "zh": "错发商品 {traceability_code}：按所订商品价值 {item_value} 元的 {share_pct}% 赔付 {amount} 元。"},
+    "shipping_anomaly": {"rule": "shipping_anomaly_half_fee", "basis": "shipping_fee", "share": "0.50",
+                         "en": "Shipping anomaly: {share_pct}% of the shipping fee {shipping_fee} CNY = {amount} CNY.",
+                         "zh": "运输异常：按运费 {shipping_fee} 元的 {share_pct}% 赔付 {amount} 元。"},
+}
+_INSURED = {"rule": "{kind}_insured_value_plus_freight", "basis": "insured_value_plus_shipping_fee", "share": "1.00",
+            "en": "Insured parcel, {kind}: the insured value {insured_value} CNY plus the freight {shipping_fee} "
+                  "CNY, capped at {cap} CNY = {amount} CNY.",
+            "zh": "已投保包裹（{kind}）：保价金额 {insured_value} 元加运费 {shipping_fee} 元，上限 {cap} 元，"
+                  "赔付 {amount} 元。"}
+
+
+def _route_standard(kind: str, share: str, en: str, zh: str) -> dict[str, str]:
+    return {"rule": f"{kind}_route_standard", "basis": "route_standard", "share": share,
+            "en": f"Uninsured parcel, {en}: the {{line_code}} line's standard {{per_kg}} CNY per kg × "
+                  f"{{chargeable_weight_kg}} kg, capped at {{cap}} CNY, {{share_pct}}% paid = {{amount}} CNY.",
+            "zh": f"未投保包裹（{zh}）：{{line_code}} 线路标准赔付每公斤 {{per_kg}} 元 × {{chargeable_weight_kg}} "
+                  f"公斤，上限 {{cap}} 元，按 {{share_pct}}% 赔付 {{amount}} 元。"}
+
+
+RULE_BOOK: dict[str, dict[str, Any]] = {
+    "compensation-2026.11": {"currency": "CNY", "kinds": dict(_ITEM_RULES)},
+    "compensation-2026.12": {
+        "currency": "CNY",
+        "insured_cap": "10000.00",
+        # Per shipping line, for uninsured parcels: CNY per chargeable kg, capped per parcel.
+        "route_standard": {
+            "economy-air": {"per_kg": "40.00", "cap": "400.00"},
+            "sensitive-air": {"per_kg": "50.00", "cap": "500.00"},
+            "express": {"per_kg": "80.00", "cap": "800.00"},
+            "sea-freight": {"per_kg": "20.00", "cap": "300.00"},
+        },
+        "kinds": {
+            **_ITEM_RULES,
+            "damaged": {"insured": {**_INSURED, "basis": "item_value_plus_shipping_share", "rule": "damaged_insured",
+                                    "en": "Insured parcel, damaged item {traceability_code}: its value {item_value} "
+                                          "CNY plus its share {shipping_share} CNY of the freight = {amount} CNY.",
+                                    "zh": "已投保包裹，商品 {traceability_code} 破损：商品价值 {item_value} 元加分摊运费 "
+                                          "{shipping_share} 元，赔付 {amount} 元。"},
+                        "uninsured": _ITEM_RULES["damaged"]},
+            "lost": {"insured": _INSURED,
+                     "uninsured": _route_standard("lost", "1.00", "lost", "丢失")},
+            "seized": {"insured": _INSURED,
+                       "uninsured": _route_standard("seized", "0.50", "seized by customs", "海关扣押")},
+            "returned_by_customs": {"rule": "returned_by_customs_freight_back", "basis": "shipping_fee",
+                                    "share": "1.00",
+                                    "en": "Returned by customs: the freight {shipping_fee} CNY is paid back "
+                                          "({share_pct}%) = {amount} CNY.",
+                                    "zh": "海关退运：退还运费 {shipping_fee} 元的 {share_pct}%，共 {amount} 元。"},
+            "delayed": {"rule": "delayed_over_60_days", "basis": "shipping_fee", "share": "0.30",
+                        "en": "Undelivered 60 days after dispatch: {share_pct}% of the freight {shipping_fee} CNY "
+                              "= {amount} CNY.",
+                        "zh": "发货后 60 天仍未送达：按运费 {shipping_fee} 元的 {share_pct}% 赔付 {amount} 元。"},
+            "purchase_late": {"rule": "purchase_sla_service_fee_back", "basis": "service_fee", "share": "1.00",
+                              "en": "Not purchased within 24 hours of payment: the service fee {service_fee} CNY "
+                                    "is credited ({share_pct}%) = {amount} CNY.",
+                              "zh": "付款后 24 小时内未完成采购：退还服务费 {service_fee} 元的 {share_pct}%，"
+                                    "共 {amount} 元。"},
+        },
+    },
+}
+RULES_VERSION = "compensation-2026.12"  # the version new decisions use
+REJECTED = {"rule": "rejected", "en": "Claim rejected: no compensation.", "zh": "申请未获批准：不予赔付。"}
 
 
 class Compensation(NamedTuple):
     amount: Decimal
     rule: str
+    rule_version: str
     inputs: dict[str, str]
+    explanation_en: str
+    explanation_zh: str
 
 
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def damaged_item(traceability_code: str, item_value: Decimal) -> Compensation:
-    """A damaged item is compensated at 100% of its value."""
-    return Compensation(money(item_value), "damaged_item_full_value",
-                        {"traceability_code": traceability_code, "item_value": str(money(item_value))})
+def percent(share: Decimal) -> str:
+    value = share * 100
+    return str(value.to_integral()) if value == value.to_integral() else str(value.normalize())
 
 
-def missing_item(traceability_code: str, item_value: Decimal, parcel_value: Decimal,
-                 shipping_fee: Decimal) -> Compensation:
-    """A missing item is compensated at its value plus its share of the shipping fee, in
-    proportion to its value within the parcel."""
-    share = money(shipping_fee * item_value / parcel_value) if parcel_value > 0 else Decimal("0.00")
-    return Compensation(money(item_value + share), "missing_item_value_plus_shipping_share", {
-        "traceability_code": traceability_code, "item_value": str(money(item_value)),
-        "parcel_value": str(money(parcel_value)), "shipping_fee": str(money(shipping_fee)),
-        "shipping_share": str(share),
-    })
+def _fact(facts: Mapping[str, str], name: str) -> Decimal:
+    if name not in facts:
+        raise Conflict(f"the claim's {name.replace('_', ' ')} is not known yet; decide it a little later")
+    return Decimal(facts[name])
 
 
-def wrong_item(traceability_code: str, item_value: Decimal) -> Compensation:
-    """A wrong item (not what was ordered) is compensated at 100% of the ordered item's value."""
-    return Compensation(money(item_value), "wrong_item_full_value",
-                        {"traceability_code": traceability_code, "item_value": str(money(item_value))})
+def rule_for(book: Mapping[str, Any], kind: str, insured: bool) -> dict[str, str]:
+    entry = book["kinds"].get(kind)
+    if entry is None:
+        raise ValueError(f"no compensation rule for claims of kind {kind!r}")
+    if "insured" in entry:
+        return entry["insured" if insured else "uninsured"]
+    return entry
 
 
-def shipping_anomaly(shipping_fee: Decimal) -> Compensation:
-    """A shipping anomaly (late, lost in transit, mishandled; the whole parcel) is compensated
-    at 50% of the shipping fee paid."""
-    return Compensation(money(shipping_fee * SHIPPING_ANOMALY_RATE), "shipping_anomaly_half_fee",
-                        {"shipping_fee": str(money(shipping_fee)), "rate": str(SHIPPING_ANOMALY_RATE)})
+def _base(book: Mapping[str, Any], basis: str, facts: Mapping[str, str], derived: dict[str, str]) -> Decimal:
+    if basis in ("item_value", "shipping_fee", "service_fee"):
+        return _fact(facts, basis)
+    if basis == "item_value_plus_shipping_share":
+        item, parcel, fee = (_fact(facts, n) for n in ("item_value", "parcel_value", "shipping_fee"))
+        share = money(fee * item / parcel) if parcel > 0 else Decimal("0.00")
+        derived["shipping_share"] = str(share)
+        return item + share
+    if basis == "insured_value_plus_shipping_fee":
+        cap = Decimal(book["insured_cap"])
+        derived["cap"] = str(cap)
+        return min(_fact(facts, "insured_value") + _fact(facts, "shipping_fee"), cap)
+    if basis == "route_standard":
+        line = book["route_standard"].get(facts.get("line_code", ""))
+        if line is None:
+            raise Conflict(f"no route-standard compensation for shipping line {facts.get('line_code')!r}")
+        derived.update(per_kg=line["per_kg"], cap=line["cap"])
+        return min(Decimal(line["per_kg"]) * _fact(facts, "chargeable_weight_kg"), Decimal(line["cap"]))
+    raise ValueError(f"unknown compensation basis {basis!r}")
 
 
-def rejected(kind: str) -> Compensation:
-    """A rejected claim is compensated with nothing."""
-    return Compensation(Decimal("0.00"), "rejected", {"kind": kind})
+def evaluate(version: str, facts: Mapping[str, str]) -> Compensation:
+    """The compensation for a claim's facts under one rule version (pure). Facts hold at least
+    `kind` and `approved` ("true"/"false"), `insured` where the kind depends on it, and the
+    values its basis needs."""
+    book = RULE_BOOK[version]
+    inputs = dict(facts)
+    if inputs.get("approved") != "true":
+        return Compensation(Decimal("0.00"), REJECTED["rule"], version, inputs, REJECTED["en"], REJECTED["zh"])
+    kind = inputs["kind"]
+    rule = rule_for(book, kind, inputs.get("insured") == "true")
+    derived: dict[str, str] = {}
+    share = Decimal(rule["share"])
+    amount = money(_base(book, rule["basis"], inputs, derived) * share)
+    words = defaultdict(str, {**inputs, **derived, "amount": str(amount), "kind": kind,
+                              "share_pct": percent(share)})
+    return Compensation(amount, rule["rule"].format_map(words), version, {**inputs, **derived},
+                        rule["en"].format_map(words), rule["zh"].format_map(words))
 
 
-def compensation_for(kind: str, approved: bool, traceability_code: str | None,
-                     item_values: dict[str, Decimal], shipping_fee: Decimal | None) -> Compensation:
-    """The rule that applies to a decided claim, given the parcel's item values and shipping fee."""
-    if not approved:
-        return rejected(kind)
-    if kind in PARCEL_KINDS or kind == "missing_item":
-        if shipping_fee is None:
-            raise Conflict("the parcel's shipping fee is not known yet; decide this claim a little later")
-    if kind == "shipping_anomaly":
-        return shipping_anomaly(shipping_fee)
-    value = item_values[traceability_code]
-    if kind == "damaged":
-        return damaged_item(traceability_code, value)
-    if kind == "missing_item":
-        return missing_item(traceability_code, value, sum(item_values.values(), Decimal(0)), shipping_fee)
-    if kind == "wrong_item":
-        return wrong_item(traceability_code, value)
-    raise ValueError(f"no compensation rule for claims of kind {kind!r}")
+def published_rules() -> dict[str, Any]:
+    """What `GET /rules/compensation` shows: every version, the current one named."""
+    return {"current_version": RULES_VERSION, "currency": "CNY", "versions": RULE_BOOK}

@@ -10,8 +10,11 @@ from eventsourcing.domain import event
 
 from service_runtime.errors import Conflict, DomainError
 from service_runtime.tracing import TracedAggregate, stable_id
-from services.claims.compensation import ITEM_KINDS, RULES_VERSION, Compensation
+from services.claims.compensation import ITEM_KINDS, Compensation
+from services.claims.windows import check_open
 
+# What became of a parcel that never arrived: it is compensated for one of these, once.
+FATE_KINDS = ("lost", "seized", "returned_by_customs", "delayed")
 OPEN = "open"
 APPROVED = "approved"
 REJECTED = "rejected"
@@ -47,6 +50,15 @@ class ClaimsParcel(TracedAggregate):
         self.delivered_at: datetime | None = None
         self.receipt_confirmed = False
         self.claims: dict[str, dict] = {}  # claim id -> kind, traceability_code, status
+        self._init_international_leg()
+
+    def _init_international_leg(self) -> None:
+        self.line_code: str | None = None
+        self.chargeable_weight_kg: Decimal | None = None
+        self.shipped_at: datetime | None = None
+        self.last_scan_at: datetime | None = None
+        self.incident: dict | None = None  # the carrier's lost / seized / returned report
+        self.insurance: dict | None = None  # insured, declared_value, premium
 
     # Facts from other services; the same fact twice changes nothing --------------------
 
@@ -70,6 +82,51 @@ class ClaimsParcel(TracedAggregate):
         self.shipping_fee = amount
         self.shipping_payment_id = payment_id
 
+    def note_line(self, line_code: str, chargeable_weight_kg: Decimal) -> None:
+        if (self.line_code, self.chargeable_weight_kg) != (line_code, chargeable_weight_kg):
+            self._record_line(line_code, chargeable_weight_kg)
+
+    @event("LineRecorded")
+    def _record_line(self, line_code: str, chargeable_weight_kg: Decimal) -> None:
+        self.line_code = line_code
+        self.chargeable_weight_kg = chargeable_weight_kg
+
+    def note_dispatch(self, shipped_at: datetime) -> None:
+        if self.shipped_at is None:
+            self._record_dispatch(shipped_at)
+
+    @event("DispatchRecorded")
+    def _record_dispatch(self, shipped_at: datetime) -> None:
+        self.shipped_at = shipped_at
+        self.last_scan_at = self.last_scan_at or shipped_at
+
+    def note_scan(self, at: datetime) -> None:
+        if self.last_scan_at is None or at > self.last_scan_at:
+            self._record_scan(at)
+
+    @event("ScanRecorded")
+    def _record_scan(self, at: datetime) -> None:
+        self.last_scan_at = at
+
+    def note_incident(self, incident: str, at: datetime, source: str) -> bool:
+        """The first incident (lost, seized, returned) is the parcel's fate; later ones add nothing."""
+        if self.incident is not None:
+            return False
+        self._record_incident(incident, at, source)
+        return True
+
+    @event("IncidentRecorded")
+    def _record_incident(self, incident: str, at: datetime, source: str) -> None:
+        self.incident = {"incident": incident, "at": at, "source": source}
+
+    def note_insurance(self, insured: bool, declared_value: Decimal, premium: Decimal) -> None:
+        if self.insurance != {"insured": insured, "declared_value": declared_value, "premium": premium}:
+            self._record_insurance(insured, declared_value, premium)
+
+    @event("InsuranceRecorded")
+    def _record_insurance(self, insured: bool, declared_value: Decimal, premium: Decimal) -> None:
+        self.insurance = {"insured": insured, "declared_value": declared_value, "premium": premium}
+
     def note_delivery(self, delivered_at: datetime, carrier_event_id: str) -> None:
         """The first 'delivered' scan is the delivery; later ones (resent by the carrier) add nothing."""
         if self.delivered_at is None:
@@ -79,13 +136,14 @@ class ClaimsParcel(TracedAggregate):
     def _record_delivery(self, delivered_at: datetime, carrier_event_id: str) -> None:
         self.delivered_at = delivered_at
 
-    def note_receipt(self) -> None:
+    def note_receipt(self, at: datetime | None = None) -> None:
         if not self.receipt_confirmed:
-            self._record_receipt()
+            self._record_receipt(at=at)
 
     @event("ReceiptRecorded")
-    def _record_receipt(self) -> None:
+    def _record_receipt(self, at: datetime | None = None) -> None:
         self.receipt_confirmed = True
+        self.received_at = at
 
     # Claims on the parcel ---------------------------------------------------------------
 
@@ -94,9 +152,9 @@ class ClaimsParcel(TracedAggregate):
         return self.customer_id is not None
 
     @property
-    def is_delivered(self) -> bool:
+    def delivered_or_received_at(self) -> datetime | None:
         # A customer's receipt confirmation also proves delivery, whichever topic arrives first.
-        return self.delivered_at is not None or self.receipt_confirmed
+        return self.delivered_at or getattr(self, "received_at", None)
 
     @property
     def item_values(self) -> dict[str, Decimal]:
@@ -108,15 +166,43 @@ class ClaimsParcel(TracedAggregate):
             return self.items[traceability_code]["order_id"]
         return self.order_ids[0]
 
-    def register_claim(self, claim_id: UUID, kind: str, traceability_code: str | None) -> None:
-        if not self.is_delivered:
-            raise Conflict(f"parcel {self.parcel_id} has not been delivered yet; claims open after delivery")
+    @property
+    def window_starts(self) -> dict[str, datetime | None]:
+        return {"delivered": self.delivered_or_received_at, "dispatched": self.shipped_at,
+                "incident": self.incident["at"] if self.incident else None}
+
+    @property
+    def insured(self) -> bool:
+        return bool(self.insurance and self.insurance["insured"])
+
+    def facts_for(self, kind: str, approved: bool, traceability_code: str | None) -> dict[str, str]:
+        """What the compensation policy needs to know about this parcel, as recorded text."""
+        facts = {"kind": kind, "approved": str(approved).lower(), "insured": str(self.insured).lower()}
+        if traceability_code is not None:
+            facts.update(traceability_code=traceability_code, item_value=str(self.item_values[traceability_code]),
+                         parcel_value=str(sum(self.item_values.values(), Decimal(0))))
+        if self.shipping_fee is not None:
+            facts["shipping_fee"] = str(self.shipping_fee)
+        if self.line_code is not None:
+            facts.update(line_code=self.line_code, chargeable_weight_kg=str(self.chargeable_weight_kg))
+        if self.insured:
+            facts["insured_value"] = str(self.insurance["declared_value"])
+        return facts
+
+    def register_claim(self, claim_id: UUID, kind: str, traceability_code: str | None, now: datetime,
+                       automatic: bool = False) -> None:
         if kind in ITEM_KINDS and traceability_code not in self.items:
             raise DomainError(f"item {traceability_code} is not in parcel {self.parcel_id}")
+        if not automatic:
+            check_open(kind, self.window_starts, now)
+        if kind in ("seized", "returned_by_customs") and (self.incident or {}).get("incident") != kind:
+            raise Conflict(f"the carrier has not reported parcel {self.parcel_id} as {kind.replace('_', ' ')}")
         # One item is compensated once, whatever the kind of claim; parcel claims once per kind.
         subject = "item" if traceability_code else "parcel"
         for other_id, other in self.claims.items():
-            if other["traceability_code"] != traceability_code or (subject == "parcel" and other["kind"] != kind):
+            same_fate = kind in FATE_KINDS and other["kind"] in FATE_KINDS
+            if other["traceability_code"] != traceability_code or (
+                    subject == "parcel" and other["kind"] != kind and not same_fate):
                 continue
             if other["status"] == OPEN:
                 raise Conflict(f"claim {other_id} is already open for this {subject}")
@@ -142,7 +228,8 @@ class Claim(TracedAggregate):
 
     @event("Opened")
     def __init__(self, claim_id: UUID, parcel_id: UUID, customer_id: str, order_ids: list[UUID], order_id: UUID,
-                 kind: str, traceability_code: str | None, description: str, photos: list[str]) -> None:
+                 kind: str, traceability_code: str | None, description: str, photos: list[str],
+                 origin: str = "customer") -> None:
         self.parcel_id = parcel_id
         self.customer_id = customer_id
         self.order_ids = list(order_ids)
@@ -151,6 +238,7 @@ class Claim(TracedAggregate):
         self.traceability_code = traceability_code
         self.description = description
         self.photos = list(photos)
+        self.origin = origin  # customer, or automatic (a carrier incident, a missed guarantee)
         self.status = OPEN
         self.decision: dict | None = None
 
@@ -159,15 +247,17 @@ class Claim(TracedAggregate):
             raise Conflict(f"claim {self.id} was already decided ({self.status})")
         self._decide(claim_id=self.id, parcel_id=self.parcel_id, customer_id=self.customer_id,
                      order_ids=self.order_ids, kind=self.kind, approved=approved, amount=compensation.amount,
-                     currency="CNY", rule=compensation.rule, rule_version=RULES_VERSION,
-                     inputs=dict(compensation.inputs), decided_by=decided_by, notes=notes)
+                     currency="CNY", rule=compensation.rule, rule_version=compensation.rule_version,
+                     inputs=dict(compensation.inputs), decided_by=decided_by, notes=notes,
+                     explanation_en=compensation.explanation_en, explanation_zh=compensation.explanation_zh)
 
     @event("Decided")
     def _decide(self, claim_id: UUID, parcel_id: UUID, customer_id: str, order_ids: list[UUID], kind: str,
                 approved: bool, amount: Decimal, currency: str, rule: str, rule_version: str,
-                inputs: dict, decided_by: str, notes: str) -> None:
+                inputs: dict, decided_by: str, notes: str, explanation_en: str = "",
+                explanation_zh: str = "") -> None:
         self.status = APPROVED if approved else REJECTED
         self.decision = {"approved": approved, "amount": amount, "currency": currency, "rule": rule,
                          "rule_version": rule_version, "inputs": dict(inputs), "decided_by": decided_by,
-                         "notes": notes}
+                         "notes": notes, "explanation_en": explanation_en, "explanation_zh": explanation_zh}
 

@@ -35,9 +35,11 @@ def decision_view(claim_id: str, entries: list[dict[str, Any]]) -> dict[str, Any
         "customer_id": source.get("customer_id"),
         "parcel_id": source.get("parcel_id"),
         "kind": source.get("kind"),
+        "origin": source.get("origin", "customer"),
         "claim": opened and {k: opened[k] for k in ("traceability_code", "description", "photos", "at")},
         "decision": decided and {k: decided[k] for k in ("approved", "amount", "currency", "rule", "rule_version",
-                                                         "inputs", "decided_by", "notes", "at")},
+                                                         "inputs", "decided_by", "notes", "explanation_en",
+                                                         "explanation_zh", "at")},
     }
 
 

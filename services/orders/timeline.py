@@ -39,6 +39,8 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "logistics.TrackingUpdated:delivered": ("delivered", "Delivered", "已送达"),
     "logistics.TrackingUpdated:exception": ("shipping_exception", "Shipping exception", "运输异常"),
     "logistics.ReceiptConfirmed": ("receipt_confirmed", "Receipt confirmed", "已确认收货"),
+    "logistics.InsuranceChosen": ("shipping_insurance", "Shipping insurance chosen", "已选择运输保险"),
+    "logistics.CarrierIncidentReported": ("carrier_incident", "Carrier reports a problem", "承运商报告异常"),
     "claims.ClaimOpened": ("claim_opened", "After-sales claim opened", "已提交售后申请"),
     "claims.CompensationDecided": ("claim_decided", "Claim decided", "售后申请已处理"),
 }
@@ -46,7 +48,8 @@ STAGES: dict[str, tuple[str, str, str]] = {
 # Facts a customer may see on their timeline, by stage; internal references stay out.
 DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "carrier", "tracking_number",
                  "location", "passed", "issues", "photos", "new_unit_price", "old_unit_price", "amount",
-                 "reason", "reasons", "choice", "line_code", "traceability_code", "kind", "approved")
+                 "reason", "reasons", "choice", "line_code", "traceability_code", "kind", "approved",
+                 "insured", "premium", "incident", "origin", "explanation_en", "explanation_zh")
 
 
 def stage_key(event_type: str, payload: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ import pytest
 from contracts.common import ParcelItemV1
 from contracts.logistics import ReceiptConfirmed, ShippingLineChosen, TrackingUpdated
 from contracts.warehouse import ParcelPacked
+from service_runtime.clock import ManualClock
 from services.claims.bootstrap import bootstrap
 from services.claims.domain import parcel_facts_id
 from tests.apptest import ServiceHarness
@@ -55,9 +56,14 @@ def claim_body(kind="damaged", code=VASE, **extra):
     return body
 
 
+CLAIMS_NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)  # two days after the delivery scan
+
+
 @pytest.fixture
 def claims(tmp_path):
-    return ServiceHarness(bootstrap, tmp_path)
+    harness = ServiceHarness(bootstrap, tmp_path)
+    harness.app.clock = ManualClock(CLAIMS_NOW)
+    return harness
 
 
 @pytest.fixture
@@ -95,7 +101,8 @@ def test_a_claim_after_delivery_is_opened(delivered):
     assert opened.type == "claims.ClaimOpened" and opened.order_id == ORDER
     assert opened.payload == {"claim_id": claim["claim_id"], "parcel_id": str(PARCEL), "customer_id": "alice",
                               "order_ids": [str(ORDER)], "kind": "damaged", "traceability_code": VASE,
-                              "description": "The vase arrived cracked.", "photos": ["photo://claim/1"]}
+                              "description": "The vase arrived cracked.", "photos": ["photo://claim/1"],
+                              "origin": "customer"}
 
 
 def test_a_confirmed_receipt_also_counts_as_delivered(claims):
@@ -125,7 +132,9 @@ def test_a_damaged_item_is_compensated_at_its_value(delivered):
     decided = response.json()
     assert decided["status"] == "approved" and decided["amount"] == "268.00"
     assert decided["rule"] == "damaged_item_full_value" and decided["rule_version"].startswith("compensation-")
-    assert decided["inputs"] == {"traceability_code": VASE, "item_value": "268.00"}
+    assert decided["inputs"]["traceability_code"] == VASE and decided["inputs"]["item_value"] == "268.00"
+    assert decided["inputs"]["kind"] == "damaged" and decided["inputs"]["insured"] == "false"
+    assert "268.00" in decided["explanation_en"] and "268.00" in decided["explanation_zh"]
     seen = delivered.client.get(f"/claims/{claim_id}", headers=delivered.as_("alice", "customer")).json()
     assert seen["amount"] == "268.00" and seen["notes"] == "photos show transport damage"
     assert "decided_by" not in seen
@@ -258,8 +267,22 @@ def test_a_decision_needs_its_fields(delivered):
 def test_every_route_needs_a_caller(claims):
     checked = 0
     for path, operations in claims.client.app.openapi()["paths"].items():
+        if path.startswith("/rules/"):
+            continue  # published rules: public on purpose (below)
         for method in operations:
             url = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
             assert claims.client.request(method.upper(), url, json={}).status_code == 401, f"{method} {path}"
             checked += 1
     assert checked >= 3
+
+
+def test_the_published_rules_are_readable_without_a_token(claims):
+    rules = claims.client.get("/rules/compensation")
+    assert rules.status_code == 200
+    body = rules.json()
+    assert body["current_version"] in body["versions"]
+    current = body["versions"][body["current_version"]]
+    assert current["kinds"]["seized"]["uninsured"]["share"] == "0.50"
+    assert current["route_standard"]["economy-air"] == {"per_kg": "40.00", "cap": "400.00"}
+    windows = claims.client.get("/rules/claim-windows").json()
+    assert windows["windows"]["damaged"]["days"] == 7 and windows["windows"]["lost"]["days"] == 45

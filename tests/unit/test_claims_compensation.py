@@ -1,4 +1,4 @@
-"""The published compensation rules, with numbers (pure)."""
+"""The compensation policy: rules as versioned data, one pure function, numbers checked by hand."""
 
 from decimal import Decimal
 
@@ -6,88 +6,89 @@ import pytest
 
 from service_runtime.errors import Conflict
 from services.claims import compensation
-from services.claims.compensation import (
-    RULES_VERSION,
-    compensation_for,
-    damaged_item,
-    missing_item,
-    rejected,
-    shipping_anomaly,
-    wrong_item,
-)
+from services.claims.compensation import RULE_BOOK, RULES_VERSION, evaluate
 
-VALUES = {"KF-VASE": Decimal("268.00"), "KF-SHIRT": Decimal("118.00")}  # parcel value 386.00
-FEE = Decimal("95.00")
+OLD = "compensation-2026.11"
+VASE = {"traceability_code": "KF-VASE", "item_value": "268.00", "parcel_value": "386.00"}
+SHIRT = {"traceability_code": "KF-SHIRT", "item_value": "118.00", "parcel_value": "386.00"}
+FEE = {"shipping_fee": "95.00"}
 
 
-def test_rules_have_a_version():
-    assert RULES_VERSION.startswith("compensation-")
+def facts(kind, approved=True, **extra):
+    return {"kind": kind, "approved": "true" if approved else "false", **extra}
 
 
-def test_damaged_item_is_its_full_value():
-    assert damaged_item("KF-VASE", Decimal("268.00")) == (
-        Decimal("268.00"), "damaged_item_full_value", {"traceability_code": "KF-VASE", "item_value": "268.00"})
+def test_every_version_stays_in_the_book_and_the_current_one_is_named():
+    assert RULES_VERSION in RULE_BOOK and OLD in RULE_BOOK
+    assert compensation.published_rules()["current_version"] == RULES_VERSION
 
 
-def test_missing_item_is_its_value_plus_its_share_of_shipping_by_value():
-    amount, rule, inputs = missing_item("KF-SHIRT", Decimal("118.00"), Decimal("386.00"), FEE)
+@pytest.mark.parametrize("version", [OLD, RULES_VERSION])
+@pytest.mark.parametrize("kind, item, amount, rule", [
+    ("damaged", VASE, "268.00", "damaged_item_full_value"),
     # 95.00 × 118 / 386 = 29.0414… → 29.04
-    assert amount == Decimal("147.04") and rule == "missing_item_value_plus_shipping_share"
-    assert inputs == {"traceability_code": "KF-SHIRT", "item_value": "118.00", "parcel_value": "386.00",
-                      "shipping_fee": "95.00", "shipping_share": "29.04"}
-
-
-def test_the_only_item_missing_gets_the_whole_shipping_fee():
-    assert missing_item("KF-1", Decimal("50.00"), Decimal("50.00"), Decimal("30.00")).amount == Decimal("80.00")
-
-
-def test_shipping_share_rounds_half_up():
-    # 0.20 × 1 / 8 = 0.025 → 0.03 (half-even would give 0.02)
-    amount, _, inputs = missing_item("KF-1", Decimal("1.00"), Decimal("8.00"), Decimal("0.20"))
-    assert inputs["shipping_share"] == "0.03" and amount == Decimal("1.03")
-
-
-def test_wrong_item_is_its_full_value():
-    amount, rule, inputs = wrong_item("KF-SHIRT", Decimal("118.00"))
-    assert (amount, rule, inputs["item_value"]) == (Decimal("118.00"), "wrong_item_full_value", "118.00")
-
-
-def test_shipping_anomaly_is_half_the_shipping_fee():
-    assert shipping_anomaly(FEE) == (Decimal("47.50"), "shipping_anomaly_half_fee",
-                                     {"shipping_fee": "95.00", "rate": "0.50"})
-
-
-def test_shipping_anomaly_rounds_half_up():
-    assert shipping_anomaly(Decimal("95.25")).amount == Decimal("47.63")  # 47.625
-
-
-def test_a_rejected_claim_gets_nothing():
-    assert rejected("damaged") == (Decimal("0.00"), "rejected", {"kind": "damaged"})
-
-
-@pytest.mark.parametrize("kind, code, amount, rule", [
-    ("damaged", "KF-VASE", "268.00", "damaged_item_full_value"),
-    ("missing_item", "KF-SHIRT", "147.04", "missing_item_value_plus_shipping_share"),
-    ("wrong_item", "KF-SHIRT", "118.00", "wrong_item_full_value"),
-    ("shipping_anomaly", None, "47.50", "shipping_anomaly_half_fee"),
+    ("missing_item", SHIRT, "147.04", "missing_item_value_plus_shipping_share"),
+    ("wrong_item", SHIRT, "118.00", "wrong_item_full_value"),
+    ("shipping_anomaly", {}, "47.50", "shipping_anomaly_half_fee"),
 ])
-def test_each_kind_of_approved_claim_has_its_rule(kind, code, amount, rule):
-    decided = compensation_for(kind, True, code, VALUES, FEE)
-    assert (decided.amount, decided.rule) == (Decimal(amount), rule)
+def test_after_delivery_kinds_keep_their_amounts_in_every_version(version, kind, item, amount, rule):
+    decided = evaluate(version, facts(kind, insured="false", **item, **FEE))
+    assert (decided.amount, decided.rule, decided.rule_version) == (Decimal(amount), rule, version)
+    assert amount in decided.explanation_en and amount in decided.explanation_zh
 
 
-@pytest.mark.parametrize("kind", ["damaged", "missing_item", "wrong_item", "shipping_anomaly"])
-def test_every_rejected_claim_gets_nothing(kind):
-    code = None if kind == "shipping_anomaly" else "KF-VASE"
-    assert compensation_for(kind, False, code, VALUES, FEE) == rejected(kind)
+def test_a_missing_item_records_its_shipping_share_and_rounds_half_up():
+    decided = evaluate(RULES_VERSION, facts("missing_item", traceability_code="KF-1", item_value="1.00",
+                                            parcel_value="8.00", shipping_fee="0.20"))
+    # 0.20 × 1 / 8 = 0.025 → 0.03 (half-even would give 0.02)
+    assert decided.inputs["shipping_share"] == "0.03" and decided.amount == Decimal("1.03")
 
 
-def test_rules_that_need_the_shipping_fee_wait_for_it():
+def test_an_insured_lost_parcel_pays_the_insured_value_plus_freight_up_to_the_cap():
+    decided = evaluate(RULES_VERSION, facts("lost", insured="true", insured_value="1200.00", **FEE))
+    assert decided.amount == Decimal("1295.00") and decided.rule == "lost_insured_value_plus_freight"
+    capped = evaluate(RULES_VERSION, facts("lost", insured="true", insured_value="9990.00", **FEE))
+    assert capped.amount == Decimal("10000.00")
+    assert "1295.00" in decided.explanation_en and "1295.00" in decided.explanation_zh
+
+
+def test_an_uninsured_lost_parcel_pays_the_route_standard_per_kg_capped():
+    decided = evaluate(RULES_VERSION, facts("lost", insured="false", line_code="economy-air",
+                                            chargeable_weight_kg="2.5", **FEE))
+    assert decided.amount == Decimal("100.00")  # 40.00 × 2.5
+    heavy = evaluate(RULES_VERSION, facts("lost", insured="false", line_code="economy-air",
+                                          chargeable_weight_kg="30", **FEE))
+    assert heavy.amount == Decimal("400.00")  # capped
+
+
+def test_an_uninsured_seizure_pays_the_published_share_of_the_route_standard():
+    decided = evaluate(RULES_VERSION, facts("seized", insured="false", line_code="express",
+                                            chargeable_weight_kg="3.0", **FEE))
+    assert decided.amount == Decimal("120.00")  # 80.00 × 3.0 × 50%
+    assert decided.rule == "seized_route_standard" and "50%" in decided.explanation_en
+
+
+def test_the_automatic_guarantees_have_their_rules():
+    assert evaluate(RULES_VERSION, facts("purchase_late", service_fee="19.90")).amount == Decimal("19.90")
+    assert evaluate(RULES_VERSION, facts("delayed", **FEE)).amount == Decimal("28.50")  # 30%
+
+
+def test_a_rejected_claim_gets_nothing_and_says_so_in_both_languages():
+    decided = evaluate(RULES_VERSION, facts("damaged", approved=False, **VASE))
+    assert (decided.amount, decided.rule) == (Decimal("0.00"), "rejected")
+    assert decided.explanation_en and decided.explanation_zh
+
+
+def test_rules_that_need_a_fact_wait_for_it():
     with pytest.raises(Conflict):
-        compensation_for("shipping_anomaly", True, None, VALUES, None)
+        evaluate(RULES_VERSION, facts("shipping_anomaly"))
     with pytest.raises(Conflict):
-        compensation_for("missing_item", True, "KF-SHIRT", VALUES, None)
-    assert compensation_for("damaged", True, "KF-VASE", VALUES, None).amount == Decimal("268.00")
+        evaluate(RULES_VERSION, facts("lost", insured="false", **FEE))  # no line yet
+
+
+def test_re_evaluating_recorded_inputs_gives_the_same_decision():
+    decided = evaluate(RULES_VERSION, facts("missing_item", **SHIRT, **FEE))
+    assert evaluate(decided.rule_version, decided.inputs) == decided
 
 
 def test_amounts_are_cents():

@@ -1,0 +1,70 @@
+"""The guarantees that compensate by themselves, and what claims knows about an order for them (pure).
+
+- Purchase within 24 hours of payment: if any line is still unpurchased when the deadline fires,
+  the order's service fee is credited (claim kind `purchase_late`).
+- Delivery within 60 days of dispatch, and a carrier scan at least every 10 days: see
+  `services/claims/windows.py` (`DELAYED_AFTER_DAYS`, `LOST_AFTER_SILENT_DAYS`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from service_runtime.tracing import TracedAggregate, stable_id
+
+PURCHASE_SLA_HOURS = 24
+PURCHASE_SLA = "guarantee.purchase-24h"  # timer purposes
+PARCEL_SILENT = "guarantee.parcel-silent"
+PARCEL_DELAYED = "guarantee.parcel-60-days"
+
+
+def order_facts_id(order_id: UUID) -> UUID:
+    return stable_id("claims-order", order_id)
+
+
+class ClaimsOrder(TracedAggregate):
+    """An order's customer, service fee, lines and which of them are purchased (or cancelled)."""
+
+    @staticmethod
+    def create_id(order_id: UUID) -> UUID:
+        return order_facts_id(order_id)
+
+    @event("Noted")
+    def __init__(self, order_id: UUID, customer_id: str, line_nos: list[int], service_fee: Decimal) -> None:
+        self.order_id = order_id
+        self.customer_id = customer_id
+        self.line_nos = list(line_nos)
+        self.service_fee = service_fee
+        self.paid_at: datetime | None = None
+        self.settled_lines: list[int] = []  # purchased or cancelled
+        self.compensated = False
+
+    @property
+    def purchase_pending(self) -> bool:
+        return any(line not in self.settled_lines for line in self.line_nos)
+
+    def note_payment(self, paid_at: datetime) -> bool:
+        if self.paid_at is None:
+            self._record_payment(paid_at)
+            return True
+        return False
+
+    @event("PaymentRecorded")
+    def _record_payment(self, paid_at: datetime) -> None:
+        self.paid_at = paid_at
+
+    def note_line_settled(self, line_no: int) -> None:
+        if line_no not in self.settled_lines:
+            self._settle_line(line_no)
+
+    @event("LineSettled")
+    def _settle_line(self, line_no: int) -> None:
+        self.settled_lines.append(line_no)
+
+    @event("Compensated")
+    def mark_compensated(self, claim_id: UUID) -> None:
+        self.compensated = True

@@ -1,0 +1,173 @@
+"""Claims watching parcels and orders: facts from other services, deadlines, automatic claims.
+
+Reactions note what the warehouse, logistics, orders and purchasing publish, and schedule the
+deadlines of the guarantees as durable timers (`service_runtime/timers.py`): a parcel with no
+carrier scan for 10 days is lost; one undelivered 60 days after dispatch is delayed; an order
+not purchased within 24 hours of payment gets its service fee back. A carrier's lost, seized or
+returned report opens its claim at once. Each automatic claim is decided by the same policy.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from contracts.logistics import (
+    CarrierIncidentReported,
+    InsuranceChosen,
+    ParcelShipped,
+    ReceiptConfirmed,
+    ShippingLineChosen,
+    TrackingUpdated,
+)
+from contracts.orders import LineCancelled, OrderPlaced, PaymentRecorded
+from contracts.purchasing import ItemPurchased
+from contracts.warehouse import ParcelPacked
+from service_runtime import timers
+from service_runtime.timers import Timer
+from services.claims.domain import ClaimsParcel
+from services.claims.guarantees import (
+    PARCEL_DELAYED,
+    PARCEL_SILENT,
+    PURCHASE_SLA,
+    PURCHASE_SLA_HOURS,
+    ClaimsOrder,
+    order_facts_id,
+)
+from services.claims.windows import DELAYED_AFTER_DAYS, LOST_AFTER_SILENT_DAYS
+
+INCIDENT_TEXT = {
+    "lost": "The carrier reports the parcel lost.",
+    "seized": "Customs seized the parcel.",
+    "returned_by_customs": "Customs returned the parcel.",
+}
+
+
+class ParcelWatch:
+    """Mixed into `ClaimsApplication` (which provides parcel(), find(), clock and the deciders)."""
+
+    def _parcel_or_new(self, parcel_id: Any) -> ClaimsParcel:
+        # Topics interleave: a logistics fact may arrive before the warehouse's packing.
+        return self.parcel(parcel_id) or ClaimsParcel(parcel_id=parcel_id)
+
+    # Warehouse and logistics ----------------------------------------------------------
+
+    def on_parcel_packed(self, payload: ParcelPacked, _envelope: Any) -> list[ClaimsParcel]:
+        parcel = self._parcel_or_new(payload.parcel_id)
+        parcel.note_packing(payload.customer_id, list(payload.order_ids), [
+            {"traceability_code": i.traceability_code, "order_id": i.order_id, "line_no": i.line_no,
+             "sku": i.sku, "quantity": i.quantity, "value": i.value} for i in payload.items])
+        return [parcel]
+
+    def on_shipping_line_chosen(self, payload: ShippingLineChosen, _envelope: Any) -> list[ClaimsParcel]:
+        parcel = self._parcel_or_new(payload.parcel_id)
+        parcel.note_shipping_fee(payload.amount, payload.payment_id)
+        parcel.note_line(payload.line_code, payload.chargeable_weight_kg)
+        return [parcel]
+
+    def on_insurance_chosen(self, payload: InsuranceChosen, _envelope: Any) -> list[ClaimsParcel]:
+        parcel = self._parcel_or_new(payload.parcel_id)
+        parcel.note_insurance(payload.insured, payload.declared_value, payload.premium)
+        return [parcel]
+
+    def on_parcel_shipped(self, payload: ParcelShipped, envelope: Any) -> list[Any]:
+        parcel = self._parcel_or_new(payload.parcel_id)
+        parcel.note_dispatch(envelope.occurred_at)
+        order_id = payload.order_ids[0] if payload.order_ids else None
+        return [parcel,
+                timers.schedule(self, PARCEL_SILENT, parcel.parcel_id,
+                                parcel.last_scan_at + timedelta(days=LOST_AFTER_SILENT_DAYS), order_id=order_id),
+                timers.schedule(self, PARCEL_DELAYED, parcel.parcel_id,
+                                parcel.shipped_at + timedelta(days=DELAYED_AFTER_DAYS), order_id=order_id)]
+
+    def on_tracking_updated(self, payload: TrackingUpdated, _envelope: Any) -> list[Any]:
+        parcel = self._parcel_or_new(payload.parcel_id)
+        parcel.note_scan(payload.carrier_time)
+        if payload.status == "delivered":
+            parcel.note_delivery(payload.carrier_time, payload.carrier_event_id)
+            return [parcel, *timers.cancel(self, PARCEL_SILENT, parcel.parcel_id),
+                    *timers.cancel(self, PARCEL_DELAYED, parcel.parcel_id)]
+        if parcel.shipped_at is None or parcel.delivered_or_received_at is not None:
+            return [parcel]
+        # Each scan moves the silence deadline: lost means no scan for N days after the last one.
+        return [parcel, timers.schedule(self, PARCEL_SILENT, parcel.parcel_id,
+                                        parcel.last_scan_at + timedelta(days=LOST_AFTER_SILENT_DAYS))]
+
+    def on_receipt_confirmed(self, payload: ReceiptConfirmed, envelope: Any) -> list[Any]:
+        parcel = self._parcel_or_new(payload.parcel_id)
+        parcel.note_receipt(envelope.occurred_at)
+        return [parcel, *timers.cancel(self, PARCEL_SILENT, parcel.parcel_id),
+                *timers.cancel(self, PARCEL_DELAYED, parcel.parcel_id)]
+
+    def on_carrier_incident(self, payload: CarrierIncidentReported, _envelope: Any) -> list[Any]:
+        parcel = self._parcel_or_new(payload.parcel_id)
+        if not parcel.note_incident(payload.incident, payload.carrier_time, f"carrier:{payload.carrier}"):
+            return [parcel]
+        return [parcel, *timers.cancel(self, PARCEL_SILENT, parcel.parcel_id),
+                *self.compensate_automatically(parcel, payload.incident,
+                                               f"{INCIDENT_TEXT[payload.incident]} ({payload.location})",
+                                               key=parcel.parcel_id)]
+
+    # Timers of the parcel guarantees ---------------------------------------------------
+
+    def on_parcel_silent(self, timer: Timer, now: datetime) -> list[Any]:
+        parcel = self.parcel(timer.subject)
+        if parcel is None or parcel.delivered_or_received_at or parcel.incident:
+            return []
+        description = (f"No carrier scan for {LOST_AFTER_SILENT_DAYS} days since "
+                       f"{parcel.last_scan_at.isoformat()}: the parcel is lost.")
+        parcel.note_incident("lost", now, "no-scan")
+        return [parcel, *self.compensate_automatically(parcel, "lost", description, key=parcel.parcel_id)]
+
+    def on_parcel_delayed(self, timer: Timer, now: datetime) -> list[Any]:
+        parcel = self.parcel(timer.subject)
+        if parcel is None or parcel.delivered_or_received_at:
+            return []
+        description = (f"Not delivered {DELAYED_AFTER_DAYS} days after dispatch on "
+                       f"{parcel.shipped_at.isoformat()}.")
+        return self.compensate_automatically(parcel, "delayed", description, key=parcel.parcel_id)
+
+    # Orders and purchasing: the 24-hour purchase guarantee ------------------------------
+
+    def on_order_placed(self, payload: OrderPlaced, _envelope: Any) -> list[Any]:
+        if self.find(order_facts_id(payload.order_id), ClaimsOrder) is not None:
+            return []
+        fee = next((line.amount for line in payload.quote.lines if line.code == "service_fee"), None)
+        if fee is None:
+            return []
+        return [ClaimsOrder(order_id=payload.order_id, customer_id=payload.customer_id,
+                            line_nos=[line.line_no for line in payload.lines], service_fee=fee)]
+
+    def on_payment_recorded(self, payload: PaymentRecorded, envelope: Any) -> list[Any]:
+        order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
+        if order is None or not order.note_payment(envelope.occurred_at):
+            return []
+        return [order, timers.schedule(self, PURCHASE_SLA, order.order_id,
+                                       order.paid_at + timedelta(hours=PURCHASE_SLA_HOURS),
+                                       order_id=order.order_id)]
+
+    def _settle_line(self, order_id: Any, line_no: int) -> list[Any]:
+        order = self.find(order_facts_id(order_id), ClaimsOrder)
+        if order is None:
+            return []
+        order.note_line_settled(line_no)
+        cancelled = [] if order.purchase_pending else timers.cancel(self, PURCHASE_SLA, order.order_id)
+        return [order, *cancelled]
+
+    def on_item_purchased(self, payload: ItemPurchased, _envelope: Any) -> list[Any]:
+        return self._settle_line(payload.order_id, payload.line_no)
+
+    def on_line_cancelled(self, payload: LineCancelled, _envelope: Any) -> list[Any]:
+        return self._settle_line(payload.order_id, payload.line_no)
+
+    def on_purchase_sla_due(self, timer: Timer, _now: datetime) -> list[Any]:
+        order = self.find(order_facts_id(timer.subject), ClaimsOrder)
+        if order is None or not order.purchase_pending or order.compensated:
+            return []
+        return self.compensate_order(order, "purchase_late",
+                                     f"Not purchased within {PURCHASE_SLA_HOURS} hours of payment "
+                                     f"({order.paid_at.isoformat()}).")
+
+    def timer_handlers(self) -> dict[str, Any]:
+        return {PARCEL_SILENT: self.on_parcel_silent, PARCEL_DELAYED: self.on_parcel_delayed,
+                PURCHASE_SLA: self.on_purchase_sla_due}

@@ -1,0 +1,185 @@
+"""Claims on the international leg and the guarantees that compensate by themselves, in process:
+carrier incidents, lost parcels detected by durable timers, deadlines, the 24-hour purchase
+promise. Simulated days pass on a ManualClock; nothing sleeps."""
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from contracts.logistics import CarrierIncidentReported, InsuranceChosen, ParcelShipped
+from contracts.orders import OrderLineV1, OrderPlaced, PaymentRecorded, QuoteLineV1, QuoteV1
+from contracts.purchasing import ItemPurchased
+from service_runtime.clock import ManualClock
+from service_runtime.timers import TimerScheduler
+from services.claims.compensation import evaluate
+from services.claims.projections import COMPENSATION_DECISIONS
+from tests.unit.test_claims_app import ORDER, PARCEL, claim_body, open_claim, packed, receipt, shipping_chosen, \
+    tracking
+from services.claims.bootstrap import bootstrap
+from tests.apptest import ServiceHarness
+
+
+@pytest.fixture
+def claims(tmp_path):
+    harness = ServiceHarness(bootstrap, tmp_path)
+    harness.clock = harness.app.clock = ManualClock(datetime.now(timezone.utc))
+    harness.scheduler = TimerScheduler(harness.app, harness.parts.timers, harness.clock, service="claims")
+    return harness
+
+
+def shipped():
+    return ParcelShipped(parcel_id=PARCEL, order_ids=[ORDER], traceability_codes=["KF-20261101-0001"],
+                         line_code="economy-air", carrier="fake-express", tracking_number="FX123", staff_id="ops-1")
+
+
+def insurance(insured=True, declared="386.00"):
+    return InsuranceChosen(parcel_id=PARCEL, customer_id="alice", order_ids=[ORDER], insured=insured,
+                           declared_value=Decimal(declared), premium=Decimal("11.58") if insured else Decimal("0"),
+                           currency="CNY", rules_version="insurance-2026.12")
+
+
+def incident(kind):
+    return CarrierIncidentReported(parcel_id=PARCEL, order_ids=[ORDER], incident=kind, carrier="fake-express",
+                                   carrier_event_id=f"evt-{kind}", location="Felixstowe customs",
+                                   carrier_time=datetime.now(timezone.utc))
+
+
+def on_the_way(claims, insured):
+    line = shipping_chosen().model_copy(update={"line_code": "economy-air"})
+    for event in (packed(), line, insurance(insured), shipped()):
+        claims.react(event)
+
+
+def decisions(claims):
+    return [e.payload for e in claims.published() if e.type == "claims.CompensationDecided"]
+
+
+def test_a_parcel_silent_for_ten_days_is_lost_and_an_insured_one_pays_its_value_plus_freight(claims):
+    on_the_way(claims, insured=True)
+    claims.clock.advance(days=9, hours=23)
+    assert claims.scheduler.fire_due() == 0 and decisions(claims) == []
+    claims.clock.advance(hours=2)
+    assert claims.scheduler.fire_due() == 1
+    [decided] = decisions(claims)
+    assert decided["kind"] == "lost" and decided["approved"] and decided["decided_by"] == "system:claims"
+    assert decided["amount"] == "481.00"  # insured 386.00 + freight 95.00
+    assert decided["rule"] == "lost_insured_value_plus_freight" and "481.00" in decided["explanation_zh"]
+    assert claims.scheduler.fire_due() == 0 and len(decisions(claims)) == 1
+
+
+def test_a_carrier_scan_moves_the_silence_deadline(claims):
+    on_the_way(claims, insured=False)
+    claims.clock.advance(days=8)
+    scan = tracking("in_transit", "evt-scan-day-8")
+    claims.react(scan.model_copy(update={"carrier_time": claims.clock.now()}))
+    claims.clock.advance(days=5)  # 13 days after dispatch, 5 after the last scan
+    assert claims.scheduler.fire_due() == 0 and decisions(claims) == []
+
+
+def test_an_uninsured_customs_seizure_pays_the_route_standard_share(claims):
+    on_the_way(claims, insured=False)
+    assert claims.react(incident("seized")) == "handled"
+    [decided] = decisions(claims)
+    # economy-air: 40.00 per kg × 2.5 kg = 100.00, seizure share 50%
+    assert (decided["kind"], decided["amount"], decided["rule"]) == ("seized", "50.00", "seized_route_standard")
+    assert decided["inputs"]["line_code"] == "economy-air" and decided["inputs"]["insured"] == "false"
+    claims.react(incident("lost"))  # a later report adds nothing
+    claims.clock.advance(days=61)
+    claims.scheduler.fire_due()
+    assert len(decisions(claims)) == 1  # neither lost by silence nor delayed: compensated once
+
+
+def test_undelivered_sixty_days_after_dispatch_opens_a_delay_claim(claims):
+    on_the_way(claims, insured=False)
+    for day in range(9, 70, 9):  # the carrier keeps scanning, but it never arrives
+        claims.clock.advance(days=9)
+        claims.react(tracking("in_transit", f"evt-{day}").model_copy(update={"carrier_time": claims.clock.now()}))
+        claims.scheduler.fire_due()
+    [decided] = decisions(claims)
+    assert decided["kind"] == "delayed" and decided["amount"] == "28.50"  # 30% of 95.00
+
+
+def test_a_delivered_parcel_needs_no_guarantee(claims):
+    on_the_way(claims, insured=True)
+    claims.react(tracking("delivered").model_copy(update={"carrier_time": claims.clock.now()}))
+    claims.clock.advance(days=90)
+    assert claims.scheduler.fire_due() == 0 and decisions(claims) == []
+
+
+def test_a_late_damage_claim_is_refused_naming_its_deadline(claims):
+    on_the_way(claims, insured=False)
+    delivered_at = claims.clock.now()
+    claims.react(tracking("delivered").model_copy(update={"carrier_time": delivered_at}))
+    claims.clock.advance(days=7, minutes=1)
+    response = open_claim(claims)
+    assert response.status_code == 409
+    deadline = (delivered_at + timedelta(days=7)).isoformat()
+    assert "within 7 days of delivery" in response.json()["detail"] and deadline in response.json()["detail"]
+    claims.clock.advance(minutes=-2)
+    assert open_claim(claims).status_code == 201
+
+
+def test_a_customer_may_claim_a_lost_parcel_within_45_days_of_dispatch(claims):
+    on_the_way(claims, insured=False)
+    claims.clock.advance(days=46)
+    late = open_claim(claims, claim_body("lost", None, description="never came"))
+    assert late.status_code == 409 and "45 days of dispatch" in late.json()["detail"]
+
+
+def order_placed(fee="19.90"):
+    quote = QuoteV1(currency="CNY", total=Decimal("219.90"), rules_version="pricing-1",
+                    lines=[QuoteLineV1(code="items", label="Items", amount=Decimal("200.00")),
+                           QuoteLineV1(code="service_fee", label="Service fee", amount=Decimal(fee))])
+    lines = [OrderLineV1(line_no=n, platform="taobao", item_id=f"item-{n}", product_url="https://item.taobao.com/x",
+                         sku="sku", quantity=1, unit_price=Decimal("100.00")) for n in (1, 2)]
+    return OrderPlaced(order_id=ORDER, customer_id="alice", destination_country="GB", lines=lines, quote=quote)
+
+
+def paid():
+    return PaymentRecorded(order_id=ORDER, payment_id=uuid.uuid4(), amount=Decimal("219.90"), currency="CNY",
+                           method="paypal")
+
+
+def purchased(line_no):
+    return ItemPurchased(task_id=uuid.uuid4(), order_id=ORDER, line_no=line_no, platform="taobao",
+                         platform_order_no="TB1", amount_paid=Decimal("100.00"), merchant_id="m1",
+                         merchant_name="Shop", receipt_ref="r1", category="general", agent_id="buyer-1")
+
+
+def test_a_purchase_missing_24_hours_after_payment_credits_the_service_fee(claims):
+    claims.react(order_placed())
+    claims.react(paid())
+    claims.react(purchased(1))  # one of two lines bought in time
+    claims.clock.advance(hours=24, minutes=1)
+    assert claims.scheduler.fire_due() == 1
+    [decided] = decisions(claims)
+    assert decided["kind"] == "purchase_late" and decided["amount"] == "19.90" and decided["parcel_id"] is None
+    assert decided["order_ids"] == [str(ORDER)] and "24" in decided["explanation_en"]
+    assert claims.scheduler.fire_due() == 0
+
+
+def test_a_purchase_made_in_time_credits_nothing(claims):
+    claims.react(order_placed())
+    claims.react(paid())
+    claims.react(purchased(1))
+    claims.react(purchased(2))
+    claims.clock.advance(days=2)
+    assert claims.scheduler.fire_due() == 0 and decisions(claims) == []
+
+
+def test_every_decision_re_evaluates_to_its_amount_under_its_recorded_rule_version(claims):
+    on_the_way(claims, insured=False)
+    claims.react(incident("seized"))
+    claims.react(order_placed())
+    claims.react(paid())
+    claims.clock.advance(days=2)
+    claims.scheduler.fire_due()
+    recorded = decisions(claims)
+    assert len(recorded) == 2
+    for decision in recorded:
+        again = evaluate(decision["rule_version"], decision["inputs"])
+        assert (str(again.amount), again.rule, again.explanation_en) == (
+            decision["amount"], decision["rule"], decision["explanation_en"])
+    assert COMPENSATION_DECISIONS.name == "compensation_decisions"
