@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
@@ -22,7 +22,8 @@ from service_runtime.settings import get_settings
 from services.logistics.app import LogisticsApplication
 from services.logistics.carriers import SIGNATURE_HEADER, SignatureRejected, verify
 from services.logistics.domain import Shipment
-from services.logistics.lines import LINES_VERSION, LineQuote
+from services.logistics.insurance import INSURANCE_VERSION, InsuranceCover, published_insurance
+from services.logistics.lines import LINES, LINES_VERSION, LineQuote
 
 CarrierName = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$",
                                    examples=["fake-express"])]
@@ -58,6 +59,8 @@ class CarrierUpdate(Strict):
     carrier_event_id: str = Field(min_length=1, max_length=200)
     tracking_number: str = Field(min_length=1, max_length=40)
     status: TrackingStatus
+    incident: Literal["lost", "seized", "returned_by_customs"] | None = Field(
+        default=None, description="with status `exception`: the parcel will not arrive, and why")
     location: str = Field(min_length=1, max_length=300)
     occurred_at: AwareDatetime
 
@@ -160,6 +163,24 @@ class QuoteView(BaseModel):
     lines: list[LineQuoteView]
 
 
+class InsuranceRequest(Strict):
+    insured: bool
+
+
+class InsuranceView(BaseModel):
+    parcel_id: UUID
+    insured: bool
+    declared_value: Decimal
+    premium: Decimal
+    currency: Literal["CNY"] = "CNY"
+    rules_version: str
+
+    @classmethod
+    def of(cls, cover: InsuranceCover) -> "InsuranceView":
+        return cls(parcel_id=cover.parcel_id, insured=cover.insured, declared_value=cover.declared_value,
+                   premium=cover.premium, rules_version=INSURANCE_VERSION)
+
+
 class WebhookAnswer(BaseModel):
     duplicate: bool
     parcel_id: UUID | None = None
@@ -223,8 +244,33 @@ def router(app: LogisticsApplication) -> APIRouter:
             return WebhookAnswer(duplicate=True)
         return WebhookAnswer(duplicate=False, parcel_id=shipment.id, status=update.status)
 
+    @api.post("/parcels/{parcel_id}/insurance", status_code=201, response_model=InsuranceView)
+    def choose_insurance(parcel_id: UUID, body: InsuranceRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
+        """Buy (`insured: true`) or decline shipping insurance for your parcel, before handover."""
+        return InsuranceView.of(app.choose_insurance(caller, parcel_id, body.insured))
+
     @api.post("/parcels/{parcel_id}/receipt-confirmation", response_model=ParcelView)
     def confirm_receipt(parcel_id: UUID, caller: Caller = Depends(require_roles(CUSTOMER))):
         return ParcelView.of(app.confirm_receipt(caller, parcel_id))
+
+    return api
+
+
+def rules_router() -> APIRouter:
+    """Published rule sets of logistics; readable by anyone, no token."""
+    api = APIRouter(prefix="/rules", tags=["rules"])
+
+    @api.get("/insurance")
+    def insurance_rules() -> dict[str, Any]:
+        return published_insurance()
+
+    @api.get("/shipping-lines")
+    def shipping_lines() -> dict[str, Any]:
+        return {"version": LINES_VERSION, "currency": "CNY", "lines": [
+            {"code": line.code, "name": line.name, "volumetric_divisor": line.volumetric_divisor,
+             "rate_per_kg": str(line.rate_per_kg), "minimum_charge": str(line.minimum_charge),
+             "transit_days_min": line.transit_days_min, "transit_days_max": line.transit_days_max,
+             "restricted_categories": list(line.restricted_categories)}
+            for line in LINES]}
 
     return api

@@ -15,6 +15,7 @@ from service_runtime.requests import fingerprint
 from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id, trace
 from services.logistics.domain import Shipment, TrackingIndex, tracking_index_id
+from services.logistics.insurance import CarrierIncident, InsuranceCover, cover_id
 from services.logistics.lines import LineQuote
 
 STAFF_WHO_READ_PARCELS = (LOGISTICS_STAFF, SUPPORT_AGENT, AUDITOR)
@@ -107,10 +108,27 @@ class LogisticsApplication(ServiceApplication):
             recorded = shipment.record_tracking(
                 carrier=carrier, carrier_event_id=update["carrier_event_id"], status=update["status"],
                 location=update["location"], carrier_time=update["occurred_at"])
-            return [shipment], (shipment, recorded)
+            return [shipment, *self._incident(shipment, carrier, update)], (shipment, recorded)
 
         with trace(actor=f"carrier:{carrier}"):
             return self.save_with_retry(attempt)
+
+    def choose_insurance(self, caller: Caller, parcel_id: UUID, insured: bool) -> InsuranceCover:
+        """Buy or decline shipping insurance, once, before the carrier has the parcel."""
+        def attempt() -> tuple[list[Any], InsuranceCover]:
+            shipment = self.own_shipment(caller, parcel_id)
+            chosen = self.find(cover_id(parcel_id), InsuranceCover)
+            if chosen is not None:
+                if chosen.insured == insured:
+                    return [], chosen
+                raise Conflict(f"insurance for parcel {parcel_id} was already "
+                               f"{'bought' if chosen.insured else 'declined'}")
+            declared = sum((Decimal(str(item["value"])) for item in shipment.items), Decimal("0"))
+            cover = InsuranceCover.choose(shipment.id, shipment.customer_id, shipment.order_ids, insured,
+                                          declared, handed_over=bool(shipment.handover))
+            return [cover], cover
+
+        return self.save_with_retry(attempt)
 
     def confirm_receipt(self, caller: Caller, parcel_id: UUID) -> Shipment:
         def confirm(shipment: Shipment) -> Shipment:
@@ -118,6 +136,15 @@ class LogisticsApplication(ServiceApplication):
             return shipment
 
         return self.change_own(caller, parcel_id, confirm)
+
+    def _incident(self, shipment: Shipment, carrier: str, update: dict[str, Any]) -> list[CarrierIncident]:
+        """A carrier's lost / seized / returned report, recorded once beside its tracking update."""
+        if not update.get("incident") or self.find(CarrierIncident.create_id(shipment.id), CarrierIncident):
+            return []
+        return [CarrierIncident(parcel_id=shipment.id, order_ids=shipment.order_ids, incident=update["incident"],
+                                carrier=carrier, carrier_event_id=update["carrier_event_id"],
+                                location=update["location"], carrier_time=update["occurred_at"],
+                                order_id=shipment.order_ids[0] if shipment.order_ids else None)]
 
     # Reactions to the warehouse ---------------------------------------------------------------
 

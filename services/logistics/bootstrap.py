@@ -8,6 +8,7 @@ from service_runtime.settings import Settings
 from services.logistics import api, consumers
 from services.logistics.app import LogisticsApplication
 from services.logistics.domain import Shipment
+from services.logistics.insurance import CarrierIncident, InsuranceCover
 
 PUBLISHES = {
     Shipment.ShippingLineChosen: published.ShippingLineChosen,
@@ -15,9 +16,11 @@ PUBLISHES = {
     Shipment.Shipped: published.ParcelShipped,
     Shipment.TrackingUpdated: published.TrackingUpdated,
     Shipment.ReceiptConfirmed: published.ReceiptConfirmed,
+    InsuranceCover.Chosen: published.InsuranceChosen,
+    CarrierIncident.Reported: published.CarrierIncidentReported,
 }
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
     return assemble("logistics", LogisticsApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                    consumers.CONSUMES)
+                    consumers.CONSUMES, public_routers=[api.rules_router])

@@ -79,12 +79,15 @@ class FakeCarrier:
         self.clock = clock
 
     def webhook(self, tracking_number: str, status: str, carrier_event_id: str,
-                location: str | None = None) -> tuple[dict[str, str], bytes]:
-        """Headers and the exact body bytes of one tracking update; post the bytes unchanged."""
+                location: str | None = None, incident: str | None = None) -> tuple[dict[str, str], bytes]:
+        """Headers and the exact body bytes of one tracking update; post the bytes unchanged.
+        `incident` (lost, seized, returned_by_customs) goes with status `exception`."""
         now = self.clock()
-        body = json.dumps({
+        update = {
             "carrier_event_id": carrier_event_id, "tracking_number": tracking_number, "status": status,
             "location": location or FAKE_LOCATIONS.get(status, "unknown"),
             "occurred_at": datetime.fromtimestamp(now, timezone.utc).isoformat(),
-        }, separators=(",", ":")).encode()
+        }
+        body = json.dumps({**update, **({"incident": incident} if incident else {})},
+                          separators=(",", ":")).encode()
         return {SIGNATURE_HEADER: sign(self.secret, body, int(now)), "content-type": "application/json"}, body

@@ -262,13 +262,13 @@ def test_who_may_see_and_do_what(logistics, parcel):
 def test_every_route_but_the_webhook_needs_a_token(logistics):
     checked = 0
     for path, operations in logistics.client.app.openapi()["paths"].items():
-        if path == "/logistics/carrier-webhooks/{carrier}":
+        if path == "/logistics/carrier-webhooks/{carrier}" or path.startswith("/rules/"):
             continue
         for method in operations:
             answer = logistics.client.request(method.upper(), path.replace("{parcel_id}", str(uuid.uuid4())), json={})
             assert answer.status_code == 401, f"{method} {path}"
             checked += 1
-    assert checked == 6
+    assert checked == 7
 
 
 def test_a_late_arriving_earlier_scan_does_not_move_the_parcel_back(logistics, parcel):
@@ -281,3 +281,56 @@ def test_a_late_arriving_earlier_scan_does_not_move_the_parcel_back(logistics, p
     view = logistics.client.get(f"/logistics/parcels/{parcel}", headers=alice(logistics)).json()
     assert view["status"] == "customs_cleared"
     assert [t["status"] for t in view["tracking"]] == ["in_transit", "customs_cleared"]
+
+
+def insure(harness, parcel_id, insured=True, who=None):
+    return harness.client.post(f"/logistics/parcels/{parcel_id}/insurance", json={"insured": insured},
+                               headers=who or alice(harness))
+
+
+def test_insurance_is_bought_once_before_handover_at_the_published_premium(logistics, parcel):
+    rules = logistics.client.get("/rules/insurance").json()  # no token needed
+    assert (rules["premium_rate"], rules["premium_minimum"], rules["premium_cap"]) == ("0.03", "5.00", "300.00")
+    bought = insure(logistics, parcel)
+    assert bought.status_code == 201, bought.text
+    # declared value 200.00 (two items of 100.00) × 3% = 6.00
+    assert (bought.json()["declared_value"], bought.json()["premium"]) == ("200.00", "6.00")
+    assert insure(logistics, parcel).status_code == 201  # the same choice again: the same answer
+    assert insure(logistics, parcel, insured=False).status_code == 409
+    [chosen] = [e for e in logistics.published() if e.type == "logistics.InsuranceChosen"]
+    assert chosen.payload["insured"] is True and chosen.payload["premium"] == "6.00"
+    assert chosen.order_id == ORDER_ID
+
+
+def test_insurance_is_the_customers_choice_and_closes_at_handover(logistics, parcel):
+    assert insure(logistics, parcel, who=logistics.as_("bob", "customer")).status_code == 404
+    assert insure(logistics, parcel, who=staff(logistics)).status_code == 403
+    pay(logistics, parcel)
+    declare(logistics, parcel)
+    hand_over(logistics, parcel)
+    late = insure(logistics, parcel, insured=False)
+    assert late.status_code == 409 and "handover" in late.json()["detail"]
+
+
+def test_premiums_have_a_minimum_and_a_cap():
+    from services.logistics.insurance import premium_for
+
+    assert premium_for(Decimal("50.00")) == Decimal("5.00")
+    assert premium_for(Decimal("1000.00")) == Decimal("30.00")
+    assert premium_for(Decimal("50000.00")) == Decimal("300.00")
+
+
+def test_a_carrier_incident_is_published_once_beside_its_exception_scan(logistics, parcel):
+    pay(logistics, parcel)
+    declare(logistics, parcel)
+    hand_over(logistics, parcel)
+    carrier = FakeCarrier(CARRIER_SECRET)
+    for event_id in ("evt-seized", "evt-seized-again"):
+        headers, body = carrier.webhook(TRACKING, "exception", event_id, "Felixstowe customs", incident="seized")
+        assert logistics.client.post("/logistics/carrier-webhooks/fake-express", content=body,
+                                     headers=headers).status_code == 200
+    [incident] = [e for e in logistics.published() if e.type == "logistics.CarrierIncidentReported"]
+    assert incident.payload["incident"] == "seized" and incident.payload["location"] == "Felixstowe customs"
+    assert logistics.published_types().count("logistics.TrackingUpdated") == 2
+    lines = logistics.client.get("/rules/shipping-lines").json()
+    assert {line["code"] for line in lines["lines"]} >= {"economy-air", "express"}
