@@ -15,6 +15,7 @@ from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Strict
 from services.claims.app import ClaimsApplication
 from services.claims.compensation import ITEM_KINDS, published_rules
+from services.claims.tickets import Ticket, published_support_rules
 from services.claims.windows import published_windows
 from services.claims.domain import Claim, decision_for_customer
 
@@ -108,6 +109,74 @@ def router(app: ClaimsApplication) -> APIRouter:
     return api
 
 
+class OpenTicketRequest(Strict):
+    topic: Literal["damage", "missing_item", "wrong_item", "shipping_anomaly", "question"]
+    urgent: bool = False
+    subject: Text
+    order_id: UUID | None = None
+
+
+class AnswerRequest(Strict):
+    answer: Text
+
+
+class RatingRequest(Strict):
+    about: Literal["ticket", "claim"]
+    subject_id: UUID
+    rating: int = Field(ge=1, le=5)
+    comment: Annotated[str, Field(max_length=2000)] = ""
+
+
+class TicketView(BaseModel):
+    ticket_id: UUID
+    customer_id: str
+    order_id: UUID | None
+    topic: str
+    urgent: bool
+    subject: str
+    status: Literal["open", "answered", "closed"]
+    due_at: datetime
+    escalated_at: datetime | None
+    answers: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> "TicketView":
+        return cls(ticket_id=ticket.id, customer_id=ticket.customer_id, order_id=ticket.order_id,
+                   topic=ticket.topic, urgent=ticket.urgent, subject=ticket.subject, status=ticket.status,
+                   due_at=ticket.due_at, escalated_at=ticket.escalated_at,
+                   answers=[{k: a[k] for k in ("answer", "answered_at", "within_sla")} for a in ticket.answers])
+
+
+def support_router(app: ClaimsApplication) -> APIRouter:
+    api = APIRouter(tags=["support"])
+
+    @api.post("/tickets", status_code=201, response_model=TicketView)
+    def open_ticket(body: OpenTicketRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
+        """Open an after-sales ticket: answered within 24 hours, or 1 hour when urgent."""
+        return TicketView.of(app.open_ticket(caller, body.topic, body.urgent, body.subject, body.order_id))
+
+    @api.get("/tickets/{ticket_id}", response_model=TicketView)
+    def get_ticket(ticket_id: UUID, caller: Caller = Depends(current_caller)):
+        return TicketView.of(app.ticket_for(caller, ticket_id))
+
+    @api.post("/tickets/{ticket_id}/answers", response_model=TicketView)
+    def answer(ticket_id: UUID, body: AnswerRequest, caller: Caller = Depends(require_roles(SUPPORT_AGENT))):
+        return TicketView.of(app.answer_ticket(caller, ticket_id, body.answer))
+
+    @api.post("/tickets/{ticket_id}/close", response_model=TicketView)
+    def close(ticket_id: UUID, caller: Caller = Depends(require_roles(CUSTOMER, SUPPORT_AGENT))):
+        return TicketView.of(app.close_ticket(caller, ticket_id))
+
+    @api.post("/satisfaction", status_code=201)
+    def rate(body: RatingRequest, caller: Caller = Depends(require_roles(CUSTOMER))) -> dict[str, Any]:
+        """Rate (1-5) your closed ticket or decided claim; published for analytics."""
+        survey = app.rate(caller, body.about, body.subject_id, body.rating, body.comment)
+        return {"survey_id": survey.id, "about": survey.about, "subject_id": survey.subject_id,
+                "rating": survey.rating}
+
+    return api
+
+
 def rules_router() -> APIRouter:
     """The published rule sets claims decides by; readable by anyone, no token."""
     api = APIRouter(prefix="/rules", tags=["rules"])
@@ -116,6 +185,11 @@ def rules_router() -> APIRouter:
     def compensation_rules() -> dict[str, Any]:
         """Every version of the compensation policy (kind × insured × line → basis, share, cap)."""
         return published_rules()
+
+    @api.get("/support")
+    def support_rules() -> dict[str, Any]:
+        """When a ticket's first answer is due, and what happens if it is late."""
+        return published_support_rules()
 
     @api.get("/claim-windows")
     def claim_windows() -> dict[str, Any]:

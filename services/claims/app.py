@@ -13,6 +13,7 @@ from service_runtime.tracing import stable_id
 from services.claims.compensation import RULES_VERSION, evaluate
 from services.claims.domain import Claim, ClaimsParcel, parcel_facts_id
 from services.claims.guarantees import ClaimsOrder
+from services.claims.desk import SupportDesk
 from services.claims.watch import ParcelWatch
 
 def automatic_claim_id(kind: str, key: Any) -> UUID:
@@ -23,7 +24,7 @@ STAFF_WHO_READ_CLAIMS = (SUPPORT_AGENT, AUDITOR)
 SYSTEM = "system:claims"
 
 
-class ClaimsApplication(ParcelWatch, ServiceApplication):
+class ClaimsApplication(ParcelWatch, SupportDesk, ServiceApplication):
     name = "claims"
 
     def parcel(self, parcel_id: UUID) -> ClaimsParcel | None:

@@ -8,16 +8,25 @@ from service_runtime.settings import Settings
 from services.claims import api, consumers, projections
 from services.claims.app import ClaimsApplication
 from services.claims.domain import Claim
+from services.claims.surveys import Survey
+from services.claims.tickets import Ticket
 
 # The parcel facts (ClaimsParcel) stay inside claims; only the claims themselves are published.
 PUBLISHES = {
     Claim.Opened: published.ClaimOpenedV2,
     Claim.Decided: published.CompensationDecidedV2,
+    Ticket.Opened: published.TicketOpened,
+    Ticket.Answered: published.TicketAnswered,
+    Ticket.Escalated: published.TicketEscalated,
+    Ticket.Closed: published.TicketClosed,
+    Survey.Rated: published.SatisfactionRated,
 }
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
-    return assemble("claims", ClaimsApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                    consumers.CONSUMES, projections=[projections.COMPENSATION_DECISIONS],
+    parts = assemble("claims", ClaimsApplication, PUBLISHES, settings, api.router, consumers.handlers,
+                    consumers.CONSUMES, projections=[projections.COMPENSATION_DECISIONS, projections.SUPPORT_QUEUE],
                     projection_router=projections.router, timer_factory=consumers.timers,
                     public_routers=[api.rules_router])
+    parts.routers.append(api.support_router(parts.app))
+    return parts

@@ -47,8 +47,47 @@ COMPENSATION_DECISIONS = Projection(name="compensation_decisions", sources=("cla
                                     entries=decision_entries, view=decision_view)
 
 
+TICKET_EVENTS = {"claims.TicketOpened": "opened", "claims.TicketAnswered": "answered",
+                 "claims.TicketEscalated": "escalated", "claims.TicketClosed": "closed"}
+
+
+def ticket_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]:
+    fact = TICKET_EVENTS.get(envelope.type)
+    if fact is None:
+        return []
+    data = payload.model_dump(mode="json")
+    at = utc_timestamp(envelope.occurred_at)
+    return [Entry(data["ticket_id"], at, str(envelope.event_id), {"fact": fact, "at": at, **data})]
+
+
+def ticket_view(ticket_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    opened = next((e for e in entries if e["fact"] == "opened"), {})
+    facts = {e["fact"] for e in entries}
+    escalated = next((e for e in entries if e["fact"] == "escalated"), None)
+    first_answer = next((e for e in entries if e["fact"] == "answered"), None)
+    return {
+        "ticket_id": ticket_id, "customer_id": opened.get("customer_id"), "order_id": opened.get("order_id"),
+        "topic": opened.get("topic"), "urgent": opened.get("urgent"), "subject": opened.get("subject"),
+        "due_at": opened.get("due_at") and utc_timestamp(opened["due_at"]),
+        "status": "closed" if "closed" in facts else "answered" if first_answer else "awaiting_answer",
+        "escalated_at": escalated and escalated["escalated_at"],
+        "answered_within_sla": first_answer and first_answer["within_sla"],
+    }
+
+
+SUPPORT_QUEUE = Projection(name="support_queue", sources=("claims",), entries=ticket_entries, view=ticket_view)
+
+
 def router(store: ProjectionStore) -> APIRouter:
     api = APIRouter(prefix="/compensation-decisions", tags=["claims"])
+    queue = APIRouter(prefix="/support", tags=["support"])
+
+    @queue.get("/queue")
+    def support_queue(_: Caller = Depends(require_roles(SUPPORT_AGENT))) -> list[dict[str, Any]]:
+        """Tickets awaiting their first answer, the most urgent deadline first (escalated ones included)."""
+        tickets = [ticket_view(key, entries) for key, entries in store.entries_by_key(SUPPORT_QUEUE.name).items()]
+        waiting = [t for t in tickets if t["status"] == "awaiting_answer" and t["due_at"]]
+        return sorted(waiting, key=lambda t: (t["due_at"], t["ticket_id"]))
 
     @api.get("")
     def all_decisions(_: Caller = Depends(require_roles(SUPPORT_AGENT, AUDITOR))) -> list[dict[str, Any]]:
@@ -65,4 +104,7 @@ def router(store: ProjectionStore) -> APIRouter:
             view["decision"] = decision_for_customer(view["decision"])
         return view
 
-    return api
+    both = APIRouter()
+    both.include_router(api)
+    both.include_router(queue)
+    return both

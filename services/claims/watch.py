@@ -34,6 +34,7 @@ from services.claims.guarantees import (
     ClaimsOrder,
     order_facts_id,
 )
+from services.claims.tickets import FIRST_ANSWER_DUE
 from services.claims.windows import DELAYED_AFTER_DAYS, LOST_AFTER_SILENT_DAYS
 
 INCIDENT_TEXT = {
@@ -170,4 +171,4 @@ class ParcelWatch:
 
     def timer_handlers(self) -> dict[str, Any]:
         return {PARCEL_SILENT: self.on_parcel_silent, PARCEL_DELAYED: self.on_parcel_delayed,
-                PURCHASE_SLA: self.on_purchase_sla_due}
+                PURCHASE_SLA: self.on_purchase_sla_due, FIRST_ANSWER_DUE: self.on_first_answer_due}
