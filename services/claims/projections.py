@@ -34,6 +34,7 @@ def decision_view(claim_id: str, entries: list[dict[str, Any]]) -> dict[str, Any
         "claim_id": claim_id,
         "customer_id": source.get("customer_id"),
         "parcel_id": source.get("parcel_id"),
+        "order_ids": source.get("order_ids"),
         "kind": source.get("kind"),
         "origin": source.get("origin", "customer"),
         "claim": opened and {k: opened[k] for k in ("traceability_code", "description", "photos", "at")},

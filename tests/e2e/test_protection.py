@@ -1,0 +1,183 @@
+"""Protection and after-sales end to end, on Kafka + PostgreSQL and on the embedded default.
+
+Simulated days pass through the clock offset file every process reads (never a sleep for the
+deadlines themselves): an insured parcel goes silent for 11 days and is compensated as lost; an
+uninsured one is seized by customs and paid the route-standard share; an order left unpurchased
+for a day gets its service fee back; an unanswered ticket is escalated exactly once although the
+claims process is down when its deadline passes and is restarted twice. Then the compensation
+decisions projection is rebuilt from offset 0 and every decision re-evaluated under its version.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kongfu.demo import Lifecycle
+from kongfu.local import ServiceProcess, start_platform, wait_until
+from services.claims.compensation import evaluate
+from services.logistics.carriers import FakeCarrier
+from tests.support import CARRIER_SECRET, ROOT, auth, stack_env, token
+
+DAY = 86400
+
+
+class Platform:
+    """The platform under test, with the clock file and a way to restart the claims process."""
+
+    def __init__(self, urls: dict[str, str], env: dict[str, str], clock_file: Path,
+                 claims_process: ServiceProcess, processes: list[ServiceProcess]) -> None:
+        self.urls, self.env, self.clock_file = urls, env, clock_file
+        self.claims_process, self.processes = claims_process, processes
+
+    def advance_days(self, days: float) -> None:
+        current = float(self.clock_file.read_text() or 0) if self.clock_file.exists() else 0.0
+        self.clock_file.write_text(str(current + days * DAY))
+
+    def restart_claims(self, while_down=lambda: None) -> None:
+        self.claims_process.stop()
+        while_down()
+        self.claims_process.start()
+
+
+@pytest.fixture(scope="module", params=["stack", "embedded"])
+def platform(request, tmp_path_factory):
+    base = tmp_path_factory.mktemp(f"protection-{request.param}")
+    clock_file = base / "clock-offset"
+    if request.param == "stack":
+        request.getfixturevalue("stack")
+        env = {**stack_env(f"t{uuid.uuid4().hex[:10]}", base / "var"), "KONGFU_CLOCK_OFFSET_FILE": str(clock_file)}
+        urls, processes = start_platform(["--mode", "stack"], env, base)
+        claims = processes[[p.args[1] for p in processes].index("claims")]
+    else:
+        secrets = stack_env("", base)
+        env = {"KONGFU_VAR_DIR": str(base / "var"), "KONGFU_JWT_SECRET": secrets["KONGFU_JWT_SECRET"],
+               "KONGFU_CARRIER_WEBHOOK_SECRET": secrets["KONGFU_CARRIER_WEBHOOK_SECRET"],
+               "KONGFU_CLOCK_OFFSET_FILE": str(clock_file)}
+        claims = ServiceProcess(["run"], env, base / "embedded.log").start()
+        processes = [claims]
+        urls = {s: claims.url for s in ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")}
+        env = {**env, "KONGFU_MODE": "embedded"}
+    yield Platform(urls, env, clock_file, claims, processes)
+    for process in processes:
+        process.stop()
+
+
+def journey(platform: Platform) -> Lifecycle:
+    return Lifecycle(platform.urls, lambda subject, role: token(subject, role), FakeCarrier(CARRIER_SECRET).webhook)
+
+
+def parcel_on_its_way(trip: Lifecycle, insured: bool, paid: str = "300.00") -> dict:
+    """One item bought, received, stored, packed and handed to the carrier (insured or not)."""
+    order = trip.place_and_pay([{"product_url": "https://item.taobao.com/item.htm?id=6543217890",
+                                 "sku": "celadon teapot", "quantity": 1, "unit_price": paid}])
+    [task] = trip.tasks(order["order_id"], 1)
+    code = trip.receive(order["order_id"], trip.purchase_and_ship(task, "general", paid), 1)
+    trip.inspect_and_store(code, 1, high_risk=False)
+    parcel_id = trip.consolidate_and_pack([code])
+    line = next(l for l in trip.quotes(parcel_id) if l["code"] == "economy-air" and not l.get("refused"))
+    trip.as_customer("logistics", "POST", f"/logistics/parcels/{parcel_id}/shipping",
+                     headers={"Idempotency-Key": f"ship-{parcel_id}"},
+                     json={"line_code": line["code"], "amount": line["price"], "method": "paypal",
+                           "provider_reference": f"PAYID-{uuid.uuid4().hex[:12]}"})
+    cover = trip.as_customer("logistics", "POST", f"/logistics/parcels/{parcel_id}/insurance",
+                             json={"insured": insured}).json()
+    trip.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/customs-declaration", "logistics_staff",
+              json={"items": [{"traceability_code": code, "hs_code": "691390", "description": "ceramic teapot",
+                               "declared_value": "40.00", "currency": "USD"}]})
+    tracking = f"KF{uuid.uuid4().int % 10**10:010d}GB"
+    trip.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/handover", "logistics_staff",
+              json={"carrier": "fake-express", "tracking_number": tracking})
+    trip.carrier_update(tracking, "in_transit")
+    return {"order_id": order["order_id"], "parcel_id": parcel_id, "tracking": tracking, "cover": cover,
+            "chargeable_kg": line["chargeable_weight_kg"], "freight": line["price"]}
+
+
+def decisions(platform: Platform) -> list[dict]:
+    return httpx.get(f"{platform.urls['claims']}/compensation-decisions", headers=auth("audit-1", "auditor"),
+                     timeout=30).json()
+
+
+def decision_for(platform: Platform, kind: str, parcel_or_order: str) -> dict:
+    def found():
+        return next((d for d in decisions(platform) if d["kind"] == kind and d["decision"]
+                     and parcel_or_order in (d["parcel_id"], *[str(o) for o in d.get("order_ids") or []])), None)
+
+    return wait_until(found, timeout=90, what=f"a {kind} decision for {parcel_or_order}")
+
+
+def stages(trip: Lifecycle, order_id: str) -> list[str]:
+    return [entry["stage"] for entry in trip.timeline(order_id)]
+
+
+def test_protection_end_to_end(platform):
+    trip = journey(platform)
+    lost = parcel_on_its_way(trip, insured=True)
+    seized = parcel_on_its_way(trip, insured=False)
+    # Insurance: 3% of the declared 300.00, and the choice is on the timeline.
+    assert (lost["cover"]["premium"], seized["cover"]["premium"]) == ("9.00", "0.00")
+
+    # A customs seizure of the uninsured parcel: the route standard's published share, automatically.
+    headers, body = FakeCarrier(CARRIER_SECRET).webhook(seized["tracking"], "exception", f"evt-{uuid.uuid4().hex}",
+                                                        "Felixstowe customs", incident="seized")
+    trip.call("logistics", "POST", "/logistics/carrier-webhooks/fake-express", "", content=body,
+              headers={**headers, "content-type": "application/json"})
+    seizure = decision_for(platform, "seized", seized["parcel_id"])
+    expected = min(Decimal("40.00") * Decimal(seized["chargeable_kg"]), Decimal("400.00")) * Decimal("0.50")
+    assert Decimal(seizure["decision"]["amount"]) == expected.quantize(Decimal("0.01"))
+    assert seizure["decision"]["rule"] == "seized_route_standard" and seizure["origin"] == "automatic"
+
+    # An order paid but never purchased, and a ticket nobody answers.
+    unpurchased = trip.place_and_pay([{"product_url": "https://item.jd.com/100012043978.html", "sku": "tea set",
+                                       "quantity": 1, "unit_price": "120.00"}])
+    ticket = trip.as_customer("claims", "POST", "/tickets", json={
+        "topic": "shipping_anomaly", "subject": "My parcel has not moved for days", "order_id": lost["order_id"]})
+    ticket = ticket.json()
+    wait_until(lambda: ticket["ticket_id"] in [t["ticket_id"] for t in trip.call(
+        "claims", "GET", "/support/queue", "support_agent").json()], timeout=60, what="the ticket in the queue")
+
+    # The claims process is down while 11 days pass; its deadlines fire once it is back.
+    platform.restart_claims(while_down=lambda: platform.advance_days(11))
+    loss = decision_for(platform, "lost", lost["parcel_id"])
+    assert Decimal(loss["decision"]["amount"]) == Decimal("300.00") + Decimal(lost["freight"])  # insured + freight
+    assert loss["decision"]["rule"] == "lost_insured_value_plus_freight"
+    assert re.search(r"[\u4e00-\u9fff]", loss["decision"]["explanation_zh"]) and loss["decision"]["explanation_en"]
+    fee_back = decision_for(platform, "purchase_late", unpurchased["order_id"])
+    service_fee = next(l["amount"] for l in unpurchased["quote"]["lines"] if l["code"] == "service_fee")
+    assert fee_back["decision"]["amount"] == service_fee and fee_back["parcel_id"] is None
+    wait_until(lambda: trip.as_customer("claims", "GET", f"/tickets/{ticket['ticket_id']}").json()["escalated_at"],
+               timeout=60, what="the ticket to be escalated")
+
+    # Restarted once more: nothing fires twice.
+    platform.restart_claims()
+    timeline = trip.timeline_until(lost["order_id"], "ticket_escalated")
+    wait_until(lambda: stages(trip, unpurchased["order_id"]).count("claim_decided") == 1, timeout=60,
+               what="the service-fee credit on the unpurchased order's timeline")
+    assert [e["stage"] for e in timeline].count("ticket_escalated") == 1
+    assert "shipping_insurance" in stages(trip, lost["order_id"])
+    assert stages(trip, seized["order_id"]).count("claim_decided") == 1
+    assert "carrier_incident" in stages(trip, seized["order_id"])
+    kinds = [d["kind"] for d in decisions(platform) if d["decision"]]
+    assert sorted(kinds) == ["lost", "purchase_late", "seized"]
+    wait_until(lambda: trip.call("claims", "GET", "/support/queue", "support_agent").json()[0]["escalated_at"],
+               timeout=60, what="the queue to show the escalation")
+
+    # Replay: every recorded decision re-evaluates to its amount under its rule version, and the
+    # compensation decisions projection rebuilt from offset 0 equals the live one.
+    for decided in decisions(platform):
+        again = evaluate(decided["decision"]["rule_version"], decided["decision"]["inputs"])
+        assert str(again.amount) == decided["decision"]["amount"] and again.rule == decided["decision"]["rule"]
+    live = httpx.get(f"{platform.urls['claims']}/admin/projections/compensation_decisions/checksum",
+                     headers=auth("audit-1", "auditor")).json()["checksum"]
+    out = subprocess.run([sys.executable, "-m", "kongfu.cli", "replay", "compensation_decisions"],
+                         env={**os.environ, **platform.env}, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"checksum ([0-9a-f]{64})", out.stdout).group(1) == live
