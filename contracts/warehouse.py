@@ -54,6 +54,11 @@ class SpecialInspectionRecorded(EventPayload):
     inspector_id: str
 
 
+# The inspection issue that marks an item counterfeit: it never ships, claims publishes
+# claims.CounterfeitConfirmed and the refund comes from that (never from the customer's QC choice).
+COUNTERFEIT = "counterfeit"
+
+
 @register
 class ItemInspected(EventPayload):
     event_type = "warehouse.ItemInspected"

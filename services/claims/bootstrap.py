@@ -7,6 +7,7 @@ from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
 from services.claims import api, consumers, projections
 from services.claims.app import ClaimsApplication
+from services.claims.counterfeit import Counterfeit
 from services.claims.domain import Claim
 from services.claims.surveys import Survey
 from services.claims.tickets import Ticket
@@ -20,6 +21,7 @@ PUBLISHES = {
     Ticket.Escalated: published.TicketEscalated,
     Ticket.Closed: published.TicketClosed,
     Survey.Rated: published.SatisfactionRated,
+    Counterfeit.Confirmed: published.CounterfeitConfirmed,
 }
 
 

@@ -12,6 +12,8 @@ CONSUMES = ("warehouse", "logistics", "orders", "purchasing")
 def handlers(app: ClaimsApplication) -> dict[str, Handler]:
     return {
         "warehouse.ParcelPacked": app.on_parcel_packed,
+        "warehouse.ItemReceived": app.on_item_received,
+        "warehouse.ItemInspected": app.on_item_inspected,
         "logistics.ShippingLineChosen": app.on_shipping_line_chosen,
         "logistics.InsuranceChosen": app.on_insurance_chosen,
         "logistics.ParcelShipped": app.on_parcel_shipped,

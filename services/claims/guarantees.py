@@ -34,7 +34,8 @@ class ClaimsOrder(TracedAggregate):
         return order_facts_id(order_id)
 
     @event("Noted")
-    def __init__(self, order_id: UUID, customer_id: str, line_nos: list[int], service_fee: Decimal) -> None:
+    def __init__(self, order_id: UUID, customer_id: str, line_nos: list[int], service_fee: Decimal,
+                 line_amounts: dict | None = None) -> None:
         self.order_id = order_id
         self.customer_id = customer_id
         self.line_nos = list(line_nos)
@@ -42,6 +43,16 @@ class ClaimsOrder(TracedAggregate):
         self.paid_at: datetime | None = None
         self.settled_lines: list[int] = []  # purchased or cancelled
         self.compensated = False
+        self.line_amounts = {int(k): Decimal(v) for k, v in (line_amounts or {}).items()}  # line -> price paid
+        self.received: dict[int, dict] = {}  # line -> traceability code, platform, merchant
+
+    def note_received(self, line_no: int, facts: dict) -> None:
+        if line_no not in self.received:
+            self._record_received(line_no, facts)
+
+    @event("ItemReceived")
+    def _record_received(self, line_no: int, facts: dict) -> None:
+        self.received[line_no] = dict(facts)
 
     @property
     def purchase_pending(self) -> bool:

@@ -10,6 +10,7 @@ returned report opens its claim at once. Each automatic claim is decided by the 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from contracts.logistics import (
@@ -22,9 +23,10 @@ from contracts.logistics import (
 )
 from contracts.orders import LineCancelled, OrderPlaced, PaymentRecorded
 from contracts.purchasing import ItemPurchased
-from contracts.warehouse import ParcelPacked
+from contracts.warehouse import COUNTERFEIT, ItemInspected, ItemReceived, ParcelPacked
 from service_runtime import timers
 from service_runtime.timers import Timer
+from services.claims.counterfeit import Counterfeit, counterfeit_id, full_refund
 from services.claims.domain import ClaimsParcel
 from services.claims.guarantees import (
     PARCEL_DELAYED,
@@ -137,7 +139,35 @@ class ParcelWatch:
         if fee is None:
             return []
         return [ClaimsOrder(order_id=payload.order_id, customer_id=payload.customer_id,
-                            line_nos=[line.line_no for line in payload.lines], service_fee=fee)]
+                            line_nos=[line.line_no for line in payload.lines], service_fee=fee,
+                            line_amounts={str(line.line_no): str(line.unit_price * line.quantity)
+                                          for line in payload.lines})]
+
+    def on_item_received(self, payload: ItemReceived, _envelope: Any) -> list[Any]:
+        order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
+        if order is None:
+            return []
+        order.note_received(payload.line_no, {"traceability_code": payload.traceability_code,
+                                              "platform": payload.platform, "merchant_id": payload.merchant_id,
+                                              "merchant_name": payload.merchant_name})
+        return [order]
+
+    def on_item_inspected(self, payload: ItemInspected, _envelope: Any) -> list[Any]:
+        """Zero tolerance: a counterfeit found at inspection is confirmed at once, refunded in full."""
+        order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
+        if COUNTERFEIT not in payload.issues or order is None or payload.line_no not in order.received:
+            return []
+        if self.find(counterfeit_id(order.order_id, payload.line_no), Counterfeit) is not None:
+            return []
+        received = order.received[payload.line_no]
+        refund = full_refund(order.line_amounts.get(payload.line_no, Decimal("0")),
+                             sum(order.line_amounts.values(), Decimal("0")), order.service_fee)
+        return [Counterfeit(order_id=order.order_id, customer_id=order.customer_id, line_no=payload.line_no,
+                            traceability_code=payload.traceability_code, platform=received["platform"],
+                            merchant_id=received["merchant_id"], merchant_name=received["merchant_name"],
+                            source="inspection", evidence=list(payload.photos),
+                            confirmed_by=f"warehouse_staff:{payload.staff_id}", refund_amount=refund,
+                            currency="CNY")]
 
     def on_payment_recorded(self, payload: PaymentRecorded, envelope: Any) -> list[Any]:
         order = self.find(order_facts_id(payload.order_id), ClaimsOrder)

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from contracts.fraud import OrderCleared, OrderFlagged
 from contracts.purchasing import OutOfStockReported, PriceChangeRequested
-from contracts.warehouse import ItemInspected
+from contracts.warehouse import COUNTERFEIT, ItemInspected
 from service_runtime.auth import AUDITOR, PURCHASING_AGENT, RISK_ANALYST, SUPPORT_AGENT, Caller
 from service_runtime.errors import DomainError, NotFound
 from service_runtime.requests import fingerprint
@@ -129,8 +129,8 @@ class OrdersApplication(ServiceApplication):
         return [order]
 
     def on_item_inspected(self, payload: ItemInspected, _envelope: Any) -> list[Order]:
-        if payload.passed:
-            return []
+        if payload.passed or COUNTERFEIT in payload.issues:
+            return []  # a counterfeit is refunded in full from claims' CounterfeitConfirmed, not by a choice
         order = self.repository.get(payload.order_id)
         order.ask_customer(payload.line_no, "qc_failed", {
             "traceability_code": payload.traceability_code, "photos": list(payload.photos),

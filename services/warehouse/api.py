@@ -41,6 +41,8 @@ class InspectionRequest(Strict):
     photos: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         min_length=3, max_length=30, description="references to at least 3 photos", examples=[["photo://a/1"] * 3])
     notes: str = Field(default="", max_length=2000)
+    counterfeit: bool = Field(default=False, description="the item is counterfeit: it fails, never ships, and "
+                                                         "the customer is refunded in full")
 
 
 class StorageRequest(Strict):
@@ -187,7 +189,7 @@ def router(app: WarehouseApplication) -> APIRouter:
     @api.post("/items/{code}/inspection", response_model=ItemView)
     def inspect(code: str, body: InspectionRequest, caller: Caller = Depends(staff)):
         return ItemView.of(app.inspect(code, body.quantity_checked, body.exterior_condition, body.photos, body.notes,
-                                       caller.subject))
+                                       caller.subject, body.counterfeit))
 
     @api.post("/items/{code}/storage", response_model=ItemView)
     def store(code: str, body: StorageRequest, caller: Caller = Depends(staff)):

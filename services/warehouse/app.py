@@ -104,9 +104,9 @@ class WarehouseApplication(ServiceApplication):
         return self.change_item(code, lambda item: item.record_special_inspection(checks, passed, notes, staff_id))
 
     def inspect(self, code: str, quantity_checked: int, exterior_condition: str, photos: list[str], notes: str,
-                staff_id: str) -> Item:
+                staff_id: str, counterfeit: bool = False) -> Item:
         return self.change_item(code, lambda item: item.inspect(quantity_checked, exterior_condition, photos,
-                                                                notes, staff_id))
+                                                                notes, staff_id, counterfeit))
 
     def store(self, code: str, location: str, staff_id: str) -> Item:
         return self.change_item(code, lambda item: item.store(location, staff_id))

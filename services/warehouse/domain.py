@@ -190,13 +190,14 @@ class Item(TracedAggregate):
         self.special_inspection = {"checks": list(checks), "passed": passed, "notes": notes}
 
     def inspect(self, quantity_checked: int, exterior_condition: str, photos: list[str], notes: str,
-                staff_id: str) -> None:
+                staff_id: str, counterfeit: bool = False) -> None:
         if self.inspection is not None:
             raise Conflict(f"item {self.traceability_code} was already inspected")
         if len(set(photos)) < quality.MINIMUM_PHOTOS:
             raise DomainError(f"an inspection needs at least {quality.MINIMUM_PHOTOS} different photos")
         special = self.special_inspection["passed"] if self.special_inspection else None
-        result = quality.assess(self.category, self.quantity_expected, quantity_checked, exterior_condition, special)
+        result = quality.assess(self.category, self.quantity_expected, quantity_checked, exterior_condition, special,
+                                counterfeit)
         self._inspect(traceability_code=self.traceability_code, customer_id=self.customer_id, line_no=self.line_no,
                       quantity_checked=quantity_checked, exterior_condition=exterior_condition, photos=list(photos),
                       passed=result.passed, issues=list(result.issues), notes=notes,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracts.common import HIGH_RISK_CATEGORIES
+from contracts.warehouse import COUNTERFEIT
 from service_runtime.errors import Conflict
 
 RULES_VERSION = "qc-2026.11"
@@ -32,8 +33,10 @@ def needs_special_inspection(category: str) -> bool:
     return category in HIGH_RISK_CATEGORIES
 
 
+
+
 def assess(category: str, quantity_expected: int, quantity_checked: int, exterior_condition: str,
-           special_inspection_passed: bool | None) -> Assessment:
+           special_inspection_passed: bool | None, counterfeit: bool = False) -> Assessment:
     """`special_inspection_passed` is None when no special inspection was recorded."""
     if exterior_condition not in EXTERIOR_CONDITIONS:
         raise ValueError(f"unknown exterior condition {exterior_condition!r}")
@@ -48,4 +51,6 @@ def assess(category: str, quantity_expected: int, quantity_checked: int, exterio
         issues.append("exterior damaged")
     if special_inspection_passed is False:
         issues.append(f"special inspection for {category.replace('_', ' ')} items failed")
+    if counterfeit:
+        issues.append(COUNTERFEIT)  # zero tolerance: the item never ships and claims confirms it
     return Assessment(passed=not issues, issues=tuple(issues))

@@ -135,6 +135,24 @@ def test_protection_end_to_end(platform):
     assert Decimal(seizure["decision"]["amount"]) == expected.quantize(Decimal("0.01"))
     assert seizure["decision"]["rule"] == "seized_route_standard" and seizure["origin"] == "automatic"
 
+    # A counterfeit found at inspection: confirmed naming the merchant, refunded in full (price and
+    # service fee), never shipped, and the customer is not asked to choose a refund of their own.
+    fake = trip.place_and_pay([{"product_url": "https://item.taobao.com/item.htm?id=7000000001",
+                                "sku": "designer bag", "quantity": 1, "unit_price": "150.00"}])
+    [task] = trip.tasks(fake["order_id"], 1)
+    fake_code = trip.receive(fake["order_id"], trip.purchase_and_ship(task, "general", "150.00"), 1)
+    trip.call("warehouse", "POST", f"/warehouse/items/{fake_code}/inspection", "warehouse_staff", json={
+        "quantity_checked": 1, "exterior_condition": "intact", "counterfeit": True,
+        "photos": [f"photo://{fake_code}/{n}" for n in range(1, 4)], "notes": "no hologram, misspelt logo"})
+    confirmed = next(e for e in trip.timeline_until(fake["order_id"], "counterfeit_confirmed")
+                     if e["stage"] == "counterfeit_confirmed")
+    fake_fee = next(l["amount"] for l in fake["quote"]["lines"] if l["code"] == "service_fee")
+    assert Decimal(confirmed["details"]["refund_amount"]) == Decimal("150.00") + Decimal(fake_fee)
+    assert confirmed["details"]["merchant_name"] == "Hangzhou Good Goods Store"
+    assert trip.order(fake["order_id"])["pending_decisions"] == []
+    assert trip.call("warehouse", "POST", f"/warehouse/items/{fake_code}/storage", "warehouse_staff",
+                     json={"location": "A-09-001"}, expect=409)
+
     # An order paid but never purchased, and a ticket nobody answers.
     unpurchased = trip.place_and_pay([{"product_url": "https://item.jd.com/100012043978.html", "sku": "tea set",
                                        "quantity": 1, "unit_price": "120.00"}])

@@ -183,3 +183,40 @@ def test_every_decision_re_evaluates_to_its_amount_under_its_recorded_rule_versi
         assert (str(again.amount), again.rule, again.explanation_en) == (
             decision["amount"], decision["rule"], decision["explanation_en"])
     assert COMPENSATION_DECISIONS.name == "compensation_decisions"
+
+
+def received(line_no=1, code="KF-20261101-0009"):
+    from contracts.warehouse import ItemReceived
+
+    return ItemReceived(traceability_code=code, order_id=ORDER, customer_id="alice", line_no=line_no,
+                        task_id=uuid.uuid4(), tracking_number="SF1", platform="taobao", item_id="item-1",
+                        sku="sku", quantity_expected=1, category="general", amount_paid=Decimal("100.00"),
+                        merchant_id="m-fake", merchant_name="Too Good Shop", platform_order_no="TB1",
+                        receipt_ref="r1", staff_id="wh-1")
+
+
+def inspected(issues, line_no=1, code="KF-20261101-0009"):
+    from contracts.warehouse import ItemInspected
+
+    return ItemInspected(traceability_code=code, order_id=ORDER, customer_id="alice", line_no=line_no,
+                         quantity_checked=1, exterior_condition="intact", photos=["p1", "p2", "p3"],
+                         passed=not issues, issues=issues, staff_id="wh-2")
+
+
+def test_a_counterfeit_found_at_inspection_is_confirmed_once_and_refunded_in_full(claims):
+    claims.react(order_placed())
+    claims.react(received())
+    claims.react(inspected(["counterfeit"]))
+    claims.react(inspected(["counterfeit"]))  # redelivered
+    [confirmed] = [e for e in claims.published() if e.type == "claims.CounterfeitConfirmed"]
+    # line 1: 100.00 of items 200.00, plus half the 19.90 service fee
+    assert confirmed.payload["refund_amount"] == "109.95" and confirmed.payload["merchant_id"] == "m-fake"
+    assert confirmed.payload["source"] == "inspection" and confirmed.payload["evidence"] == ["p1", "p2", "p3"]
+    assert confirmed.order_id == ORDER
+
+
+def test_an_ordinary_inspection_failure_is_no_counterfeit(claims):
+    claims.react(order_placed())
+    claims.react(received())
+    claims.react(inspected(["exterior damaged"]))
+    assert "claims.CounterfeitConfirmed" not in claims.published_types()

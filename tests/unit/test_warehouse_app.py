@@ -311,3 +311,13 @@ def test_three_copies_of_one_photo_are_not_three_photos(warehouse, staff):
     response = warehouse.client.post(f"/warehouse/items/{mug}/inspection", headers=staff, json={
         "quantity_checked": 1, "exterior_condition": "intact", "photos": ["photo://a/1"] * 3})
     assert response.status_code == 422 and "3 different photos" in response.json()["detail"]
+
+
+def test_a_counterfeit_fails_inspection_and_is_never_stored(warehouse, staff):
+    code = receive(warehouse, staff, "SF900000000005")
+    result = warehouse.client.post(f"/warehouse/items/{code}/inspection", headers=staff, json={
+        "quantity_checked": 1, "exterior_condition": "intact", "photos": PHOTOS, "counterfeit": True,
+        "notes": "logo misspelt, no hologram"}).json()
+    assert result["inspection"]["passed"] is False and result["inspection"]["issues"] == ["counterfeit"]
+    assert warehouse.client.post(f"/warehouse/items/{code}/storage", headers=staff,
+                                 json={"location": "A-01-002"}).status_code == 409
