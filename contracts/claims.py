@@ -182,3 +182,30 @@ class SatisfactionRated(EventPayload):
     subject_id: UUID
     rating: int
     comment: str
+
+
+@register
+class DisputeOpened(EventPayload):
+    """The customer contests a claim's decision (once, within the published window)."""
+
+    event_type = "claims.DisputeOpened"
+    claim_id: UUID
+    customer_id: str
+    order_ids: list[UUID]
+    reason: str
+    disputed_at: datetime
+
+
+@register
+class DisputeResolved(EventPayload):
+    """A second-level reviewer upheld or changed the decision; a change that pays more is published
+    as a further `claims.CompensationDecided` carrying only the difference."""
+
+    event_type = "claims.DisputeResolved"
+    claim_id: UUID
+    customer_id: str
+    order_ids: list[UUID]
+    outcome: Literal["upheld", "changed"]
+    approved: bool
+    reviewer: str
+    notes: str

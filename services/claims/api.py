@@ -73,17 +73,20 @@ class ClaimView(BaseModel):
     notes: str | None = None
     explanation_en: str | None = None
     explanation_zh: str | None = None
+    dispute: dict[str, Any] | None = None
+    paid: Decimal | None = None  # all decisions together, a dispute's addition included
     decided_at: datetime | None = None
 
     @classmethod
     def of(cls, claim: Claim) -> "ClaimView":
-        decision = claim.decision or {}
+        decision = decision_for_customer(claim.decision or {})
+        decided_at = decision.pop("decided_at", None) or (claim.modified_on if claim.decision else None)
         return cls(
             claim_id=claim.id, parcel_id=claim.parcel_id, order_ids=claim.order_ids, kind=claim.kind,
             traceability_code=claim.traceability_code, description=claim.description, photos=claim.photos,
             status=claim.status, opened_at=claim.created_on, origin=getattr(claim, "origin", "customer"),
-            **decision_for_customer(decision),
-            decided_at=claim.modified_on if claim.decision else None,
+            **decision, decided_at=decided_at,
+            dispute=getattr(claim, "dispute_state", None), paid=claim.paid if claim.decision else None,
         )
 
 
@@ -106,7 +109,21 @@ def router(app: ClaimsApplication) -> APIRouter:
         """Approve or reject a claim; the amount comes from the published compensation rules."""
         return ClaimView.of(app.decide(caller, claim_id, body.approved, body.notes))
 
+    @api.post("/{claim_id}/dispute", response_model=ClaimView)
+    def dispute(claim_id: UUID, body: DisputeRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
+        """Contest your claim's decision, once, within 14 days of it."""
+        return ClaimView.of(app.dispute(caller, claim_id, body.reason))
+
+    @api.post("/{claim_id}/dispute/outcome", response_model=ClaimView)
+    def review(claim_id: UUID, body: DecisionRequest, caller: Caller = Depends(require_roles(SUPPORT_AGENT))):
+        """Second-level review: uphold or change the decision (not by the agent who decided first)."""
+        return ClaimView.of(app.review_dispute(caller, claim_id, body.approved, body.notes))
+
     return api
+
+
+class DisputeRequest(Strict):
+    reason: Text
 
 
 class OpenTicketRequest(Strict):

@@ -74,9 +74,31 @@ class ClaimsApplication(ParcelWatch, SupportDesk, ServiceApplication):
 
         return self.save_with_retry(decide_once)
 
+    def dispute(self, caller: Caller, claim_id: UUID, reason: str) -> Claim:
+        def attempt() -> tuple[list, Claim]:
+            claim = self.claim_for(caller, claim_id)
+            if claim.customer_id != caller.subject:
+                raise NotFound(f"claim {claim_id} not found")
+            claim.dispute(reason, self.clock.now())
+            return [claim], claim
+
+        return self.save_with_retry(attempt)
+
+    def review_dispute(self, caller: Caller, claim_id: UUID, approved: bool, notes: str) -> Claim:
+        """The second-level review: the facts of the first decision, judged again under the current
+        rules, paying only what the new decision adds."""
+        def attempt() -> tuple[list, Claim]:
+            claim = self.claim_for(caller, claim_id)
+            facts = {**claim.decision["inputs"], "kind": claim.kind, "approved": str(approved).lower(),
+                     "already_paid": str(claim.paid)}
+            claim.resolve_dispute(approved, evaluate(RULES_VERSION, facts), caller.subject, notes)
+            return [claim], claim
+
+        return self.save_with_retry(attempt)
+
     def _decide(self, claim: Claim, parcel: ClaimsParcel, approved: bool, decided_by: str, notes: str) -> list:
         compensation = evaluate(RULES_VERSION, parcel.facts_for(claim.kind, approved, claim.traceability_code))
-        claim.decide(approved, compensation, decided_by=decided_by, notes=notes)
+        claim.decide(approved, compensation, decided_by=decided_by, notes=notes, now=self.clock.now())
         parcel.settle_claim(claim_id=claim.id, approved=approved)
         return [claim, parcel]
 
@@ -102,6 +124,7 @@ class ClaimsApplication(ParcelWatch, SupportDesk, ServiceApplication):
                       order_id=order.order_id, kind=kind, traceability_code=None, description=description,
                       photos=[], origin="automatic")
         facts = {"kind": kind, "approved": "true", "service_fee": str(order.service_fee)}
-        claim.decide(True, evaluate(RULES_VERSION, facts), decided_by=SYSTEM, notes=description)
+        claim.decide(True, evaluate(RULES_VERSION, facts), decided_by=SYSTEM, notes=description,
+                     now=self.clock.now())
         order.mark_compensated(claim.id)
         return [claim, order]

@@ -22,6 +22,9 @@ PUBLISHES = {
     Ticket.Closed: published.TicketClosed,
     Survey.Rated: published.SatisfactionRated,
     Counterfeit.Confirmed: published.CounterfeitConfirmed,
+    Claim.Adjusted: published.CompensationDecidedV2,
+    Claim.Disputed: published.DisputeOpened,
+    Claim.DisputeResolved: published.DisputeResolved,
 }
 
 

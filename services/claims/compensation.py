@@ -166,10 +166,16 @@ def evaluate(version: str, facts: Mapping[str, str]) -> Compensation:
     derived: dict[str, str] = {}
     share = Decimal(rule["share"])
     amount = money(_base(book, rule["basis"], inputs, derived) * share)
-    words = defaultdict(str, {**inputs, **derived, "amount": str(amount), "kind": kind,
+    if "already_paid" in inputs:  # a changed decision pays what it adds to what was paid before
+        derived["total"] = str(amount)
+        amount = max(amount - Decimal(inputs["already_paid"]), Decimal("0.00"))
+    words = defaultdict(str, {**inputs, **derived, "amount": derived.get("total", str(amount)), "kind": kind,
                               "share_pct": percent(share)})
-    return Compensation(amount, rule["rule"].format_map(words), version, {**inputs, **derived},
-                        rule["en"].format_map(words), rule["zh"].format_map(words))
+    english, chinese = rule["en"].format_map(words), rule["zh"].format_map(words)
+    if "already_paid" in inputs:
+        english += f" Already paid {inputs['already_paid']} CNY; this decision adds {amount} CNY."
+        chinese += f" 已赔付 {inputs['already_paid']} 元，本次补付 {amount} 元。"
+    return Compensation(amount, rule["rule"].format_map(words), version, {**inputs, **derived}, english, chinese)
 
 
 def published_rules() -> dict[str, Any]:

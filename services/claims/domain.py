@@ -11,6 +11,7 @@ from eventsourcing.domain import event
 from service_runtime.errors import Conflict, DomainError
 from service_runtime.tracing import TracedAggregate, stable_id
 from services.claims.compensation import ITEM_KINDS, Compensation
+from services.claims.disputes import check_dispute, check_reviewer
 from services.claims.windows import check_open
 
 # What became of a parcel that never arrived: it is compensated for one of these, once.
@@ -242,22 +243,64 @@ class Claim(TracedAggregate):
         self.status = OPEN
         self.decision: dict | None = None
 
-    def decide(self, approved: bool, compensation: Compensation, decided_by: str, notes: str) -> None:
+    def decide(self, approved: bool, compensation: Compensation, decided_by: str, notes: str,
+               now: datetime | None = None) -> None:
         if self.status != OPEN:
             raise Conflict(f"claim {self.id} was already decided ({self.status})")
-        self._decide(claim_id=self.id, parcel_id=self.parcel_id, customer_id=self.customer_id,
-                     order_ids=self.order_ids, kind=self.kind, approved=approved, amount=compensation.amount,
-                     currency="CNY", rule=compensation.rule, rule_version=compensation.rule_version,
-                     inputs=dict(compensation.inputs), decided_by=decided_by, notes=notes,
-                     explanation_en=compensation.explanation_en, explanation_zh=compensation.explanation_zh)
+        self._decide(**self._decision_fields(approved, compensation, decided_by, notes), decided_at=now)
+
+    def _decision_fields(self, approved: bool, compensation: Compensation, decided_by: str, notes: str) -> dict:
+        return dict(claim_id=self.id, parcel_id=self.parcel_id, customer_id=self.customer_id,
+                    order_ids=self.order_ids, kind=self.kind, approved=approved, amount=compensation.amount,
+                    currency="CNY", rule=compensation.rule, rule_version=compensation.rule_version,
+                    inputs=dict(compensation.inputs), decided_by=decided_by, notes=notes,
+                    explanation_en=compensation.explanation_en, explanation_zh=compensation.explanation_zh)
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((d["amount"] for d in [self.decision, *getattr(self, "adjustments", [])] if d), Decimal("0"))
+
+    def dispute(self, reason: str, now: datetime) -> None:
+        decided_at = (self.decision or {}).get("decided_at") or self.modified_on
+        check_dispute(self.status, decided_at, getattr(self, "dispute_state", None) is not None, now)
+        self._dispute(claim_id=self.id, customer_id=self.customer_id, order_ids=self.order_ids, reason=reason,
+                      disputed_at=now)
+
+    @event("Disputed")
+    def _dispute(self, claim_id: UUID, customer_id: str, order_ids: list, reason: str, disputed_at: datetime) -> None:
+        self.dispute_state = {"reason": reason, "disputed_at": disputed_at, "outcome": None}
+
+    def resolve_dispute(self, approved: bool, compensation: Compensation, reviewer: str, notes: str) -> None:
+        """Uphold or change the decision; a change that pays more adds the difference as a decision."""
+        state = getattr(self, "dispute_state", None)
+        check_reviewer(reviewer, self.decision["decided_by"], self.customer_id,
+                       state is not None and state["outcome"] is None)
+        outcome = "upheld" if approved == self.decision["approved"] else "changed"
+        self._resolve(claim_id=self.id, customer_id=self.customer_id, order_ids=self.order_ids, outcome=outcome,
+                      approved=approved, reviewer=reviewer, notes=notes)
+        if outcome == "changed" and compensation.amount > 0:
+            self._adjust(**self._decision_fields(approved, compensation, reviewer, notes))
+
+    @event("DisputeResolved")
+    def _resolve(self, claim_id: UUID, customer_id: str, order_ids: list, outcome: str, approved: bool,
+                 reviewer: str, notes: str) -> None:
+        self.dispute_state = {**self.dispute_state, "outcome": outcome}
+        self.status = APPROVED if approved else REJECTED
+
+    @event("Adjusted")
+    def _adjust(self, claim_id: UUID, parcel_id: UUID, customer_id: str, order_ids: list[UUID], kind: str,
+                approved: bool, amount: Decimal, currency: str, rule: str, rule_version: str,
+                inputs: dict, decided_by: str, notes: str, explanation_en: str, explanation_zh: str) -> None:
+        self.adjustments = [*getattr(self, "adjustments", []), {"amount": amount, "rule": rule}]
 
     @event("Decided")
     def _decide(self, claim_id: UUID, parcel_id: UUID, customer_id: str, order_ids: list[UUID], kind: str,
                 approved: bool, amount: Decimal, currency: str, rule: str, rule_version: str,
                 inputs: dict, decided_by: str, notes: str, explanation_en: str = "",
-                explanation_zh: str = "") -> None:
+                explanation_zh: str = "", decided_at: datetime | None = None) -> None:
         self.status = APPROVED if approved else REJECTED
         self.decision = {"approved": approved, "amount": amount, "currency": currency, "rule": rule,
                          "rule_version": rule_version, "inputs": dict(inputs), "decided_by": decided_by,
-                         "notes": notes, "explanation_en": explanation_en, "explanation_zh": explanation_zh}
+                         "notes": notes, "explanation_en": explanation_en, "explanation_zh": explanation_zh,
+                         "decided_at": decided_at}
 

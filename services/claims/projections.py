@@ -16,11 +16,17 @@ from service_runtime.projections import Entry, Projection, ProjectionStore
 from services.claims.domain import decision_for_customer
 
 
+DECISION_FACTS = {"claims.ClaimOpened": "opened", "claims.CompensationDecided": "decided",
+                  "claims.DisputeOpened": "disputed", "claims.DisputeResolved": "dispute_resolved"}
+DECISION_FIELDS = ("approved", "amount", "currency", "rule", "rule_version", "inputs", "decided_by", "notes",
+                   "explanation_en", "explanation_zh", "at")
+
+
 def decision_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]:
-    if envelope.type not in ("claims.ClaimOpened", "claims.CompensationDecided"):
+    fact = DECISION_FACTS.get(envelope.type)
+    if fact is None:
         return []
     data = payload.model_dump(mode="json")
-    fact = "opened" if envelope.type == "claims.ClaimOpened" else "decided"
     at = utc_timestamp(envelope.occurred_at)
     return [Entry(data["claim_id"], at, str(envelope.event_id),
                   {"fact": fact, "at": at, "actor": envelope.actor, "event_id": str(envelope.event_id), **data})]
@@ -28,7 +34,10 @@ def decision_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entr
 
 def decision_view(claim_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
     opened = next((e for e in entries if e["fact"] == "opened"), None)
-    decided = next((e for e in entries if e["fact"] == "decided"), None)
+    decisions = [e for e in entries if e["fact"] == "decided"]
+    decided = decisions[0] if decisions else None
+    disputed = next((e for e in entries if e["fact"] == "disputed"), None)
+    resolved = next((e for e in entries if e["fact"] == "dispute_resolved"), None)
     source = opened or decided or {}
     return {
         "claim_id": claim_id,
@@ -38,9 +47,12 @@ def decision_view(claim_id: str, entries: list[dict[str, Any]]) -> dict[str, Any
         "kind": source.get("kind"),
         "origin": source.get("origin", "customer"),
         "claim": opened and {k: opened[k] for k in ("traceability_code", "description", "photos", "at")},
-        "decision": decided and {k: decided[k] for k in ("approved", "amount", "currency", "rule", "rule_version",
-                                                         "inputs", "decided_by", "notes", "explanation_en",
-                                                         "explanation_zh", "at")},
+        "decision": decided and {k: decided[k] for k in DECISION_FIELDS},
+        # A dispute's outcome and what a changed decision added (published as further decisions).
+        "dispute": disputed and {"reason": disputed["reason"], "at": disputed["at"],
+                                 "outcome": resolved and {k: resolved[k] for k in ("outcome", "approved", "reviewer",
+                                                                                   "notes", "at")}},
+        "adjustments": [{k: d[k] for k in DECISION_FIELDS} for d in decisions[1:]],
     }
 
 
@@ -103,6 +115,9 @@ def router(store: ProjectionStore) -> APIRouter:
             raise NotFound(f"no claim {claim_id}")
         if view["decision"] and not caller.is_staff:
             view["decision"] = decision_for_customer(view["decision"])
+            view["adjustments"] = [decision_for_customer(d) for d in view["adjustments"]]
+            if view["dispute"] and view["dispute"]["outcome"]:
+                view["dispute"]["outcome"] = {k: v for k, v in view["dispute"]["outcome"].items() if k != "reviewer"}
         return view
 
     both = APIRouter()

@@ -45,6 +45,8 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "claims.CompensationDecided": ("claim_decided", "Claim decided", "售后申请已处理"),
     "claims.CounterfeitConfirmed": ("counterfeit_confirmed", "Counterfeit found: refunded in full, merchant "
                                     "blocked", "发现假货：全额退款，商家已封禁"),
+    "claims.DisputeOpened": ("dispute_opened", "You contested the decision", "您已对处理结果提出异议"),
+    "claims.DisputeResolved": ("dispute_resolved", "Your dispute was reviewed", "异议已复核"),
     "claims.TicketOpened": ("ticket_opened", "After-sales ticket opened", "已创建售后工单"),
     "claims.TicketAnswered": ("ticket_answered", "Support answered your ticket", "客服已回复工单"),
     "claims.TicketEscalated": ("ticket_escalated", "Ticket escalated: our answer is late", "工单已升级：回复超时"),
@@ -57,7 +59,7 @@ DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "car
                  "location", "passed", "issues", "photos", "new_unit_price", "old_unit_price", "amount",
                  "reason", "reasons", "choice", "line_code", "traceability_code", "kind", "approved",
                  "insured", "premium", "incident", "origin", "explanation_en", "explanation_zh",
-                 "topic", "urgent", "due_at", "within_sla", "rating", "refund_amount")
+                 "topic", "urgent", "due_at", "within_sla", "rating", "refund_amount", "outcome")
 
 
 def stage_key(event_type: str, payload: dict[str, Any]) -> str:

@@ -134,6 +134,12 @@ def test_protection_end_to_end(platform):
     expected = min(Decimal("40.00") * Decimal(seized["chargeable_kg"]), Decimal("400.00")) * Decimal("0.50")
     assert Decimal(seizure["decision"]["amount"]) == expected.quantize(Decimal("0.01"))
     assert seizure["decision"]["rule"] == "seized_route_standard" and seizure["origin"] == "automatic"
+    # The customer contests it once; a second-level reviewer upholds it, and says why.
+    trip.as_customer("claims", "POST", f"/claims/{seizure['claim_id']}/dispute",
+                     json={"reason": "The goods were declared correctly."})
+    trip.call("claims", "POST", f"/claims/{seizure['claim_id']}/dispute/outcome", "support_agent",
+              json={"approved": True, "notes": "customs seizure confirmed; the published share applies"})
+    trip.timeline_until(seized["order_id"], "dispute_resolved")
 
     # A counterfeit found at inspection: confirmed naming the merchant, refunded in full (price and
     # service fee), never shipped, and the customer is not asked to choose a refund of their own.
@@ -191,8 +197,9 @@ def test_protection_end_to_end(platform):
     # Replay: every recorded decision re-evaluates to its amount under its rule version, and the
     # compensation decisions projection rebuilt from offset 0 equals the live one.
     for decided in decisions(platform):
-        again = evaluate(decided["decision"]["rule_version"], decided["decision"]["inputs"])
-        assert str(again.amount) == decided["decision"]["amount"] and again.rule == decided["decision"]["rule"]
+        for decision in [decided["decision"], *decided["adjustments"]]:
+            again = evaluate(decision["rule_version"], decision["inputs"])
+            assert str(again.amount) == decision["amount"] and again.rule == decision["rule"]
     live = httpx.get(f"{platform.urls['claims']}/admin/projections/compensation_decisions/checksum",
                      headers=auth("audit-1", "auditor")).json()["checksum"]
     out = subprocess.run([sys.executable, "-m", "kongfu.cli", "replay", "compensation_decisions"],

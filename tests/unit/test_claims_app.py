@@ -286,3 +286,38 @@ def test_the_published_rules_are_readable_without_a_token(claims):
     assert current["route_standard"]["economy-air"] == {"per_kg": "40.00", "cap": "400.00"}
     windows = claims.client.get("/rules/claim-windows").json()
     assert windows["windows"]["damaged"]["days"] == 7 and windows["windows"]["lost"]["days"] == 45
+
+
+def test_a_dispute_reviewed_by_a_second_agent_changes_a_rejection_and_pays_the_difference(delivered):
+    claim_id = open_claim(delivered).json()["claim_id"]
+    decide(delivered, claim_id, approved=False)
+    alice = delivered.as_("alice", "customer")
+    disputed = delivered.client.post(f"/claims/{claim_id}/dispute", headers=alice,
+                                     json={"reason": "The photos clearly show the crack."})
+    assert disputed.status_code == 200 and disputed.json()["dispute"]["reason"]
+    again = delivered.client.post(f"/claims/{claim_id}/dispute", headers=alice, json={"reason": "again"})
+    assert again.status_code == 409 and "once" in again.json()["detail"]
+    same_agent = decide_outcome(delivered, claim_id, "agent-7")
+    assert same_agent.status_code == 403 and "second-level" in same_agent.json()["detail"]
+    changed = decide_outcome(delivered, claim_id, "lead-1")
+    assert changed.status_code == 200 and changed.json()["status"] == "approved"
+    assert changed.json()["dispute"]["outcome"] == "changed" and changed.json()["paid"] == "268.00"
+    assert decide_outcome(delivered, claim_id, "lead-2").status_code == 409  # reviewed once
+    decided = [e.payload for e in delivered.published() if e.type == "claims.CompensationDecided"]
+    assert [d["amount"] for d in decided] == ["0.00", "268.00"]
+    assert decided[1]["inputs"]["already_paid"] == "0.00" and decided[1]["decided_by"] == "lead-1"
+    assert "claims.DisputeResolved" in delivered.published_types()
+
+
+def test_a_dispute_must_come_within_14_days_of_the_decision(delivered):
+    claim_id = open_claim(delivered).json()["claim_id"]
+    decide(delivered, claim_id, approved=True)
+    delivered.app.clock.advance(days=14, minutes=1)
+    late = delivered.client.post(f"/claims/{claim_id}/dispute", headers=delivered.as_("alice", "customer"),
+                                 json={"reason": "I want more"})
+    assert late.status_code == 409 and "within 14 days" in late.json()["detail"]
+
+
+def decide_outcome(claims, claim_id, reviewer, approved=True):
+    return claims.client.post(f"/claims/{claim_id}/dispute/outcome", headers=claims.as_(reviewer, "support_agent"),
+                              json={"approved": approved, "notes": "second-level review"})
