@@ -69,7 +69,7 @@ class CounterfeitConfirmed(EventPayload):
 # automatic guarantees (purchase_late, which concerns an order, not a parcel: parcel_id may be
 # absent); who opened it (origin); decisions carry their explanation in English and Chinese.
 ClaimKindV2 = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly", "lost", "seized",
-                      "returned_by_customs", "delayed", "purchase_late"]
+                      "returned_by_customs", "delayed", "purchase_late", "return_refund"]
 
 
 @register
@@ -209,3 +209,35 @@ class DisputeResolved(EventPayload):
     approved: bool
     reviewer: str
     notes: str
+
+
+@register
+class ReturnDecided(EventPayload):
+    """A return to the merchant or an exchange, approved or refused by the published return rules.
+    An approved exchange makes purchasing buy the line again."""
+
+    event_type = "claims.ReturnDecided"
+    return_id: UUID
+    order_id: UUID
+    customer_id: str
+    line_no: int
+    traceability_code: str
+    kind: Literal["return", "exchange"]
+    reason: str
+    product_type: str
+    approved: bool
+    rule: str
+    rules_version: str
+    explanation_en: str
+    explanation_zh: str
+
+
+@register
+class ReturnShippedToMerchant(EventPayload):
+    event_type = "claims.ReturnShippedToMerchant"
+    return_id: UUID
+    order_id: UUID
+    customer_id: str
+    carrier: str
+    tracking_number: str
+    agent: str

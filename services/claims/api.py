@@ -10,11 +10,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, model_validator
 
-from service_runtime.auth import CUSTOMER, SUPPORT_AGENT, Caller
+from service_runtime.auth import CUSTOMER, PURCHASING_AGENT, SUPPORT_AGENT, Caller
 from service_runtime.http import current_caller, require_roles
-from service_runtime.requests import Strict
+from service_runtime.requests import Money, Strict
 from services.claims.app import ClaimsApplication
 from services.claims.compensation import ITEM_KINDS, published_rules
+from services.claims.returns import ItemReturn, published_returns
 from services.claims.tickets import Ticket, published_support_rules
 from services.claims.windows import published_windows
 from services.claims.domain import Claim, decision_for_customer
@@ -194,6 +195,69 @@ def support_router(app: ClaimsApplication) -> APIRouter:
     return api
 
 
+class ReturnRequest(Strict):
+    order_id: UUID
+    line_no: int = Field(ge=1)
+    kind: Literal["return", "exchange"]
+    reason: Literal["faulty", "wrong_item", "not_as_described", "changed_mind"]
+    product_type: Literal["general", "underwear", "customised", "opened_consumable"] = "general"
+
+
+class ReturnShipmentRequest(Strict):
+    carrier: str = Field(min_length=2, max_length=40)
+    tracking_number: str = Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class MerchantRefundRequest(Strict):
+    amount: Money
+
+
+class ReturnView(BaseModel):
+    return_id: UUID
+    order_id: UUID
+    line_no: int
+    traceability_code: str
+    kind: str
+    reason: str
+    status: str
+    approved: bool
+    rule: str
+    shipment: dict[str, str] | None
+
+    @classmethod
+    def of(cls, item: ItemReturn) -> "ReturnView":
+        return cls(return_id=item.id, order_id=item.order_id, line_no=item.line_no,
+                   traceability_code=item.traceability_code, kind=item.kind, reason=item.reason,
+                   status=item.status, approved=item.approved, rule=item.rule, shipment=item.shipment)
+
+
+def returns_router(app: ClaimsApplication) -> APIRouter:
+    api = APIRouter(prefix="/returns", tags=["returns"])
+
+    @api.post("", status_code=201, response_model=ReturnView)
+    def request_return(body: ReturnRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
+        """Return an item in our warehouse to its merchant, or exchange it; judged by `GET /rules/returns`."""
+        return ReturnView.of(app.request_return(caller, body.order_id, body.line_no, body.kind, body.reason,
+                                                body.product_type))
+
+    @api.get("/{return_id}", response_model=ReturnView)
+    def get_return(return_id: UUID, caller: Caller = Depends(current_caller)):
+        return ReturnView.of(app.return_for(caller, return_id))
+
+    @api.post("/{return_id}/shipment", response_model=ReturnView)
+    def ship_back(return_id: UUID, body: ReturnShipmentRequest,
+                  caller: Caller = Depends(require_roles(PURCHASING_AGENT))):
+        return ReturnView.of(app.ship_back(caller, return_id, body.carrier, body.tracking_number))
+
+    @api.post("/{return_id}/merchant-refund", response_model=ReturnView)
+    def merchant_refund(return_id: UUID, body: MerchantRefundRequest,
+                        caller: Caller = Depends(require_roles(PURCHASING_AGENT))):
+        """The merchant refunded: the customer is credited the refund less return postage."""
+        return ReturnView.of(app.merchant_refunded(caller, return_id, body.amount))
+
+    return api
+
+
 def rules_router() -> APIRouter:
     """The published rule sets claims decides by; readable by anyone, no token."""
     api = APIRouter(prefix="/rules", tags=["rules"])
@@ -202,6 +266,11 @@ def rules_router() -> APIRouter:
     def compensation_rules() -> dict[str, Any]:
         """Every version of the compensation policy (kind × insured × line → basis, share, cap)."""
         return published_rules()
+
+    @api.get("/returns")
+    def return_rules() -> dict[str, Any]:
+        """Return and exchange windows and exclusions by product type."""
+        return published_returns()
 
     @api.get("/support")
     def support_rules() -> dict[str, Any]:

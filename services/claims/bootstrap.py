@@ -9,6 +9,7 @@ from services.claims import api, consumers, projections
 from services.claims.app import ClaimsApplication
 from services.claims.counterfeit import Counterfeit
 from services.claims.domain import Claim
+from services.claims.returns import ItemReturn
 from services.claims.surveys import Survey
 from services.claims.tickets import Ticket
 
@@ -23,6 +24,9 @@ PUBLISHES = {
     Survey.Rated: published.SatisfactionRated,
     Counterfeit.Confirmed: published.CounterfeitConfirmed,
     Claim.Adjusted: published.CompensationDecidedV2,
+    ItemReturn.Decided: published.ReturnDecided,
+    ItemReturn.ShippedBack: published.ReturnShippedToMerchant,
+    ItemReturn.Refunded: published.CompensationDecidedV2,
     Claim.Disputed: published.DisputeOpened,
     Claim.DisputeResolved: published.DisputeResolved,
 }
@@ -33,5 +37,5 @@ def bootstrap(settings: Settings) -> ServiceParts:
                     consumers.CONSUMES, projections=[projections.COMPENSATION_DECISIONS, projections.SUPPORT_QUEUE],
                     projection_router=projections.router, timer_factory=consumers.timers,
                     public_routers=[api.rules_router])
-    parts.routers.append(api.support_router(parts.app))
+    parts.routers += [api.support_router(parts.app), api.returns_router(parts.app)]
     return parts

@@ -87,6 +87,12 @@ RULE_BOOK: dict[str, dict[str, Any]] = {
                         "en": "Undelivered 60 days after dispatch: {share_pct}% of the freight {shipping_fee} CNY "
                               "= {amount} CNY.",
                         "zh": "发货后 60 天仍未送达：按运费 {shipping_fee} 元的 {share_pct}% 赔付 {amount} 元。"},
+            "return_refund": {"rule": "return_merchant_refund_less_postage",
+                              "basis": "merchant_refund_less_return_postage", "share": "1.00",
+                              "en": "Returned to the merchant: the merchant refunded {merchant_refund} CNY, less "
+                                    "the return postage {return_postage} CNY = {amount} CNY.",
+                              "zh": "退回商家：商家退款 {merchant_refund} 元，扣除退货运费 {return_postage} 元，"
+                                    "共 {amount} 元。"},
             "purchase_late": {"rule": "purchase_sla_service_fee_back", "basis": "service_fee", "share": "1.00",
                               "en": "Not purchased within 24 hours of payment: the service fee {service_fee} CNY "
                                     "is credited ({share_pct}%) = {amount} CNY.",
@@ -140,6 +146,8 @@ def _base(book: Mapping[str, Any], basis: str, facts: Mapping[str, str], derived
         share = money(fee * item / parcel) if parcel > 0 else Decimal("0.00")
         derived["shipping_share"] = str(share)
         return item + share
+    if basis == "merchant_refund_less_return_postage":
+        return max(_fact(facts, "merchant_refund") - _fact(facts, "return_postage"), Decimal("0"))
     if basis == "insured_value_plus_shipping_fee":
         cap = Decimal(book["insured_cap"])
         derived["cap"] = str(cap)

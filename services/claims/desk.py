@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from service_runtime import timers
-from service_runtime.auth import AUDITOR, CUSTOMER, SUPPORT_AGENT, Caller
+from service_runtime.auth import AUDITOR, CUSTOMER, PURCHASING_AGENT, SUPPORT_AGENT, Caller
 from service_runtime.errors import Conflict, NotFound
 from service_runtime.timers import Timer
+from services.claims.compensation import RULES_VERSION, evaluate
+from services.claims.returns import RETURNS_VERSION, ItemReturn, judge, postage_for
 from services.claims.guarantees import ClaimsOrder, order_facts_id
 from services.claims.surveys import Survey, survey_id
 from services.claims.tickets import CLOSED, FIRST_ANSWER_DUE, Ticket, first_answer_due
@@ -53,6 +56,50 @@ class SupportDesk:
             ticket = self.ticket_for(caller, ticket_id)
             ticket.close(f"{'customer' if caller.subject == ticket.customer_id else 'support'}:{caller.subject}")
             return [ticket, *timers.cancel(self, FIRST_ANSWER_DUE, ticket_id)], ticket
+
+        return self.save_with_retry(attempt)
+
+    def request_return(self, caller: Caller, order_id: UUID, line_no: int, kind: str, reason: str,
+                       product_type: str) -> ItemReturn:
+        """A return to the merchant or an exchange, judged by the published rules at once."""
+        order = self.find(order_facts_id(order_id), ClaimsOrder)
+        if order is None or order.customer_id != caller.subject:
+            raise NotFound(f"order {order_id} not found")
+        received = order.received.get(line_no)
+        if received is None or "received_at" not in received:
+            raise Conflict(f"line {line_no} of order {order_id} has not arrived at our warehouse yet")
+        approved, rule, english, chinese = judge(reason, product_type, received["category"],
+                                                 datetime.fromisoformat(received["received_at"]), self.clock.now())
+        item_return = ItemReturn(return_id=uuid.uuid4(), order_id=order_id, customer_id=caller.subject,
+                                 line_no=line_no, traceability_code=received["traceability_code"], kind=kind,
+                                 reason=reason, product_type=product_type, approved=approved, rule=rule,
+                                 rules_version=RETURNS_VERSION, explanation_en=english, explanation_zh=chinese)
+        self.save(item_return)
+        return item_return
+
+    def return_for(self, caller: Caller, return_id: UUID) -> ItemReturn:
+        item_return = self.find(return_id, ItemReturn)
+        if item_return is None or not caller.can_read_customer_data(item_return.customer_id, SUPPORT_AGENT,
+                                                                      AUDITOR, PURCHASING_AGENT):
+            raise NotFound(f"return {return_id} not found")
+        return item_return
+
+    def ship_back(self, caller: Caller, return_id: UUID, carrier: str, tracking_number: str) -> ItemReturn:
+        def attempt() -> tuple[list, ItemReturn]:
+            item_return = self.return_for(caller, return_id)
+            item_return.ship_back(carrier, tracking_number, caller.subject)
+            return [item_return], item_return
+
+        return self.save_with_retry(attempt)
+
+    def merchant_refunded(self, caller: Caller, return_id: UUID, amount: Decimal) -> ItemReturn:
+        """The merchant refunded the returned item: the customer is credited, postage itemised."""
+        def attempt() -> tuple[list, ItemReturn]:
+            item_return = self.return_for(caller, return_id)
+            facts = {"kind": "return_refund", "approved": "true", "merchant_refund": str(amount),
+                     "return_postage": str(postage_for(item_return.reason))}
+            item_return.refund(evaluate(RULES_VERSION, facts), caller.subject)
+            return [item_return], item_return
 
         return self.save_with_retry(attempt)
 

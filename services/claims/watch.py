@@ -149,7 +149,9 @@ class ParcelWatch:
             return []
         order.note_received(payload.line_no, {"traceability_code": payload.traceability_code,
                                               "platform": payload.platform, "merchant_id": payload.merchant_id,
-                                              "merchant_name": payload.merchant_name})
+                                              "merchant_name": payload.merchant_name,
+                                              "category": payload.category,
+                                              "received_at": _envelope.occurred_at.isoformat()})
         return [order]
 
     def on_item_inspected(self, payload: ItemInspected, _envelope: Any) -> list[Any]:

@@ -47,6 +47,8 @@ STAGES: dict[str, tuple[str, str, str]] = {
                                     "blocked", "发现假货：全额退款，商家已封禁"),
     "claims.DisputeOpened": ("dispute_opened", "You contested the decision", "您已对处理结果提出异议"),
     "claims.DisputeResolved": ("dispute_resolved", "Your dispute was reviewed", "异议已复核"),
+    "claims.ReturnDecided": ("return_decided", "Return or exchange request decided", "退换货申请已处理"),
+    "claims.ReturnShippedToMerchant": ("returned_to_merchant", "Sent back to the merchant", "已退回商家"),
     "claims.TicketOpened": ("ticket_opened", "After-sales ticket opened", "已创建售后工单"),
     "claims.TicketAnswered": ("ticket_answered", "Support answered your ticket", "客服已回复工单"),
     "claims.TicketEscalated": ("ticket_escalated", "Ticket escalated: our answer is late", "工单已升级：回复超时"),

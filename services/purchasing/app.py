@@ -7,6 +7,7 @@ from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 
+from contracts.claims import ReturnDecided
 from contracts.orders import (
     LineCancelled,
     OrderConfirmed,
@@ -111,14 +112,23 @@ class PurchasingApplication(ServiceApplication):
     def on_qc_resolution_chosen(self, payload: QcResolutionChosen, _envelope: Any) -> list[TracedAggregate]:
         if payload.choice != "repurchase":
             return []
-        order = self.order(payload.order_id)
-        previous = self._current_task(payload.order_id, payload.line_no)
-        attempt = order.start_repurchase(payload.line_no, payload.traceability_code)
+        return self._repurchase(payload.order_id, payload.line_no, payload.traceability_code)
+
+    def on_return_decided(self, payload: ReturnDecided, _envelope: Any) -> list[TracedAggregate]:
+        """An approved exchange buys the line again (the returned item goes back to its merchant)."""
+        if payload.kind != "exchange" or not payload.approved:
+            return []
+        return self._repurchase(payload.order_id, payload.line_no, payload.traceability_code)
+
+    def _repurchase(self, order_id: UUID, line_no: int, traceability_code: str) -> list[TracedAggregate]:
+        order = self.order(order_id)
+        previous = self._current_task(order_id, line_no)
+        attempt = order.start_repurchase(line_no, traceability_code)
         if attempt is None:
             return []
         # Buy again at the price the customer last agreed to, not the one first entered.
         price = previous.expected_unit_price if previous is not None else None
-        task = PurchaseTask.open(order, payload.line_no, attempt, expected_unit_price=price)
+        task = PurchaseTask.open(order, line_no, attempt, expected_unit_price=price)
         return [order, self._held_if_order_is(order, task)]
 
     def _current_task(self, order_id: UUID, line_no: int) -> PurchaseTask | None:

@@ -159,6 +159,34 @@ def test_protection_end_to_end(platform):
     assert trip.call("warehouse", "POST", f"/warehouse/items/{fake_code}/storage", "warehouse_staff",
                      json={"location": "A-09-001"}, expect=409)
 
+    # Returns by product type: one line exchanged (purchasing buys it again), one returned to the
+    # merchant inside its window and refunded less postage, one refused for its product type.
+    kept = trip.place_and_pay([{"product_url": "https://item.taobao.com/item.htm?id=7000000002", "sku": "scarf",
+                                "quantity": 1, "unit_price": "80.00"},
+                               {"product_url": "https://item.taobao.com/item.htm?id=7000000003", "sku": "socks",
+                                "quantity": 1, "unit_price": "30.00"},
+                               {"product_url": "https://item.taobao.com/item.htm?id=7000000004", "sku": "kettle",
+                                "quantity": 1, "unit_price": "90.00"}])
+    for task in trip.tasks(kept["order_id"], 3):
+        trip.receive(kept["order_id"], trip.purchase_and_ship(task, "general", "80.00"), task["line_no"])
+
+    def ask(line_no, kind, reason, product_type="general"):
+        return wait_until(lambda: (lambda r: r.json() if r.status_code == 201 else None)(trip.as_customer(
+            "claims", "POST", "/returns", expect=(201, 409), json={
+                "order_id": kept["order_id"], "line_no": line_no, "kind": kind, "reason": reason,
+                "product_type": product_type})), timeout=60, what=f"claims to know line {line_no} arrived")
+
+    assert ask(1, "exchange", "faulty")["approved"] is True
+    assert len(trip.tasks(kept["order_id"], 4)) == 4  # a new purchase of line 1
+    refused = ask(2, "return", "changed_mind", "underwear")
+    assert (refused["approved"], refused["rule"]) == (False, "excluded_underwear")
+    returned = ask(3, "return", "changed_mind")
+    trip.call("claims", "POST", f"/returns/{returned['return_id']}/shipment", "purchasing_agent",
+              json={"carrier": "SF Express", "tracking_number": "SF990001"})
+    trip.call("claims", "POST", f"/returns/{returned['return_id']}/merchant-refund", "purchasing_agent",
+              json={"amount": "80.00"})
+    assert decision_for(platform, "return_refund", kept["order_id"])["decision"]["amount"] == "68.00"
+
     # An order paid but never purchased, and a ticket nobody answers.
     unpurchased = trip.place_and_pay([{"product_url": "https://item.jd.com/100012043978.html", "sku": "tea set",
                                        "quantity": 1, "unit_price": "120.00"}])
@@ -190,7 +218,7 @@ def test_protection_end_to_end(platform):
     assert stages(trip, seized["order_id"]).count("claim_decided") == 1
     assert "carrier_incident" in stages(trip, seized["order_id"])
     kinds = [d["kind"] for d in decisions(platform) if d["decision"]]
-    assert sorted(kinds) == ["lost", "purchase_late", "seized"]
+    assert sorted(kinds) == ["lost", "purchase_late", "return_refund", "seized"]
     wait_until(lambda: trip.call("claims", "GET", "/support/queue", "support_agent").json()[0]["escalated_at"],
                timeout=60, what="the queue to show the escalation")
 

@@ -220,3 +220,62 @@ def test_an_ordinary_inspection_failure_is_no_counterfeit(claims):
     claims.react(received())
     claims.react(inspected(["exterior damaged"]))
     assert "claims.CounterfeitConfirmed" not in claims.published_types()
+
+
+def ask_return(claims, kind="return", reason="changed_mind", product_type="general", line_no=1):
+    return claims.client.post("/returns", headers=claims.as_("alice", "customer"), json={
+        "order_id": str(ORDER), "line_no": line_no, "kind": kind, "reason": reason, "product_type": product_type})
+
+
+def test_a_return_inside_its_window_goes_back_and_is_refunded_less_postage(claims):
+    claims.react(order_placed())
+    claims.react(received())
+    claims.clock.advance(days=4)
+    asked = ask_return(claims)
+    assert asked.status_code == 201 and asked.json()["approved"] is True, asked.text
+    return_id = asked.json()["return_id"]
+    agent = claims.as_("buyer-1", "purchasing_agent")
+    early = claims.client.post(f"/returns/{return_id}/merchant-refund", headers=agent, json={"amount": "100.00"})
+    assert early.status_code == 409  # not shipped back yet
+    shipped = claims.client.post(f"/returns/{return_id}/shipment", headers=agent,
+                                 json={"carrier": "SF Express", "tracking_number": "SF77001"})
+    assert shipped.json()["status"] == "shipped_back"
+    refunded = claims.client.post(f"/returns/{return_id}/merchant-refund", headers=agent, json={"amount": "100.00"})
+    assert refunded.json()["status"] == "refunded"
+    [decided] = decisions(claims)
+    assert decided["kind"] == "return_refund" and decided["amount"] == "88.00"  # 100.00 less 12.00 postage
+    assert "12.00" in decided["explanation_en"] and "12.00" in decided["explanation_zh"]
+    assert evaluate(decided["rule_version"], decided["inputs"]).amount == Decimal("88.00")
+
+
+@pytest.mark.parametrize("product_type, reason, category, rule", [
+    ("underwear", "changed_mind", "general", "excluded_underwear"),
+    ("customised", "faulty", "general", "excluded_customised"),
+    ("general", "changed_mind", "electronics", "electronics_only_if_faulty"),
+])
+def test_a_return_refused_for_its_product_type_names_the_rule(claims, product_type, reason, category, rule):
+    claims.react(order_placed())
+    claims.react(received().model_copy(update={"category": category}))
+    asked = ask_return(claims, reason=reason, product_type=product_type).json()
+    assert (asked["approved"], asked["status"], asked["rule"]) == (False, "refused", rule)
+    [refused] = [e.payload for e in claims.published() if e.type == "claims.ReturnDecided"]
+    assert refused["explanation_en"] and refused["explanation_zh"] and refused["approved"] is False
+
+
+def test_returns_close_five_days_after_stock_in(claims):
+    claims.react(order_placed())
+    claims.react(received())
+    claims.clock.advance(days=5, minutes=1)
+    assert ask_return(claims).json()["rule"] == "outside_window"
+    assert ask_return(claims, line_no=2).status_code == 409  # never arrived
+    assert claims.client.post("/returns", headers=claims.as_("bob", "customer"), json={
+        "order_id": str(ORDER), "line_no": 1, "kind": "return", "reason": "faulty"}).status_code == 404
+
+
+def test_an_exchange_is_approved_for_purchasing_to_buy_again(claims):
+    claims.react(order_placed())
+    claims.react(received())
+    asked = ask_return(claims, kind="exchange", reason="faulty")
+    assert asked.json()["approved"] is True
+    [exchange] = [e.payload for e in claims.published() if e.type == "claims.ReturnDecided"]
+    assert exchange["kind"] == "exchange" and exchange["traceability_code"] == "KF-20261101-0009"
