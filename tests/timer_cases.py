@@ -50,14 +50,19 @@ class RemindersApp(ServiceApplication):
 Open = Callable[[], RemindersApp]
 
 
+def on_a_manual_clock(open_app: Open) -> tuple[ManualClock, RemindersApp]:
+    clock = ManualClock(START)
+    app = open_app()
+    app.clock = clock
+    return clock, app
+
+
 def scheduler(app: RemindersApp, clock: ManualClock) -> TimerScheduler:
     return TimerScheduler(app, {PURPOSE: app.on_due}, clock, service="reminders")
 
 
 def nothing_fires_before_its_time_and_it_fires_once_after(open_app: Open) -> None:
-    clock = ManualClock(START)
-    app = open_app()
-    app.clock = clock
+    clock, app = on_a_manual_clock(open_app)
     reminder = app.create("answer the ticket", timedelta(hours=24))
     other = app.create("later", timedelta(hours=48))
     runner = scheduler(app, clock)
@@ -73,9 +78,7 @@ def nothing_fires_before_its_time_and_it_fires_once_after(open_app: Open) -> Non
 
 
 def a_restart_neither_loses_nor_repeats_a_deadline(open_app: Open) -> None:
-    clock = ManualClock(START)
-    app = open_app()
-    app.clock = clock
+    clock, app = on_a_manual_clock(open_app)
     first = app.create("fires before the restart", timedelta(hours=1))
     second = app.create("falls due while the process is down", timedelta(hours=5))
     clock.advance(hours=2)
@@ -93,9 +96,7 @@ def a_restart_neither_loses_nor_repeats_a_deadline(open_app: Open) -> None:
 
 
 def racing_schedulers_fire_each_deadline_once(open_app: Open) -> None:
-    clock = ManualClock(START)
-    app = open_app()
-    app.clock = clock
+    clock, app = on_a_manual_clock(open_app)
     reminders = [app.create(f"reminder {i}", timedelta(minutes=i)) for i in range(12)]
     clock.advance(hours=1)
     runners = [scheduler(open_app(), clock) for _ in range(3)]
@@ -110,9 +111,7 @@ def racing_schedulers_fire_each_deadline_once(open_app: Open) -> None:
 
 
 def a_cancelled_or_rescheduled_deadline_follows_its_latest_event(open_app: Open) -> None:
-    clock = ManualClock(START)
-    app = open_app()
-    app.clock = clock
+    clock, app = on_a_manual_clock(open_app)
     cancelled = app.create("answered in time", timedelta(hours=1))
     moved = app.create("moved later", timedelta(hours=1))
     runner = scheduler(app, clock)

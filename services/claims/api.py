@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 from service_runtime.auth import CUSTOMER, PURCHASING_AGENT, SUPPORT_AGENT, Caller
 from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Money, Strict
+from service_runtime.rules import rules_router as published_rules_router
 from services.claims.app import ClaimsApplication
 from services.claims.compensation import ITEM_KINDS, published_rules
 from services.claims.returns import ItemReturn, published_returns
@@ -260,26 +261,10 @@ def returns_router(app: ClaimsApplication) -> APIRouter:
 
 def rules_router() -> APIRouter:
     """The published rule sets claims decides by; readable by anyone, no token."""
-    api = APIRouter(prefix="/rules", tags=["rules"])
-
-    @api.get("/compensation")
-    def compensation_rules() -> dict[str, Any]:
-        """Every version of the compensation policy (kind × insured × line → basis, share, cap)."""
-        return published_rules()
-
-    @api.get("/returns")
-    def return_rules() -> dict[str, Any]:
-        """Return and exchange windows and exclusions by product type."""
-        return published_returns()
-
-    @api.get("/support")
-    def support_rules() -> dict[str, Any]:
-        """When a ticket's first answer is due, and what happens if it is late."""
-        return published_support_rules()
-
-    @api.get("/claim-windows")
-    def claim_windows() -> dict[str, Any]:
-        """Until when each kind of claim may be opened, and the evidence it needs."""
-        return published_windows()
-
-    return api
+    return published_rules_router({
+        "compensation": (published_rules, "Every version of the compensation policy "
+                                          "(kind × insured × line → basis, share, cap)"),
+        "claim-windows": (published_windows, "Until when each kind of claim may be opened, and its evidence"),
+        "returns": (published_returns, "Return and exchange windows and exclusions by product type"),
+        "support": (published_support_rules, "When a ticket's first answer is due, and what happens if late"),
+    })

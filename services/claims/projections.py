@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
@@ -22,14 +22,21 @@ DECISION_FIELDS = ("approved", "amount", "currency", "rule", "rule_version", "in
                    "explanation_en", "explanation_zh", "at")
 
 
-def decision_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]:
-    fact = DECISION_FACTS.get(envelope.type)
-    if fact is None:
-        return []
-    data = payload.model_dump(mode="json")
-    at = utc_timestamp(envelope.occurred_at)
-    return [Entry(data["claim_id"], at, str(envelope.event_id),
-                  {"fact": fact, "at": at, "actor": envelope.actor, "event_id": str(envelope.event_id), **data})]
+def fact_entries(facts: dict[str, str], key_field: str) -> Callable[[Envelope, EventPayload], Iterable[Entry]]:
+    """Entries naming which fact each listed event is, under the key its payload names."""
+    def entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]:
+        fact = facts.get(envelope.type)
+        if fact is None:
+            return []
+        data = payload.model_dump(mode="json")
+        at = utc_timestamp(envelope.occurred_at)
+        return [Entry(data[key_field], at, str(envelope.event_id),
+                      {"fact": fact, "at": at, "actor": envelope.actor, "event_id": str(envelope.event_id), **data})]
+
+    return entries
+
+
+decision_entries = fact_entries(DECISION_FACTS, "claim_id")
 
 
 def decision_view(claim_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -64,13 +71,7 @@ TICKET_EVENTS = {"claims.TicketOpened": "opened", "claims.TicketAnswered": "answ
                  "claims.TicketEscalated": "escalated", "claims.TicketClosed": "closed"}
 
 
-def ticket_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]:
-    fact = TICKET_EVENTS.get(envelope.type)
-    if fact is None:
-        return []
-    data = payload.model_dump(mode="json")
-    at = utc_timestamp(envelope.occurred_at)
-    return [Entry(data["ticket_id"], at, str(envelope.event_id), {"fact": fact, "at": at, **data})]
+ticket_entries = fact_entries(TICKET_EVENTS, "ticket_id")
 
 
 def ticket_view(ticket_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:

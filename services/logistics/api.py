@@ -18,6 +18,7 @@ from contracts.logistics import TrackingStatus
 from service_runtime.auth import CUSTOMER, LOGISTICS_STAFF, Caller
 from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Money, PaymentMethod, ProviderReference, Strict
+from service_runtime.rules import rules_router as published_rules_router
 from service_runtime.settings import get_settings
 from services.logistics.app import LogisticsApplication
 from services.logistics.carriers import SIGNATURE_HEADER, SignatureRejected, verify
@@ -256,21 +257,18 @@ def router(app: LogisticsApplication) -> APIRouter:
     return api
 
 
+def published_lines() -> dict[str, Any]:
+    return {"version": LINES_VERSION, "currency": "CNY", "lines": [
+        {"code": line.code, "name": line.name, "volumetric_divisor": line.volumetric_divisor,
+         "rate_per_kg": str(line.rate_per_kg), "minimum_charge": str(line.minimum_charge),
+         "transit_days_min": line.transit_days_min, "transit_days_max": line.transit_days_max,
+         "restricted_categories": list(line.restricted_categories)}
+        for line in LINES]}
+
+
 def rules_router() -> APIRouter:
     """Published rule sets of logistics; readable by anyone, no token."""
-    api = APIRouter(prefix="/rules", tags=["rules"])
-
-    @api.get("/insurance")
-    def insurance_rules() -> dict[str, Any]:
-        return published_insurance()
-
-    @api.get("/shipping-lines")
-    def shipping_lines() -> dict[str, Any]:
-        return {"version": LINES_VERSION, "currency": "CNY", "lines": [
-            {"code": line.code, "name": line.name, "volumetric_divisor": line.volumetric_divisor,
-             "rate_per_kg": str(line.rate_per_kg), "minimum_charge": str(line.minimum_charge),
-             "transit_days_min": line.transit_days_min, "transit_days_max": line.transit_days_max,
-             "restricted_categories": list(line.restricted_categories)}
-            for line in LINES]}
-
-    return api
+    return published_rules_router({
+        "insurance": (published_insurance, "Shipping insurance: premium rate, minimum, cap and cover"),
+        "shipping-lines": (published_lines, "Shipping lines: prices, volumetric divisors, restricted items"),
+    })

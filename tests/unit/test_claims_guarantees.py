@@ -15,7 +15,7 @@ from service_runtime.clock import ManualClock
 from service_runtime.timers import TimerScheduler
 from services.claims.compensation import evaluate
 from services.claims.projections import COMPENSATION_DECISIONS
-from tests.unit.test_claims_app import ORDER, PARCEL, claim_body, open_claim, packed, receipt, shipping_chosen, \
+from tests.unit.test_claims_app import ORDER, PARCEL, claim_body, open_claim, packed, shipping_chosen, \
     tracking
 from services.claims.bootstrap import bootstrap
 from tests.apptest import ServiceHarness
