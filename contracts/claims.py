@@ -178,7 +178,7 @@ class SatisfactionRated(EventPayload):
     survey_id: UUID
     customer_id: str
     order_id: UUID | None
-    about: Literal["ticket", "claim"]
+    about: Literal["receipt", "ticket", "claim"]
     subject_id: UUID
     rating: int
     comment: str

@@ -140,7 +140,8 @@ class AnswerRequest(Strict):
 
 
 class RatingRequest(Strict):
-    about: Literal["ticket", "claim"]
+    about: Literal["receipt", "ticket", "claim"] = Field(
+        description="receipt: subject_id is your received parcel's id")
     subject_id: UUID
     rating: int = Field(ge=1, le=5)
     comment: Annotated[str, Field(max_length=2000)] = ""

@@ -110,20 +110,25 @@ class SupportDesk:
         return [ticket]
 
     def rate(self, caller: Caller, about: str, subject_id: UUID, rating: int, comment: str) -> Survey:
-        """A customer's 1-5 rating of their closed ticket or decided claim, once each."""
-        if about == "ticket":
-            subject = self.ticket_for(caller, subject_id)
-            done = subject.status == CLOSED
+        """A customer's 1-5 rating of their received parcel, closed ticket or decided claim, once each."""
+        if CUSTOMER not in caller.roles:
+            raise NotFound(f"{about} {subject_id} not found")
+        if about == "receipt":
+            parcel = self.own_parcel(caller, subject_id)
+            customer_id, order_id, done, when = parcel.customer_id, parcel.order_ids[0], parcel.receipt_confirmed, \
+                "received"
         else:
-            subject = self.claim_for(caller, subject_id)
-            done = subject.status != "open"
-        if subject.customer_id != caller.subject or CUSTOMER not in caller.roles:
+            subject = self.ticket_for(caller, subject_id) if about == "ticket" else self.claim_for(caller, subject_id)
+            customer_id, order_id = subject.customer_id, subject.order_id
+            done, when = (subject.status == CLOSED, "closed") if about == "ticket" else (subject.status != "open",
+                                                                                       "decided")
+        if customer_id != caller.subject:
             raise NotFound(f"{about} {subject_id} not found")
         if not done:
-            raise Conflict(f"{about} {subject_id} can be rated once it is {'closed' if about == 'ticket' else 'decided'}")
+            raise Conflict(f"{about} {subject_id} can be rated once it is {when}")
         if self.find(survey_id(about, subject_id), Survey) is not None:
             raise Conflict(f"{about} {subject_id} was already rated")
-        survey = Survey(survey_id=survey_id(about, subject_id), about=about, subject_id=subject_id, customer_id=caller.subject,
-                        order_id=subject.order_id, rating=rating, comment=comment)
+        survey = Survey(survey_id=survey_id(about, subject_id), about=about, subject_id=subject_id,
+                        customer_id=caller.subject, order_id=order_id, rating=rating, comment=comment)
         self.save(survey)
         return survey

@@ -321,3 +321,17 @@ def test_a_dispute_must_come_within_14_days_of_the_decision(delivered):
 def decide_outcome(claims, claim_id, reviewer, approved=True):
     return claims.client.post(f"/claims/{claim_id}/dispute/outcome", headers=claims.as_(reviewer, "support_agent"),
                               json={"approved": approved, "notes": "second-level review"})
+
+
+def test_a_received_parcel_can_be_rated_once(claims):
+    claims.react(packed())
+    rating = {"about": "receipt", "subject_id": str(PARCEL), "rating": 4, "comment": "well packed"}
+    alice = claims.as_("alice", "customer")
+    assert claims.client.post("/satisfaction", json=rating, headers=alice).status_code == 409  # not received
+    claims.react(receipt())
+    assert claims.client.post("/satisfaction", json=rating, headers=alice).status_code == 201
+    assert claims.client.post("/satisfaction", json=rating, headers=alice).status_code == 409
+    assert claims.client.post("/satisfaction", json=rating,
+                              headers=claims.as_("bob", "customer")).status_code == 404
+    [rated] = [e for e in claims.published() if e.type == "claims.SatisfactionRated"]
+    assert rated.payload["about"] == "receipt" and rated.order_id == ORDER
