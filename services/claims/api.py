@@ -111,6 +111,12 @@ def router(app: ClaimsApplication) -> APIRouter:
         """Approve or reject a claim; the amount comes from the published compensation rules."""
         return ClaimView.of(app.decide(caller, claim_id, body.approved, body.notes))
 
+    @api.post("/{claim_id}/counterfeit", response_model=ClaimView)
+    def confirm_counterfeit(claim_id: UUID, body: CounterfeitRequest,
+                            caller: Caller = Depends(require_roles(SUPPORT_AGENT))):
+        """The claimed item is counterfeit: refunded in full (claims.CounterfeitConfirmed), merchant blocked."""
+        return ClaimView.of(app.confirm_counterfeit(caller, claim_id, body.evidence, body.notes))
+
     @api.post("/{claim_id}/dispute", response_model=ClaimView)
     def dispute(claim_id: UUID, body: DisputeRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
         """Contest your claim's decision, once, within 14 days of it."""
@@ -122,6 +128,11 @@ def router(app: ClaimsApplication) -> APIRouter:
         return ClaimView.of(app.review_dispute(caller, claim_id, body.approved, body.notes))
 
     return api
+
+
+class CounterfeitRequest(Strict):
+    evidence: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(min_length=1, max_length=20)
+    notes: Text
 
 
 class DisputeRequest(Strict):

@@ -12,7 +12,7 @@ from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.claims.compensation import RULES_VERSION, evaluate
 from services.claims.domain import Claim, ClaimsParcel, parcel_facts_id
-from services.claims.guarantees import ClaimsOrder
+from services.claims.guarantees import ClaimsOrder, order_facts_id
 from services.claims.desk import SupportDesk
 from services.claims.watch import ParcelWatch
 
@@ -73,6 +73,33 @@ class ClaimsApplication(ParcelWatch, SupportDesk, ServiceApplication):
             return self._decide(claim, parcel, approved, caller.subject, notes), claim
 
         return self.save_with_retry(decide_once)
+
+    def confirm_counterfeit(self, caller: Caller, claim_id: UUID, evidence: list[str], notes: str) -> Claim:
+        """Zero tolerance through a claim: the claimed item is counterfeit. The customer is refunded
+        in full by `claims.CounterfeitConfirmed` (naming the merchant); the claim itself pays nothing
+        more, so nothing is paid twice."""
+        def attempt() -> tuple[list, Claim]:
+            claim = self.claim_for(caller, claim_id)
+            if claim.customer_id == caller.subject:
+                raise Forbidden("a claim cannot be decided by the customer who opened it")
+            if claim.status != "open" or claim.traceability_code is None:
+                raise Conflict(f"claim {claim.id} is not an open claim about one item")
+            parcel = self.repository.get(parcel_facts_id(claim.parcel_id))
+            item = parcel.items[claim.traceability_code]
+            order = self.find(order_facts_id(item["order_id"]), ClaimsOrder)
+            counterfeit = order and self.counterfeit_of(order, item["line_no"], claim.traceability_code, "claim",
+                                                        [*claim.photos, *evidence], f"support_agent:{caller.subject}")
+            if not counterfeit:
+                raise Conflict(f"item {claim.traceability_code} is already confirmed counterfeit, or its "
+                               "merchant is not known yet")
+            facts = {**parcel.facts_for(claim.kind, True, claim.traceability_code), "counterfeit": "true",
+                     "refund_amount": str(counterfeit.refund_amount)}
+            claim.decide(True, evaluate(RULES_VERSION, facts), decided_by=caller.subject, notes=notes,
+                         now=self.clock.now())
+            parcel.settle_claim(claim_id=claim.id, approved=True)
+            return [claim, parcel, counterfeit], claim
+
+        return self.save_with_retry(attempt)
 
     def dispute(self, caller: Caller, claim_id: UUID, reason: str) -> Claim:
         def attempt() -> tuple[list, Claim]:

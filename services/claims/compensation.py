@@ -103,6 +103,10 @@ RULE_BOOK: dict[str, dict[str, Any]] = {
 }
 RULES_VERSION = "compensation-2026.12"  # the version new decisions use
 REJECTED = {"rule": "rejected", "en": "Claim rejected: no compensation.", "zh": "申请未获批准：不予赔付。"}
+# A counterfeit is refunded in full from claims.CounterfeitConfirmed; its claim pays nothing more.
+COUNTERFEIT = {"rule": "counterfeit_refunded_in_full", "en": "Counterfeit confirmed: refunded in full "
+               "({refund_amount} CNY) and the merchant blocked; nothing more is paid on this claim.",
+               "zh": "确认为假货：已全额退款（{refund_amount} 元）并封禁商家；本申请不再另行赔付。"}
 
 
 class Compensation(NamedTuple):
@@ -169,6 +173,10 @@ def evaluate(version: str, facts: Mapping[str, str]) -> Compensation:
     inputs = dict(facts)
     if inputs.get("approved") != "true":
         return Compensation(Decimal("0.00"), REJECTED["rule"], version, inputs, REJECTED["en"], REJECTED["zh"])
+    if inputs.get("counterfeit") == "true":
+        words = defaultdict(str, inputs)
+        return Compensation(Decimal("0.00"), COUNTERFEIT["rule"], version, inputs,
+                            COUNTERFEIT["en"].format_map(words), COUNTERFEIT["zh"].format_map(words))
     kind = inputs["kind"]
     rule = rule_for(book, kind, inputs.get("insured") == "true")
     derived: dict[str, str] = {}

@@ -24,6 +24,17 @@ def counterfeit_id(order_id: Any, line_no: int) -> UUID:
     return stable_id("counterfeit", order_id, line_no)
 
 
+def confirmed_counterfeit(order: Any, line_no: int, traceability_code: str, received: dict, source: str,
+                          evidence: list, confirmed_by: str) -> "Counterfeit":
+    """The confirmation for an order line, naming its merchant, refunded in full."""
+    refund = full_refund(order.line_amounts.get(line_no, Decimal("0")), sum(order.line_amounts.values(), Decimal("0")),
+                         order.service_fee)
+    return Counterfeit(order_id=order.order_id, customer_id=order.customer_id, line_no=line_no,
+                       traceability_code=traceability_code, platform=received["platform"],
+                       merchant_id=received["merchant_id"], merchant_name=received["merchant_name"], source=source,
+                       evidence=list(evidence), confirmed_by=confirmed_by, refund_amount=refund, currency="CNY")
+
+
 class Counterfeit(TracedAggregate):
     @staticmethod
     def create_id(order_id: UUID, line_no: int, **_: Any) -> UUID:

@@ -10,7 +10,6 @@ returned report opens its claim at once. Each automatic claim is decided by the 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from contracts.logistics import (
@@ -26,7 +25,7 @@ from contracts.purchasing import ItemPurchased
 from contracts.warehouse import COUNTERFEIT, ItemInspected, ItemReceived, ParcelPacked
 from service_runtime import timers
 from service_runtime.timers import Timer
-from services.claims.counterfeit import Counterfeit, counterfeit_id, full_refund
+from services.claims.counterfeit import Counterfeit, confirmed_counterfeit, counterfeit_id
 from services.claims.domain import ClaimsParcel
 from services.claims.guarantees import (
     PARCEL_DELAYED,
@@ -157,19 +156,19 @@ class ParcelWatch:
     def on_item_inspected(self, payload: ItemInspected, _envelope: Any) -> list[Any]:
         """Zero tolerance: a counterfeit found at inspection is confirmed at once, refunded in full."""
         order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
-        if COUNTERFEIT not in payload.issues or order is None or payload.line_no not in order.received:
+        if COUNTERFEIT not in payload.issues or order is None:
             return []
-        if self.find(counterfeit_id(order.order_id, payload.line_no), Counterfeit) is not None:
-            return []
-        received = order.received[payload.line_no]
-        refund = full_refund(order.line_amounts.get(payload.line_no, Decimal("0")),
-                             sum(order.line_amounts.values(), Decimal("0")), order.service_fee)
-        return [Counterfeit(order_id=order.order_id, customer_id=order.customer_id, line_no=payload.line_no,
-                            traceability_code=payload.traceability_code, platform=received["platform"],
-                            merchant_id=received["merchant_id"], merchant_name=received["merchant_name"],
-                            source="inspection", evidence=list(payload.photos),
-                            confirmed_by=f"warehouse_staff:{payload.staff_id}", refund_amount=refund,
-                            currency="CNY")]
+        counterfeit = self.counterfeit_of(order, payload.line_no, payload.traceability_code, "inspection",
+                                          list(payload.photos), f"warehouse_staff:{payload.staff_id}")
+        return [counterfeit] if counterfeit else []
+
+    def counterfeit_of(self, order: ClaimsOrder, line_no: int, code: str, source: str, evidence: list[str],
+                       confirmed_by: str) -> Counterfeit | None:
+        """A line's counterfeit confirmation, once; None if confirmed before or its merchant is unknown."""
+        received = order.received.get(line_no)
+        if received is None or self.find(counterfeit_id(order.order_id, line_no), Counterfeit) is not None:
+            return None
+        return confirmed_counterfeit(order, line_no, code, received, source, evidence, confirmed_by)
 
     def on_payment_recorded(self, payload: PaymentRecorded, envelope: Any) -> list[Any]:
         order = self.find(order_facts_id(payload.order_id), ClaimsOrder)

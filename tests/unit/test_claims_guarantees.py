@@ -279,3 +279,25 @@ def test_an_exchange_is_approved_for_purchasing_to_buy_again(claims):
     assert asked.json()["approved"] is True
     [exchange] = [e.payload for e in claims.published() if e.type == "claims.ReturnDecided"]
     assert exchange["kind"] == "exchange" and exchange["traceability_code"] == "KF-20261101-0009"
+
+
+def test_a_counterfeit_found_through_a_claim_is_refunded_once_and_the_claim_pays_nothing_more(claims):
+    from tests.unit.test_claims_app import VASE
+
+    claims.react(order_placed())
+    claims.react(received(code=VASE))
+    on_the_way(claims, insured=False)
+    claims.react(tracking("delivered").model_copy(update={"carrier_time": claims.clock.now()}))
+    claim_id = open_claim(claims, claim_body("wrong_item", VASE, description="This is a fake.")).json()["claim_id"]
+    body = {"evidence": ["photo://brand-check/1"], "notes": "the brand confirms it is not theirs"}
+    agent = claims.as_("agent-7", "support_agent")
+    confirmed = claims.client.post(f"/claims/{claim_id}/counterfeit", json=body, headers=agent)
+    assert confirmed.status_code == 200, confirmed.text
+    assert (confirmed.json()["amount"], confirmed.json()["rule"]) == ("0.00", "counterfeit_refunded_in_full")
+    assert claims.client.post(f"/claims/{claim_id}/counterfeit", json=body, headers=agent).status_code == 409
+    [counterfeit] = [e.payload for e in claims.published() if e.type == "claims.CounterfeitConfirmed"]
+    assert counterfeit["source"] == "claim" and counterfeit["refund_amount"] == "109.95"
+    assert counterfeit["evidence"] == ["photo://claim/1", "photo://brand-check/1"]
+    [decided] = decisions(claims)
+    assert decided["amount"] == "0.00" and "109.95" in decided["explanation_en"]
+    assert evaluate(decided["rule_version"], decided["inputs"]).explanation_zh == decided["explanation_zh"]
