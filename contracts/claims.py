@@ -69,7 +69,7 @@ class CounterfeitConfirmed(EventPayload):
 # automatic guarantees (purchase_late, which concerns an order, not a parcel: parcel_id may be
 # absent); who opened it (origin); decisions carry their explanation in English and Chinese.
 ClaimKindV2 = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly", "lost", "seized",
-                      "returned_by_customs", "delayed", "purchase_late", "return_refund"]
+                      "returned_by_customs", "delayed", "purchase_late", "return_refund", "never_arrived"]
 
 
 @register

@@ -25,8 +25,9 @@ from services.claims.domain import Claim, decision_for_customer
 # opened by the platform itself (and a customer may still open seized or returned ones).
 ClaimKind = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly", "lost", "seized",
                     "returned_by_customs"]
+LineClaimKind = Literal["never_arrived"]
 AnyClaimKind = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly", "lost", "seized",
-                       "returned_by_customs", "delayed", "purchase_late"]
+                       "returned_by_customs", "delayed", "purchase_late", "return_refund", "never_arrived"]
 Text = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
 
 
@@ -47,6 +48,13 @@ class OpenClaimRequest(Strict):
         if self.kind not in ITEM_KINDS and self.traceability_code is not None:
             raise ValueError(f"a {self.kind} claim concerns the whole parcel: leave out traceability_code")
         return self
+
+
+class LineClaimRequest(Strict):
+    order_id: UUID
+    line_no: int = Field(ge=1)
+    kind: LineClaimKind = "never_arrived"
+    description: Text
 
 
 class DecisionRequest(Strict):
@@ -101,6 +109,12 @@ def router(app: ClaimsApplication) -> APIRouter:
         claim = app.open_claim(caller, body.parcel_id, body.kind, body.traceability_code, body.description,
                                body.photos)
         return ClaimView.of(claim)
+
+    @api.post("/before-warehouse", status_code=201, response_model=ClaimView)
+    def open_line_claim(body: LineClaimRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
+        """Claim an order line the merchant shipped that never reached our warehouse (from 10 days
+        after the merchant's shipment, for 45 days)."""
+        return ClaimView.of(app.open_line_claim(caller, body.order_id, body.line_no, body.description))
 
     @api.get("/{claim_id}", response_model=ClaimView)
     def get_claim(claim_id: UUID, caller: Caller = Depends(current_caller)):

@@ -69,10 +69,32 @@ class ClaimsApplication(ParcelWatch, SupportDesk, ServiceApplication):
                 raise Forbidden("a claim cannot be decided by the customer who opened it")
             if claim.status != "open":
                 raise Conflict(f"claim {claim.id} was already decided ({claim.status})")
+            if claim.parcel_id is None:  # a line that never reached the warehouse
+                order = self.repository.get(order_facts_id(claim.order_id))
+                facts = order.line_facts(claim.kind, approved, claim.line_no)
+                claim.decide(approved, evaluate(RULES_VERSION, facts), decided_by=caller.subject, notes=notes,
+                             now=self.clock.now())
+                order.settle_line_claim(claim_id=claim.id, approved=approved)
+                return [claim, order], claim
             parcel = self.repository.get(parcel_facts_id(claim.parcel_id))
             return self._decide(claim, parcel, approved, caller.subject, notes), claim
 
         return self.save_with_retry(decide_once)
+
+    def open_line_claim(self, caller: Caller, order_id: UUID, line_no: int, description: str) -> Claim:
+        """Before the warehouse: the merchant shipped, but the item never reached us."""
+        def open_once() -> tuple[list, Claim]:
+            order = self.find(order_facts_id(order_id), ClaimsOrder)
+            if order is None or order.customer_id != caller.subject:
+                raise NotFound(f"order {order_id} not found")
+            claim_id = uuid.uuid4()
+            order.register_line_claim(claim_id, line_no, "never_arrived", self.clock.now())
+            claim = Claim(claim_id=claim_id, parcel_id=None, customer_id=order.customer_id, order_ids=[order_id],
+                          order_id=order_id, kind="never_arrived", traceability_code=None, description=description,
+                          photos=[], line_no=line_no)
+            return [order, claim], claim
+
+        return self.save_with_retry(open_once)
 
     def confirm_counterfeit(self, caller: Caller, claim_id: UUID, evidence: list[str], notes: str) -> Claim:
         """Zero tolerance through a claim: the claimed item is counterfeit. The customer is refunded

@@ -93,6 +93,12 @@ RULE_BOOK: dict[str, dict[str, Any]] = {
                                     "the return postage {return_postage} CNY = {amount} CNY.",
                               "zh": "退回商家：商家退款 {merchant_refund} 元，扣除退货运费 {return_postage} 元，"
                                     "共 {amount} 元。"},
+            "never_arrived": {"rule": "never_arrived_full_refund", "basis": "line_price_plus_service_fee_share",
+                              "share": "1.00",
+                              "en": "Never reached our warehouse: the line's price {line_amount} CNY plus its share "
+                                    "{service_fee_share} CNY of the service fee = {amount} CNY.",
+                              "zh": "商品未到达仓库：退还商品价格 {line_amount} 元及分摊服务费 {service_fee_share} 元，"
+                                    "共 {amount} 元。"},
             "purchase_late": {"rule": "purchase_sla_service_fee_back", "basis": "service_fee", "share": "1.00",
                               "en": "Not purchased within 24 hours of payment: the service fee {service_fee} CNY "
                                     "is credited ({share_pct}%) = {amount} CNY.",
@@ -150,6 +156,11 @@ def _base(book: Mapping[str, Any], basis: str, facts: Mapping[str, str], derived
         share = money(fee * item / parcel) if parcel > 0 else Decimal("0.00")
         derived["shipping_share"] = str(share)
         return item + share
+    if basis == "line_price_plus_service_fee_share":
+        line, total, fee = (_fact(facts, n) for n in ("line_amount", "items_total", "service_fee"))
+        share = money(fee * line / total) if total > 0 else Decimal("0.00")
+        derived["service_fee_share"] = str(share)
+        return line + share
     if basis == "merchant_refund_less_return_postage":
         return max(_fact(facts, "merchant_refund") - _fact(facts, "return_postage"), Decimal("0"))
     if basis == "insured_value_plus_shipping_fee":

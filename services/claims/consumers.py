@@ -24,6 +24,7 @@ def handlers(app: ClaimsApplication) -> dict[str, Handler]:
         "orders.PaymentRecorded": app.on_payment_recorded,
         "orders.LineCancelled": app.on_line_cancelled,
         "purchasing.ItemPurchased": app.on_item_purchased,
+        "purchasing.DomesticShipmentRecorded": app.on_domestic_shipment,
     }
 
 

@@ -230,7 +230,7 @@ class Claim(TracedAggregate):
     @event("Opened")
     def __init__(self, claim_id: UUID, parcel_id: UUID, customer_id: str, order_ids: list[UUID], order_id: UUID,
                  kind: str, traceability_code: str | None, description: str, photos: list[str],
-                 origin: str = "customer") -> None:
+                 origin: str = "customer", line_no: int | None = None) -> None:
         self.parcel_id = parcel_id
         self.customer_id = customer_id
         self.order_ids = list(order_ids)
@@ -240,6 +240,7 @@ class Claim(TracedAggregate):
         self.description = description
         self.photos = list(photos)
         self.origin = origin  # customer, or automatic (a carrier incident, a missed guarantee)
+        self.line_no = line_no  # for a claim about an order line before the warehouse
         self.status = OPEN
         self.decision: dict | None = None
 

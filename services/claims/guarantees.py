@@ -14,7 +14,9 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from service_runtime.errors import Conflict, DomainError
 from service_runtime.tracing import TracedAggregate, stable_id
+from services.claims.windows import check_open
 
 PURCHASE_SLA_HOURS = 24
 PURCHASE_SLA = "guarantee.purchase-24h"  # timer purposes
@@ -45,6 +47,41 @@ class ClaimsOrder(TracedAggregate):
         self.compensated = False
         self.line_amounts = {int(k): Decimal(v) for k, v in (line_amounts or {}).items()}  # line -> price paid
         self.received: dict[int, dict] = {}  # line -> traceability code, platform, merchant
+        self.merchant_shipped: dict[int, datetime] = {}
+        self.line_claims: dict[str, dict] = {}  # claim id -> line_no, status
+
+    def note_merchant_shipment(self, line_no: int, at: datetime) -> None:
+        if line_no not in getattr(self, "merchant_shipped", {}):
+            self._record_merchant_shipment(line_no, at)
+
+    @event("MerchantShipmentRecorded")
+    def _record_merchant_shipment(self, line_no: int, at: datetime) -> None:
+        self.merchant_shipped = {**getattr(self, "merchant_shipped", {}), line_no: at}
+
+    def register_line_claim(self, claim_id: UUID, line_no: int, kind: str, now: datetime) -> None:
+        """A claim about a line before it reached the warehouse (once per line)."""
+        if line_no not in self.line_nos:
+            raise DomainError(f"order {self.order_id} has no line {line_no}")
+        if line_no in self.received:
+            raise Conflict(f"line {line_no} reached our warehouse; claim on the parcel once it is delivered")
+        check_open(kind, {"merchant_shipped": getattr(self, "merchant_shipped", {}).get(line_no)}, now)
+        if any(c["line_no"] == line_no and c["status"] != "rejected" for c in self.line_claims.values()):
+            raise Conflict(f"line {line_no} already has a claim")
+        self._register_line_claim(claim_id, line_no)
+
+    @event("LineClaimRegistered")
+    def _register_line_claim(self, claim_id: UUID, line_no: int) -> None:
+        self.line_claims = {**self.line_claims, str(claim_id): {"line_no": line_no, "status": "open"}}
+
+    @event("LineClaimSettled")
+    def settle_line_claim(self, claim_id: UUID, approved: bool) -> None:
+        self.line_claims[str(claim_id)]["status"] = "approved" if approved else "rejected"
+
+    def line_facts(self, kind: str, approved: bool, line_no: int) -> dict[str, str]:
+        return {"kind": kind, "approved": str(approved).lower(), "line_no": str(line_no),
+                "line_amount": str(self.line_amounts.get(line_no, Decimal("0"))),
+                "items_total": str(sum(self.line_amounts.values(), Decimal("0"))),
+                "service_fee": str(self.service_fee)}
 
     def note_received(self, line_no: int, facts: dict) -> None:
         if line_no not in self.received:

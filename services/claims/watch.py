@@ -21,7 +21,7 @@ from contracts.logistics import (
     TrackingUpdated,
 )
 from contracts.orders import LineCancelled, OrderPlaced, PaymentRecorded
-from contracts.purchasing import ItemPurchased
+from contracts.purchasing import DomesticShipmentRecorded, ItemPurchased
 from contracts.warehouse import COUNTERFEIT, ItemInspected, ItemReceived, ParcelPacked
 from service_runtime import timers
 from service_runtime.timers import Timer
@@ -141,6 +141,13 @@ class ParcelWatch:
                             line_nos=[line.line_no for line in payload.lines], service_fee=fee,
                             line_amounts={str(line.line_no): str(line.unit_price * line.quantity)
                                           for line in payload.lines})]
+
+    def on_domestic_shipment(self, payload: DomesticShipmentRecorded, envelope: Any) -> list[Any]:
+        order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
+        if order is None:
+            return []
+        order.note_merchant_shipment(payload.line_no, envelope.occurred_at)
+        return [order]
 
     def on_item_received(self, payload: ItemReceived, _envelope: Any) -> list[Any]:
         order = self.find(order_facts_id(payload.order_id), ClaimsOrder)

@@ -22,6 +22,9 @@ WINDOWS: dict[str, dict[str, Any]] = {
     "seized": {"from": "incident", "days": 30, "evidence": "none: the carrier's customs report"},
     "returned_by_customs": {"from": "incident", "days": 30, "evidence": "none: the carrier's customs report"},
     "delayed": {"from": "dispatched", "days": 90, "evidence": "none: no delivery 60 days after dispatch"},
+    # Before the warehouse: the merchant's parcel never reached us.
+    "never_arrived": {"from": "merchant_shipped", "opens_after_days": 10, "days": 45,
+                      "evidence": "none: the merchant's tracking number and our intake records"},
 }
 # Parcel silence: no carrier scan for this many days after the last one means lost.
 LOST_AFTER_SILENT_DAYS = 10
@@ -36,7 +39,8 @@ class ClaimTooLate(Conflict):
 
 
 STARTS = {"delivered": ("delivery", "delivered"), "dispatched": ("dispatch", "dispatched"),
-          "incident": ("the carrier's report", "reported lost, seized or returned by the carrier")}
+          "incident": ("the carrier's report", "reported lost, seized or returned by the carrier"),
+          "merchant_shipped": ("the merchant's shipment", "shipped by the merchant")}
 
 
 def deadline(kind: str, starts: Mapping[str, datetime | None]) -> datetime | None:
@@ -53,6 +57,10 @@ def check_open(kind: str, starts: Mapping[str, datetime | None], now: datetime) 
     noun, verb = STARTS[window["from"]]
     if last is None:
         raise Conflict(f"{kind} claims open once the parcel is {verb}; it has not been {verb} yet")
+    opens = starts[window["from"]] + timedelta(days=window.get("opens_after_days", 0))
+    if "opens_after_days" in window and now < opens:
+        raise Conflict(f"{kind} claims open {window['opens_after_days']} days after {noun}; "
+                       f"this one can be opened from {opens.isoformat()}")
     if now > last:
         raise ClaimTooLate(f"too late: {kind} claims must be opened within {window['days']} days of {noun}; "
                        f"this parcel was {verb} on {starts[window['from']].isoformat()}, "

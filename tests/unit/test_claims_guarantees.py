@@ -301,3 +301,44 @@ def test_a_counterfeit_found_through_a_claim_is_refunded_once_and_the_claim_pays
     [decided] = decisions(claims)
     assert decided["amount"] == "0.00" and "109.95" in decided["explanation_en"]
     assert evaluate(decided["rule_version"], decided["inputs"]).explanation_zh == decided["explanation_zh"]
+
+
+def merchant_shipped(line_no=1):
+    from contracts.purchasing import DomesticShipmentRecorded
+
+    return DomesticShipmentRecorded(task_id=uuid.uuid4(), order_id=ORDER, customer_id="alice", line_no=line_no,
+                                    carrier="SF Express", tracking_number="SF123", platform="taobao", item_id="i1",
+                                    sku="sku", quantity=1, category="general", amount_paid=Decimal("100.00"),
+                                    merchant_id="m1", merchant_name="Shop", platform_order_no="TB1",
+                                    receipt_ref="r1", agent_id="buyer-1")
+
+
+def line_claim(claims, line_no=1, who="alice"):
+    return claims.client.post("/claims/before-warehouse", headers=claims.as_(who, "customer"), json={
+        "order_id": str(ORDER), "line_no": line_no, "description": "The merchant's parcel never came."})
+
+
+def test_an_item_that_never_reached_the_warehouse_is_claimed_before_it_and_refunded_in_full(claims):
+    claims.react(order_placed())
+    claims.react(merchant_shipped())
+    early = line_claim(claims)
+    assert early.status_code == 409 and "10 days after the merchant's shipment" in early.json()["detail"]
+    claims.clock.advance(days=11)
+    assert line_claim(claims, who="bob").status_code == 404
+    opened = line_claim(claims)
+    assert opened.status_code == 201 and opened.json()["parcel_id"] is None, opened.text
+    assert line_claim(claims).status_code == 409  # one claim per line
+    decided = claims.client.post(f"/claims/{opened.json()['claim_id']}/decision", json={
+        "approved": True, "notes": "no intake record for SF123"}, headers=claims.as_("agent-7", "support_agent"))
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["amount"] == "109.95"  # 100.00 + half of the 19.90 service fee
+    assert "109.95" in decided.json()["explanation_zh"]
+
+
+def test_an_item_already_received_is_not_claimed_before_the_warehouse(claims):
+    claims.react(order_placed())
+    claims.react(merchant_shipped())
+    claims.react(received())
+    claims.clock.advance(days=11)
+    refused = line_claim(claims)
+    assert refused.status_code == 409 and "reached our warehouse" in refused.json()["detail"]
