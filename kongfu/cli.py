@@ -142,6 +142,19 @@ def cmd_contracts(args: argparse.Namespace) -> None:
         sys.exit(1 if problems else 0)
 
 
+def cmd_k8s(args: argparse.Namespace) -> None:
+    from kongfu import k8s
+
+    if args.action == "generate":
+        for path in k8s.generate():
+            print(path)
+    else:
+        problems = k8s.stale()
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        sys.exit(1 if problems else 0)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="kongfu", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +199,10 @@ def main(argv: list[str] | None = None) -> None:
     contracts = sub.add_parser("contracts", help="export or check the JSON Schemas of the event contracts")
     contracts.add_argument("action", choices=["export", "check"])
     contracts.set_defaults(func=cmd_contracts)
+
+    kube = sub.add_parser("k8s", help="write (or check) the cluster manifests generated from the services")
+    kube.add_argument("action", choices=["generate", "check"])
+    kube.set_defaults(func=cmd_k8s)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable, Protocol, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, Sequence
 
 SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
 
@@ -87,8 +87,9 @@ class EventLog(Protocol):
 
 class KafkaEventLog:
     def __init__(self, bootstrap: str, partitions: int = 3, client_id: str = "kongfu",
-                 namespace: str = "") -> None:
+                 namespace: str = "", security: Mapping[str, Any] | None = None) -> None:
         self.bootstrap = bootstrap
+        self.security = dict(security or {})  # SASL/TLS options for every client (settings.kafka_security)
         self.namespace = namespace
         self.partitions = partitions
         self.client_id = client_id
@@ -108,6 +109,7 @@ class KafkaEventLog:
                 enable_idempotence=True,
                 linger_ms=2,
                 request_timeout_ms=30000,
+                **self.security,
             )
             await producer.start()
             self._producer = producer
@@ -117,7 +119,8 @@ class KafkaEventLog:
         from aiokafka.admin import AIOKafkaAdminClient, NewTopic
         from aiokafka.errors import TopicAlreadyExistsError
 
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin")
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin",
+                                    **self.security)
         await admin.start()
         try:
             existing = set(await admin.list_topics())
@@ -145,14 +148,14 @@ class KafkaEventLog:
         await asyncio.gather(*pending)
 
     def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> "KafkaLogConsumer":
-        return KafkaLogConsumer(self.bootstrap, group, topics, start_position)
+        return KafkaLogConsumer(self.bootstrap, group, topics, start_position, self.security)
 
     async def _assigned_reader(self, topics: Sequence[str]):
         from aiokafka import AIOKafkaConsumer
         from aiokafka.structs import TopicPartition
 
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                    isolation_level="read_committed", max_poll_records=1000)
+                                    isolation_level="read_committed", max_poll_records=1000, **self.security)
         await consumer.start()
         partitions = []
         for topic in topics:
@@ -196,8 +199,10 @@ class KafkaEventLog:
 
 
 class KafkaLogConsumer:
-    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], start_position: StartPosition) -> None:
+    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], start_position: StartPosition,
+                 security: Mapping[str, Any] | None = None) -> None:
         self.bootstrap = bootstrap
+        self.security = dict(security or {})
         self.group = group
         self.topics = list(topics)
         self.start_position = start_position
@@ -228,6 +233,7 @@ class KafkaLogConsumer:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_records=200,
+            **self.security,
         )
         await self._consumer.start()
         self._consumer.subscribe(self.topics, listener=SeekToRecordedPosition())

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Tools that check deploy/k8s without a cluster, installed into .tools/ when missing:
+#   kustomize  (kubectl's built-in one if kubectl is installed, else `go install` from the Go proxy)
+#   promtool   (from Debian's `prometheus` package, unpacked: the daemon is never installed or started)
+#   the Strimzi CRD validators (npm package @kubernetes-models/strimzi-kafka-operator, pinned by its lock file)
+# Quick when everything is there; `make test` runs it first.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+TOOLS="$PWD/.tools"
+mkdir -p "$TOOLS/bin"
+
+if ! command -v kubectl >/dev/null 2>&1 && ! command -v kustomize >/dev/null 2>&1 \
+    && [ ! -x "$TOOLS/bin/kustomize" ]; then
+  echo "tools: installing kustomize v5.5.0 with go install" >&2
+  GOBIN="$TOOLS/bin" GOFLAGS=-modcacherw go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
+fi
+
+if ! command -v promtool >/dev/null 2>&1 && [ ! -x "$TOOLS/bin/promtool" ]; then
+  echo "tools: unpacking promtool from Debian's prometheus package" >&2
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  (cd "$work" && { apt-get download prometheus >/dev/null 2>&1 \
+                   || { apt-get update -qq && apt-get download prometheus; }; } \
+     && dpkg-deb -x prometheus_*.deb unpacked)
+  cp "$work/unpacked/usr/bin/promtool" "$TOOLS/bin/promtool"
+fi
+
+strimzi=deploy/k8s/schemas/strimzi
+if [ ! -d "$strimzi/node_modules/@kubernetes-models/strimzi-kafka-operator" ]; then
+  echo "tools: installing the Strimzi CRD validators with npm ci" >&2
+  npm ci --prefix "$strimzi" --no-audit --no-fund --loglevel=error
+fi
