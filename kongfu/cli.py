@@ -83,13 +83,16 @@ def _projection(name: str, settings):
 
 
 def cmd_replay(args: argparse.Namespace) -> None:
-    """Drop a projection and rebuild it from offset 0 of its topics; print its checksum."""
+    """Rebuild a projection from offset 0 of its topics into new tables and swap it in when done
+    (or, with --until, build it as it was at that time, beside the live one); print its checksum."""
     import asyncio
+    import json
 
     from tqdm import tqdm
 
     from service_runtime.process import make_event_log, projection_topics
-    from service_runtime.projections import rebuild
+    from service_runtime.projections import REBUILD
+    from service_runtime.replay import as_of_label, rebuild
 
     settings = _settings(args.mode)
     parts, projection = _projection(args.projection, settings)
@@ -105,13 +108,30 @@ def cmd_replay(args: argparse.Namespace) -> None:
         await event_log.start()
         try:
             return await rebuild(projection, parts.projection_store, event_log,
-                                 projection_topics(projection, settings), progress)
+                                 projection_topics(projection, settings), progress, until=args.until)
         finally:
             await event_log.stop()
 
     checksum, rows = asyncio.run(go())
     bar.close()
-    print(f"{projection.name}: {rows} rows, checksum {checksum}")
+    if args.until is None:
+        print(f"{projection.name}: {rows} rows, checksum {checksum}")
+        return
+    label = as_of_label(projection.name, args.until)
+    print(f"{projection.name} as of {args.until.isoformat()}: {rows} rows, checksum {checksum}")
+    for key in args.key:
+        view = projection.view(key, parts.projection_store.entries(label, key, REBUILD))
+        print(json.dumps(view, ensure_ascii=False, sort_keys=True, default=str))
+
+
+def _timestamp(text: str):
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # naive means UTC
 
 
 def cmd_checksum(args: argparse.Namespace) -> None:
@@ -180,8 +200,12 @@ def main(argv: list[str] | None = None) -> None:
     republish.add_argument("--mode", choices=["embedded", "stack"], default=None)
     republish.set_defaults(func=cmd_republish)
 
-    replay = sub.add_parser("replay", help="drop a projection and rebuild it from the topics; print its checksum")
+    replay = sub.add_parser("replay", help="rebuild a projection from the topics and swap it in; print its checksum")
     replay.add_argument("projection", help="timeline, traceability or compensation_decisions")
+    replay.add_argument("--until", type=_timestamp, default=None,
+                        help="ISO time (UTC if no offset): the projection as it was then, built beside the live one")
+    replay.add_argument("--key", action="append", default=[],
+                        help="with --until: print this key's view as it was (repeat for more)")
     replay.add_argument("--mode", choices=["embedded", "stack"], default=None)
     replay.set_defaults(func=cmd_replay)
 

@@ -77,9 +77,10 @@ class EventLog(Protocol):
     def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> LogConsumer: ...
     async def end_offsets(self, topics: Sequence[str]) -> dict[tuple[str, int], int]:
         """Per partition, the offset the next record will get (a snapshot of the end)."""
-    def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int]
-                            ) -> AsyncIterator[list[LogRecord]]:
-        """Every record from offset 0 up to `ends`, in batches, without a consumer group."""
+    def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int],
+                            starts: dict[tuple[str, int], int] | None = None) -> AsyncIterator[list[LogRecord]]:
+        """Every record from offset 0 (or `starts`, the first offset to read) up to `ends`, in
+        batches, without a consumer group."""
 
 
 # --------------------------------------------------------------------------- Kafka
@@ -175,13 +176,19 @@ class KafkaEventLog:
         finally:
             await consumer.stop()
 
-    async def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int]
+    async def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int],
+                                  starts: dict[tuple[str, int], int] | None = None
                                   ) -> AsyncIterator[list[LogRecord]]:
         consumer, partitions = await self._assigned_reader(topics)
+        starts = starts or {}
         try:
             if partitions:
                 await consumer.seek_to_beginning(*partitions)
-            remaining = {tp for tp in partitions if ends.get((tp.topic, tp.partition), 0) > 0}
+            for tp in partitions:
+                if starts.get((tp.topic, tp.partition), 0) > 0:
+                    consumer.seek(tp, starts[(tp.topic, tp.partition)])
+            remaining = {tp for tp in partitions
+                         if ends.get((tp.topic, tp.partition), 0) > starts.get((tp.topic, tp.partition), 0)}
             while remaining:
                 batches = await consumer.getmany(*remaining, timeout_ms=1000)
                 out = []
@@ -367,10 +374,12 @@ class LocalEventLog:
         ends = await asyncio.to_thread(self.end_offsets_inclusive, topics)
         return {(t, 0): last + 1 for t, last in ends.items()}
 
-    async def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int]
+    async def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int],
+                                  starts: dict[tuple[str, int], int] | None = None
                                   ) -> AsyncIterator[list[LogRecord]]:
-        after = {t: -1 for t in topics}
-        while True:
+        after = {t: (starts or {}).get((t, 0), 0) - 1 for t in topics}
+        topics = [t for t in topics if ends.get((t, 0), 0) > after[t] + 1]
+        while topics:
             batch = [r for r in await asyncio.to_thread(self.read, topics, after, 1000)
                      if r.offset < ends.get((r.topic, 0), 0)]
             if not batch:
