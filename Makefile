@@ -53,9 +53,9 @@ bench: venv
 k8s: venv
 	$(BIN)/kongfu k8s generate
 
-## kustomize, promtool and the Strimzi CRD validators for the deploy/k8s checks (deploy/k8s/tools.sh)
+## kustomize, promtool and the Strimzi CRD validators for the deploy/k8s checks (tests/tools.sh)
 tools:
-	deploy/k8s/tools.sh
+	tests/tools.sh
 
 contracts: venv
 	$(BIN)/kongfu contracts export

@@ -151,12 +151,13 @@ def cmd_token(args: argparse.Namespace) -> None:
 
 def cmd_contracts(args: argparse.Namespace) -> None:
     from contracts import schemas
+    from kongfu import asyncapi
 
     if args.action == "export":
-        for path in schemas.export():
+        for path in [*schemas.export(), asyncapi.export()]:
             print(path)
     else:
-        problems = schemas.check()
+        problems = schemas.check() + asyncapi.stale()
         for problem in problems:
             print(problem, file=sys.stderr)
         sys.exit(1 if problems else 0)

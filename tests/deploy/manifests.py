@@ -30,7 +30,7 @@ STRIMZI = "kafka.strimzi.io"
 def tool(name: str) -> str:
     found = shutil.which(name) or (str(TOOLS / name) if (TOOLS / name).exists() else None)
     if found is None:
-        raise AssertionError(f"{name} is missing: run deploy/k8s/tools.sh (make test does)")
+        raise AssertionError(f"{name} is missing: run tests/tools.sh (make test does)")
     return found
 
 

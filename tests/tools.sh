@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Tools that check deploy/k8s without a cluster, installed into .tools/ when missing:
+# Tools the deploy and contract checks need, installed into .tools/ (or node_modules/) when missing:
 #   kustomize  (kubectl's built-in one if kubectl is installed, else `go install` from the Go proxy)
 #   promtool   (from Debian's `prometheus` package, unpacked: the daemon is never installed or started)
 #   the Strimzi CRD validators (npm package @kubernetes-models/strimzi-kafka-operator, pinned by its lock file)
 # Quick when everything is there; `make test` runs it first.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 TOOLS="$PWD/.tools"
 mkdir -p "$TOOLS/bin"
 
@@ -29,4 +29,10 @@ strimzi=deploy/k8s/schemas/strimzi
 if [ ! -d "$strimzi/node_modules/@kubernetes-models/strimzi-kafka-operator" ]; then
   echo "tools: installing the Strimzi CRD validators with npm ci" >&2
   npm ci --prefix "$strimzi" --no-audit --no-fund --loglevel=error
+fi
+
+asyncapi=tests/contract/asyncapi
+if [ ! -d "$asyncapi/node_modules/@asyncapi/specs" ]; then
+  echo "tools: installing the AsyncAPI specification schemas with npm ci" >&2
+  npm ci --prefix "$asyncapi" --no-audit --no-fund --loglevel=error
 fi
