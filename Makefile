@@ -24,7 +24,7 @@ test: venv tools
 	@bash -c 'trap "deploy/local/stack.sh down" EXIT; deploy/local/stack.sh up && $(BIN)/pytest $(PYTEST_ARGS)'
 
 ## Only the tests that need neither Kafka nor PostgreSQL
-unit: venv
+unit: venv tools
 	$(BIN)/pytest tests/unit tests/contract $(PYTEST_ARGS)
 
 ## Local stack for development: Kafka + PostgreSQL, then each service as its own process

@@ -176,6 +176,31 @@ def cmd_k8s(args: argparse.Namespace) -> None:
         sys.exit(1 if problems else 0)
 
 
+def cmd_analytics(args: argparse.Namespace) -> None:
+    """Export the topics' new events as Parquet tables per event type (incremental)."""
+    import asyncio
+    from pathlib import Path
+
+    from kongfu.analytics import export
+    from service_runtime.process import make_event_log
+
+    settings = _settings(args.mode)
+    event_log = make_event_log(settings, client_id="analytics-export")
+
+    async def go():
+        await event_log.start()
+        try:
+            return await export(event_log, list(_registry().SERVICES), Path(args.out), settings.namespace)
+        finally:
+            await event_log.stop()
+
+    result = asyncio.run(go())
+    for event_type, count in result["written"].items():
+        print(f"{event_type}: {count} new events")
+    print(f"exported {sum(result['written'].values())} events to {args.out} "
+          f"({result['refused']} refused by their contract, left to the dead-letter topics)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="kongfu", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -224,6 +249,12 @@ def main(argv: list[str] | None = None) -> None:
     contracts = sub.add_parser("contracts", help="export or check the JSON Schemas of the event contracts")
     contracts.add_argument("action", choices=["export", "check"])
     contracts.set_defaults(func=cmd_contracts)
+
+    analytics = sub.add_parser("analytics", help="export the topics as Parquet tables per event type")
+    analytics.add_argument("action", choices=["export"])
+    analytics.add_argument("--out", default="var/analytics", help="folder of the tables and the position")
+    analytics.add_argument("--mode", choices=["embedded", "stack"], default=None)
+    analytics.set_defaults(func=cmd_analytics)
 
     kube = sub.add_parser("k8s", help="write (or check) the cluster manifests generated from the services")
     kube.add_argument("action", choices=["generate", "check"])
