@@ -35,7 +35,9 @@ RESOURCES = {
     "relay": {"requests": {"cpu": "50m", "memory": "96Mi"}, "limits": {"cpu": "500m", "memory": "192Mi"}},
     "worker": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},
     "projector": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+    "scheduler": {"requests": {"cpu": "50m", "memory": "96Mi"}, "limits": {"cpu": "500m", "memory": "192Mi"}},
 }
+SINGLE = ("relay", "scheduler")  # one replica each, replaced with Recreate
 OPS_USER = "kongfu-ops"  # replay, republish, analytics export: reads every topic
 
 
@@ -174,10 +176,11 @@ def deployment(service: ServiceTopology, role: str) -> dict[str, Any]:
             },
         },
     }
-    if role == "relay":
+    if role in SINGLE:
         # Exactly one relay: it is the single writer of its position. Recreate stops the old pod
         # before the new one starts, so a rollout never runs two (a second would only publish
-        # duplicates, which consumers skip by event id, but it is wasted work).
+        # duplicates, which consumers skip by event id, but it is wasted work). The scheduler
+        # likewise: timers fire once whatever runs, but one scheduler is enough.
         spec["strategy"] = {"type": "Recreate"}
     if role == "api":
         spec["template"]["metadata"]["labels"]["kongfu.io/gateway"] = "true"

@@ -27,6 +27,7 @@ class ServiceTopology:
     handled_types: tuple[str, ...]  # event types its workers react to
     projections: tuple[tuple[str, tuple[str, ...]], ...]  # (projection, topics it reads)
     path_prefixes: tuple[str, ...]  # first path segments of its gateway routes
+    has_timers: bool = False  # it schedules deadlines, fired by its `scheduler` role
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -54,6 +55,8 @@ class ServiceTopology:
             roles.append("worker")
         if self.projections:
             roles.append("projector")
+        if self.has_timers:
+            roles.append("scheduler")
         return tuple(roles)
 
 
@@ -91,6 +94,7 @@ def _describe(parts) -> ServiceTopology:
         handled_types=tuple(sorted(parts.handlers)),
         projections=tuple((p.name, tuple(topic_for(s) for s in p.sources)) for p in parts.projections),
         path_prefixes=tuple(sorted(prefixes)),
+        has_timers=bool(getattr(parts, "timers", None)),
     )
 
 

@@ -138,7 +138,7 @@ def test_deployments_per_role_with_probes_resources_and_one_relay(overlay):
             assert container["resources"]["requests"] and container["resources"]["limits"]
             if role == "worker":  # more workers than partitions would idle
                 assert deployment["spec"]["replicas"] <= k8s.EVENT_PARTITIONS
-            if role == "relay":
+            if role in ("relay", "scheduler"):
                 assert deployment["spec"]["replicas"] == 1
                 assert deployment["spec"]["strategy"]["type"] == "Recreate"
     hpas = {h["spec"]["scaleTargetRef"]["name"] for h in by_kind(docs, "HorizontalPodAutoscaler")}
