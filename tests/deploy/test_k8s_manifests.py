@@ -146,3 +146,23 @@ def test_deployments_per_role_with_probes_resources_and_one_relay(overlay):
     assert hpas == (gateways if overlay == "prod" else set())
     ingress_backends = {p["backend"]["service"]["name"] for p in by_kind(docs, "Ingress")[0]["spec"]["rules"][0]["http"]["paths"]}
     assert ingress_backends == {f"kongfu-{s.name}" for s in topology()}
+
+
+def test_a_new_service_gets_its_workloads_topics_and_acls_from_its_topology():
+    """What `make k8s` writes for a service that joins the registry (payments, say)."""
+    from kongfu.topology import ServiceTopology
+
+    payments = ServiceTopology(
+        name="payments", topic="kongfu.payments.events", event_types=("payments.PaymentSucceeded",),
+        consumes=("kongfu.orders.events",), handled_types=("orders.OrderPlaced",), projections=(),
+        path_prefixes=("/payments",), has_timers=True)
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in k8s.service_manifests(payments)}
+    assert {("Deployment", f"kongfu-payments-{role}") for role in ("api", "relay", "worker", "scheduler")} <= kinds
+    assert ("Deployment", "kongfu-payments-projector") not in kinds  # it owns no projection
+    topics = {d["spec"]["topicName"] for d in k8s.topics([payments])}
+    assert topics == {"kongfu.payments.events", "kongfu.payments.events.dlq"}
+    (user, _ops) = k8s.users([payments])
+    assert _acl_topics(user, "Write") == {"kongfu.payments.events", "kongfu.orders.events.dlq"}
+    assert _acl_topics(user, "Read") == {"kongfu.orders.events"}
+    paths = k8s.ingress([payments])["spec"]["rules"][0]["http"]["paths"]
+    assert [(p["path"], p["backend"]["service"]["name"]) for p in paths] == [("/payments", "kongfu-payments")]
