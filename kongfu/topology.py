@@ -83,9 +83,11 @@ def _describe(parts) -> ServiceTopology:
     prefixes = set()
     for router in parts.routers:
         for route in router.routes:
-            segment = getattr(route, "path", "/").split("/")[1]
-            if segment:
-                prefixes.add("/" + segment)
+            segments = getattr(route, "path", "/").split("/")
+            if segments[1] == "rules" and len(segments) > 2:
+                prefixes.add(f"/rules/{segments[2]}")  # published rule sets live in several services
+            elif segments[1]:
+                prefixes.add("/" + segments[1])
     return ServiceTopology(
         name=parts.name,
         topic=topic_for(parts.name),

@@ -37,5 +37,6 @@ def bootstrap(settings: Settings) -> ServiceParts:
                     consumers.CONSUMES, projections=[projections.COMPENSATION_DECISIONS, projections.SUPPORT_QUEUE],
                     projection_router=projections.router, timer_factory=consumers.timers,
                     public_routers=[api.rules_router])
-    parts.routers += [api.support_router(parts.app), api.returns_router(parts.app)]
+    parts.routers += [projections.queue_router(parts.projection_store), api.support_router(parts.app),
+                      api.returns_router(parts.app)]
     return parts

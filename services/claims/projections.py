@@ -92,8 +92,7 @@ def ticket_view(ticket_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]
 SUPPORT_QUEUE = Projection(name="support_queue", sources=("claims",), entries=ticket_entries, view=ticket_view)
 
 
-def router(store: ProjectionStore) -> APIRouter:
-    api = APIRouter(prefix="/compensation-decisions", tags=["claims"])
+def queue_router(store: ProjectionStore) -> APIRouter:
     queue = APIRouter(prefix="/support", tags=["support"])
 
     @queue.get("/queue")
@@ -102,6 +101,12 @@ def router(store: ProjectionStore) -> APIRouter:
         tickets = [ticket_view(key, entries) for key, entries in store.entries_by_key(SUPPORT_QUEUE.name).items()]
         waiting = [t for t in tickets if t["status"] == "awaiting_answer" and t["due_at"]]
         return sorted(waiting, key=lambda t: (t["due_at"], t["ticket_id"]))
+
+    return queue
+
+
+def router(store: ProjectionStore) -> APIRouter:
+    api = APIRouter(prefix="/compensation-decisions", tags=["claims"])
 
     @api.get("")
     def all_decisions(_: Caller = Depends(require_roles(SUPPORT_AGENT, AUDITOR))) -> list[dict[str, Any]]:
@@ -121,7 +126,4 @@ def router(store: ProjectionStore) -> APIRouter:
                 view["dispute"]["outcome"] = {k: v for k, v in view["dispute"]["outcome"].items() if k != "reviewer"}
         return view
 
-    both = APIRouter()
-    both.include_router(api)
-    both.include_router(queue)
-    return both
+    return api
