@@ -26,6 +26,8 @@ class Lifecycle:
     token_for: TokenFactory
     carrier_webhook: Callable[[str, str, str], tuple[dict[str, str], bytes]]  # (tracking no, status, event id)
     customer: str = field(default_factory=lambda: f"customer-{uuid.uuid4().hex[:8]}")
+    # Each journey buys from its own shop, so one journey's failed inspection never counts against another's.
+    merchant_id: str = field(default_factory=lambda: f"m-{uuid.uuid4().hex[:8]}")
     log: Callable[[str], None] = lambda message: None
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -80,7 +82,7 @@ class Lifecycle:
         task_id = task["task_id"]
         self.call("purchasing", "POST", f"/purchasing/tasks/{task_id}/purchase", "purchasing_agent", json={
             "platform_order_no": f"TB{uuid.uuid4().int % 10**15}", "amount_paid": amount_paid,
-            "merchant_id": "m-88231", "merchant_name": "Hangzhou Good Goods Store",
+            "merchant_id": self.merchant_id, "merchant_name": "Hangzhou Good Goods Store",
             "receipt_ref": f"receipt://taobao/{task_id}", "category": category})
         tracking = f"SF{uuid.uuid4().int % 10**12:012d}"
         self.call("purchasing", "POST", f"/purchasing/tasks/{task_id}/domestic-shipment", "purchasing_agent",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contracts import orders as published
 from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
-from services.orders import api, consumers, projections
+from services.orders import api, consumers, projections, screening_api
 from services.orders.app import OrdersApplication
 from services.orders.domain import Order
 
@@ -22,5 +22,7 @@ PUBLISHES = {
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
-    return assemble("orders", OrdersApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                    consumers.CONSUMES, projections=[projections.TIMELINE], projection_router=projections.router)
+    parts = assemble("orders", OrdersApplication, PUBLISHES, settings, api.router, consumers.handlers,
+                     consumers.CONSUMES, projections=[projections.TIMELINE], projection_router=projections.router)
+    parts.routers.append(screening_api.router(parts.app))
+    return parts
