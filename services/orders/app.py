@@ -16,6 +16,7 @@ from service_runtime.requests import fingerprint
 from service_runtime.tracing import stable_id
 from services.orders.domain import Order
 from services.orders.governance import Governance
+from services.orders.privacy import Privacy
 from services.orders.marketplace import parse_product_link
 from services.orders.pricing import PricedLine, line_refund, quote
 
@@ -23,7 +24,7 @@ STAFF_WHO_READ_ORDERS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR, PURCHASING_AGENT)
 T = TypeVar("T")
 
 
-class OrdersApplication(Governance):
+class OrdersApplication(Governance, Privacy):
     name = "orders"
 
     def place_order(self, customer_id: str, destination_country: str, items: list[dict]) -> Order:
