@@ -17,4 +17,5 @@ def handlers(app: OrdersApplication) -> dict[str, Handler]:
         "purchasing.MerchantBlocked": app.on_merchant_blocked,
         "purchasing.MerchantUnblocked": app.on_merchant_unblocked,
         "warehouse.ItemInspected": app.on_item_inspected,
+        "warehouse.ItemRecalled": app.on_item_recalled,
     }

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from contracts.purchasing import MerchantBlocked, MerchantUnblocked
+from contracts.warehouse import ItemRecalled
 from service_runtime.errors import DomainError
 from service_runtime.store import ServiceApplication
 from services.orders import screening
@@ -67,6 +68,16 @@ class Governance(ServiceApplication):
 
     def on_merchant_unblocked(self, payload: MerchantUnblocked, _envelope: Any) -> list[Listing]:
         return self._for_listings(payload, lambda listing: listing.unblock(f"merchant:{payload.merchant_id}"))
+
+    def on_item_recalled(self, payload: ItemRecalled, _envelope: Any) -> list:
+        """A held item of a recalled batch: offer its customer a refund or a re-purchase. A shipped
+        one is after-sales' to claim."""
+        if payload.shipped:
+            return []
+        order = self.repository.get(payload.order_id)
+        order.ask_customer(payload.line_no, "recalled", {"traceability_code": payload.traceability_code,
+                                                         "reason": payload.reason, "recall_id": str(payload.recall_id)})
+        return [order]
 
     def _for_listings(self, payload: MerchantBlocked | MerchantUnblocked, change: Any) -> list[Listing]:
         listings = []

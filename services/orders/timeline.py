@@ -28,6 +28,7 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "warehouse.ItemInspected": ("quality_inspection", "Quality inspection", "质量检验"),
     "orders.QcResolutionChosen": ("inspection_resolution", "Your choice after inspection", "质检问题处理方案"),
     "warehouse.ItemStored": ("stored", "Stored in the warehouse", "已上架存储"),
+    "warehouse.ItemRecalled": ("recalled", "Recalled: its batch was found defective", "批次召回"),
     "warehouse.ConsolidationRequested": ("shipping_requested", "Shipping requested", "已申请发货"),
     "warehouse.ParcelPacked": ("packed", "Packed", "已打包"),
     "logistics.ShippingLineChosen": ("shipping_paid", "Shipping line chosen and paid", "已选择线路并支付运费"),

@@ -81,3 +81,19 @@ def test_the_rules_are_published_without_a_token(orders):
     rules = orders.client.get("/screening/rules")
     assert rules.status_code == 200 and rules.json()["version"] == "screening-2026.11"
     assert {"prohibited", "counterfeit", "protected_brand", "destination"} <= {r["kind"] for r in rules.json()["rules"]}
+
+
+def test_a_recalled_item_still_here_asks_its_customer_refund_or_repurchase(orders, alice):
+    import uuid
+
+    from contracts.warehouse import ItemRecalled
+
+    order = place(orders, alice, item()).json()
+    recalled = {"traceability_code": "KF0000000000A", "order_id": order["order_id"], "customer_id": "alice",
+                "line_no": 1, "recall_id": str(uuid.uuid4()), "reason": "lead in the glaze"}
+    orders.react(ItemRecalled(**recalled, shipped=True, parcel_id=str(uuid.uuid4())))  # after-sales' case
+    assert orders.client.get(f"/orders/{order['order_id']}", headers=alice).json()["pending_decisions"] == []
+    orders.react(ItemRecalled(**recalled, shipped=False, parcel_id=None))
+    (question,) = orders.client.get(f"/orders/{order['order_id']}", headers=alice).json()["pending_decisions"]
+    assert question["kind"] == "recalled" and question["choices"] == ["repurchase", "refund"]
+    assert question["details"]["reason"] == "lead in the glaze"

@@ -1,0 +1,127 @@
+"""The traceback gateway: staff find every item of a batch, analysts recall one, anyone on staff
+may trigger the weekly quality report."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from service_runtime.auth import AUDITOR, RISK_ANALYST, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
+from service_runtime.errors import DomainError
+from service_runtime.http import require_roles
+from service_runtime.requests import Strict
+from services.warehouse.app import WarehouseApplication
+from services.warehouse.recalls import QualityReport, Recall
+from services.warehouse.traceback import BatchQuery, ItemFacts
+from services.warehouse.traceback_app import facts_of
+
+READERS = (WAREHOUSE_STAFF, RISK_ANALYST, SUPPORT_AGENT, AUDITOR)
+Week = Field(pattern=r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$", examples=["2026-W48"])
+
+
+class BatchCriteria(Strict):
+    merchant_id: str | None = Field(default=None, max_length=200)
+    item_id: str | None = Field(default=None, max_length=64, description="the marketplace listing id")
+    sku: str | None = Field(default=None, max_length=200)
+    intake: str | None = Field(default=None, max_length=64, description="the inbound parcel's tracking number")
+    received_from: date | None = None
+    received_to: date | None = None
+
+    def query(self) -> BatchQuery:
+        return BatchQuery(**self.model_dump())
+
+
+class RecallRequest(BatchCriteria):
+    reason: str = Field(min_length=3, max_length=1000, pattern=r"\S")
+
+
+class ReportRequest(Strict):
+    week: str = Week
+
+
+class TracedItem(BaseModel):
+    traceability_code: str
+    order_id: str
+    line_no: int
+    platform: str
+    merchant_id: str
+    merchant_name: str
+    item_id: str
+    sku: str
+    category: str
+    intake: str
+    received_on: date
+    status: str
+    location: str | None
+    inspected: bool
+    passed: bool | None
+
+    @classmethod
+    def of(cls, facts: ItemFacts) -> "TracedItem":
+        fields = {k: v for k, v in vars(facts).items() if k not in ("customer_id", "tracking_number")}
+        return cls(**fields, intake=facts.tracking_number)
+
+
+class RecallView(BaseModel):
+    recall_id: UUID
+    reason: str
+    criteria: dict[str, str]
+    held: list[str]
+    shipped: list[str]
+    issued_by: str
+
+    @classmethod
+    def of(cls, recall: Recall) -> "RecallView":
+        return cls(recall_id=recall.recall_id, reason=recall.reason, criteria=recall.criteria, held=recall.held,
+                   shipped=recall.shipped, issued_by=recall.issued_by)
+
+
+class ReportRow(BaseModel):
+    platform: str
+    merchant_id: str
+    category: str
+    inspected: int
+    failed: int
+    failure_rate: Decimal
+
+
+class ReportView(BaseModel):
+    week: str
+    report_version: str
+    rows: list[ReportRow]
+
+    @classmethod
+    def of(cls, report: QualityReport) -> "ReportView":
+        return cls(week=report.week, report_version=report.report_version, rows=report.rows)
+
+
+def router(app: WarehouseApplication) -> APIRouter:
+    api = APIRouter(prefix="/warehouse", tags=["quality traceback"])
+
+    @api.get("/batches/items", response_model=list[TracedItem])
+    def batch_items(criteria: BatchCriteria = Depends(), _: Caller = Depends(require_roles(*READERS))):
+        """Every item of a batch (merchant, listing, SKU, intake, received dates: combined), with its
+        traceability code and where it is now."""
+        return [TracedItem.of(facts_of(item)) for item in app.batch(criteria.query())]
+
+    @api.post("/recalls", status_code=201, response_model=RecallView)
+    def recall(body: RecallRequest, caller: Caller = Depends(require_roles(RISK_ANALYST))):
+        """Mark a batch defective: items still here are held and never packed; their customers are
+        offered a refund or a re-purchase; shipped ones are handed to after-sales for a claim."""
+        criteria = BatchCriteria(**body.model_dump(exclude={"reason"}))
+        return RecallView.of(app.recall(criteria.query(), body.reason, f"{RISK_ANALYST}:{caller.subject}"))
+
+    @api.post("/quality-reports", response_model=ReportView)
+    def quality_report(body: ReportRequest, caller: Caller = Depends(require_roles(*READERS))):
+        """Publish the week's quality traceback (QC failure rate by merchant and category) on the
+        warehouse topic for analytics; once per week, asking again returns it."""
+        try:
+            return ReportView.of(app.quality_report(body.week, caller.subject))
+        except ValueError as exc:
+            raise DomainError(f"week {body.week} is not an ISO week") from exc
+
+    return api
