@@ -128,3 +128,19 @@ def publish_as(platform: dict, service: str, payload: Any, order_id: Any = None)
             await log.stop()
 
     asyncio.run(send())
+
+
+def topic_envelopes(platform: dict, service: str) -> list[Envelope]:
+    """Every envelope on a service's topic of a running platform: Kafka (stack) or the embedded log."""
+    from service_runtime.eventlog import topic_for
+
+    if platform["mode"] == "embedded":
+        import sqlite3
+
+        db = sqlite3.connect(Path(platform["env"]["KONGFU_VAR_DIR"]) / "eventlog.sqlite")
+        try:
+            rows = db.execute("SELECT value FROM records WHERE topic=? ORDER BY offset", (topic_for(service),))
+            return [Envelope.model_validate_json(value) for (value,) in rows.fetchall()]
+        finally:
+            db.close()
+    return envelopes(platform["env"]["KONGFU_KAFKA_BOOTSTRAP"], topic_for(service, platform["namespace"]))

@@ -21,7 +21,7 @@ from service_runtime.eventlog import topic_for
 from service_runtime.pii import ERASED, PersonalData, PostgresKeyStore, SQLiteKeyStore
 from services.logistics.carriers import FakeCarrier
 from tests.e2e.test_lifecycle import settled_checksum
-from tests.support import CARRIER_SECRET, ROOT, envelopes, token
+from tests.support import CARRIER_SECRET, ROOT, envelopes, token, topic_envelopes
 
 
 @pytest.fixture(params=["platform_on_stack", "embedded"])
@@ -130,14 +130,4 @@ def test_export_then_erasure_by_crypto_shredding(platform):
 
 
 def _profile_events(platform: dict):
-    if platform["mode"] == "embedded":
-        import sqlite3
-
-        from contracts.envelope import Envelope
-
-        db = sqlite3.connect(Path(platform["env"]["KONGFU_VAR_DIR"]) / "eventlog.sqlite")
-        rows = db.execute("SELECT value FROM records WHERE topic=?", (topic_for("orders"),)).fetchall()
-        found = [Envelope.model_validate_json(value) for (value,) in rows]
-    else:
-        found = envelopes(platform["env"]["KONGFU_KAFKA_BOOTSTRAP"], topic_for("orders", platform["namespace"]))
-    return [e for e in found if e.type == "orders.CustomerProfileUpdated"]
+    return [e for e in topic_envelopes(platform, "orders") if e.type == "orders.CustomerProfileUpdated"]
