@@ -15,10 +15,11 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
 from contracts.common import ParcelItemV1
 from contracts.logistics import TrackingStatus
-from service_runtime.auth import CUSTOMER, LOGISTICS_STAFF, Caller
+from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, Caller
 from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Money, PaymentMethod, ProviderReference, Strict
 from service_runtime.settings import get_settings
+from services.logistics import customs
 from services.logistics.app import LogisticsApplication
 from services.logistics.carriers import SIGNATURE_HEADER, SignatureRejected, verify
 from services.logistics.domain import Shipment
@@ -47,6 +48,17 @@ class DeclaredItemRequest(Strict):
 
 class CustomsRequest(Strict):
     items: list[DeclaredItemRequest] = Field(min_length=1, max_length=200)
+
+
+class PersonalisedDeclarationItem(Strict):
+    traceability_code: str = Field(min_length=1, max_length=64)
+    declared_value: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["USD"])
+
+
+class PersonalisedDeclarationRequest(Strict):
+    items: list[PersonalisedDeclarationItem] = Field(min_length=1, max_length=200)
+    warning_accepted: bool = Field(description="the customer read and accepted the under-declaration warning")
 
 
 class HandoverRequest(Strict):
@@ -158,6 +170,7 @@ class QuoteView(BaseModel):
     currency: Literal["CNY"] = "CNY"
     lines_version: str
     lines: list[LineQuoteView]
+    duties: dict = Field(description="estimated duty and tax at the destination (customs table, versioned)")
 
 
 class WebhookAnswer(BaseModel):
@@ -189,8 +202,22 @@ def router(app: LogisticsApplication) -> APIRouter:
     def get_quotes(parcel_id: UUID, caller: Caller = Depends(require_roles(CUSTOMER, LOGISTICS_STAFF))):
         """Every shipping line with its price for this parcel, or the reason it refuses it."""
         shipment, offers = app.quote(caller, parcel_id)
+        goods_value = sum((Decimal(item["value"]) for item in shipment.items), Decimal("0"))
         return QuoteView(parcel_id=shipment.id, lines_version=LINES_VERSION,
-                         lines=[LineQuoteView.of(offer) for offer in offers])
+                         lines=[LineQuoteView.of(offer) for offer in offers],
+                         duties=customs.estimate(shipment.destination_country, goods_value))
+
+    @api.get("/customs-rules")
+    def customs_rules(_: Caller = Depends(require_roles(CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, AUDITOR))) -> dict:
+        """The declared-value tolerance, the exchange rates and the duty table, with their version."""
+        return customs.published_table()
+
+    @api.post("/parcels/{parcel_id}/personalised-declaration", response_model=ParcelView)
+    def personalise_declaration(parcel_id: UUID, body: PersonalisedDeclarationRequest,
+                                caller: Caller = Depends(require_roles(CUSTOMER))):
+        """Declare your own value for items (below the purchase price), accepting the warning."""
+        items = [item.model_dump() for item in body.items]
+        return ParcelView.of(app.personalise_declaration(caller, parcel_id, items, body.warning_accepted))
 
     @api.post("/parcels/{parcel_id}/shipping", status_code=201, response_model=ShippingView)
     def choose_shipping(parcel_id: UUID, body: ShippingRequest,

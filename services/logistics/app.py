@@ -83,6 +83,14 @@ class LogisticsApplication(ServiceApplication):
 
         return self.change_as_staff(parcel_id, declare)
 
+    def personalise_declaration(self, caller: Caller, parcel_id: UUID, items: list[dict],
+                                warning_accepted: bool) -> Shipment:
+        def personalise(shipment: Shipment) -> Shipment:
+            shipment.personalise_declaration(items, warning_accepted)
+            return shipment
+
+        return self.change_own(caller, parcel_id, personalise)
+
     def hand_over(self, caller: Caller, parcel_id: UUID, carrier: str, tracking_number: str) -> Shipment:
         def attempt() -> tuple[list[Any], Shipment]:
             shipment = self.shipment(parcel_id)
