@@ -69,7 +69,7 @@ class HandoverRequest(Strict):
 class CarrierUpdate(Strict):
     carrier_event_id: str = Field(min_length=1, max_length=200)
     tracking_number: str = Field(min_length=1, max_length=40)
-    status: TrackingStatus
+    status: TrackingStatus | Literal["customs_hold", "customs_seized", "customs_released"]
     location: str = Field(min_length=1, max_length=300)
     occurred_at: AwareDatetime
 

@@ -15,6 +15,7 @@ PUBLISHES = {
     Shipment.Shipped: published.ParcelShipped,
     Shipment.TrackingUpdated: published.TrackingUpdated,
     Shipment.ReceiptConfirmed: published.ReceiptConfirmed,
+    Shipment.CustomsStatusReported: published.CustomsStatusReported,
 }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 CUSTOMS_VERSION = "customs-2026.11"
+CARRIER_STATUSES = ("customs_hold", "customs_seized", "customs_released")  # what a carrier reports of customs
 UNDER_DECLARATION_TOLERANCE = Decimal("0.20")
 CENT = Decimal("0.01")
 CNY_PER_UNIT = {"CNY": Decimal("1"), "USD": Decimal("7.10"), "EUR": Decimal("7.70"), "GBP": Decimal("9.00"),

@@ -200,10 +200,18 @@ class Shipment(TracedAggregate):
             raise Conflict(f"parcel {self.id} has not been handed to a carrier yet")
         if any(update["carrier_event_id"] == carrier_event_id for update in self.tracking):
             return False
-        self._track(parcel_id=self.id, order_ids=self.order_ids, traceability_codes=self.traceability_codes,
-                    status=status, carrier=carrier, carrier_event_id=carrier_event_id, location=location,
-                    carrier_time=carrier_time)
+        record = self._customs_status if status in customs.CARRIER_STATUSES else self._track
+        record(parcel_id=self.id, order_ids=self.order_ids, traceability_codes=self.traceability_codes,
+               status=status, carrier=carrier, carrier_event_id=carrier_event_id, location=location,
+               carrier_time=carrier_time)
         return True
+
+    @event("CustomsStatusReported")
+    def _customs_status(self, parcel_id: UUID, order_ids: list, traceability_codes: list, status: str, carrier: str,
+                        carrier_event_id: str, location: str, carrier_time: datetime) -> None:
+        """Customs holds or seizes the parcel (or releases a hold): told apart from ordinary scans."""
+        self.tracking.append({"carrier_event_id": carrier_event_id, "status": status, "location": location,
+                              "carrier_time": carrier_time})
 
     @event("TrackingUpdated")
     def _track(self, parcel_id: UUID, order_ids: list, traceability_codes: list, status: str, carrier: str,

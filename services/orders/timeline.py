@@ -39,6 +39,9 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "logistics.TrackingUpdated:out_for_delivery": ("out_for_delivery", "Out for delivery", "派送中"),
     "logistics.TrackingUpdated:delivered": ("delivered", "Delivered", "已送达"),
     "logistics.TrackingUpdated:exception": ("shipping_exception", "Shipping exception", "运输异常"),
+    "logistics.CustomsStatusReported:customs_hold": ("customs_hold", "Held by customs", "海关扣留查验"),
+    "logistics.CustomsStatusReported:customs_seized": ("customs_seized", "Seized by customs", "被海关没收"),
+    "logistics.CustomsStatusReported:customs_released": ("customs_released", "Released by customs", "海关已放行"),
     "logistics.ReceiptConfirmed": ("receipt_confirmed", "Receipt confirmed", "已确认收货"),
     "claims.ClaimOpened": ("claim_opened", "After-sales claim opened", "已提交售后申请"),
     "claims.CompensationDecided": ("claim_decided", "Claim decided", "售后申请已处理"),
@@ -51,7 +54,7 @@ DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "car
 
 
 def stage_key(event_type: str, payload: dict[str, Any]) -> str:
-    if event_type == "logistics.TrackingUpdated":
+    if event_type in ("logistics.TrackingUpdated", "logistics.CustomsStatusReported"):
         return f"{event_type}:{payload['status']}"
     return event_type
 

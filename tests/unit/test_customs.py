@@ -49,3 +49,25 @@ def test_the_quote_carries_the_duty_estimate_for_its_destination(logistics):
         duties = logistics.client.get(f"/logistics/parcels/{parcel_id}/quotes", headers=alice(logistics)).json()["duties"]
         assert duties["destination_country"] == country and duties["currency"] == currency
         assert duties["known"] and Decimal(duties["goods_value"]) > 0 and duties["table_version"]
+
+
+def test_a_customs_hold_is_published_apart_from_ordinary_scans(logistics, parcel):  # noqa: F811
+    from tests.unit.test_logistics_app import carrier_says, hand_over, pay
+
+    pay(logistics, parcel)
+    declare(logistics, parcel)
+    hand_over(logistics, parcel)
+    assert carrier_says(logistics, "customs_hold", "evt-hold").status_code == 200
+    (held,) = [e for e in logistics.published() if e.type == "logistics.CustomsStatusReported"]
+    assert held.payload["status"] == "customs_hold" and "held by customs" in held.payload["location"]
+    view = logistics.client.get(f"/logistics/parcels/{parcel}", headers=alice(logistics)).json()
+    assert view["status"] == "customs_hold"
+
+
+def test_customs_holds_and_seizures_reach_the_timeline():
+    from services.orders.timeline import entry_for
+
+    for status, chinese in (("customs_hold", "海关扣留查验"), ("customs_seized", "被海关没收")):
+        entry = entry_for("logistics.CustomsStatusReported", "carrier:fake-express", "2026-11-28T10:00:00+00:00",
+                          {"status": status, "carrier_time": "2026-11-28T09:00:00+00:00", "carrier": "fake-express"})
+        assert (entry["stage"], entry["name_zh"]) == (status, chinese)
