@@ -24,6 +24,7 @@ from services.logistics.app import LogisticsApplication
 from services.logistics.carriers import SIGNATURE_HEADER, SignatureRejected, verify
 from services.logistics.domain import Shipment
 from services.logistics.lines import LINES_VERSION, LineQuote
+from services.logistics.reliability import recommended
 
 CarrierName = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$",
                                    examples=["fake-express"])]
@@ -154,15 +155,17 @@ class LineQuoteView(BaseModel):
     price: Decimal | None
     refused: bool
     reason: str | None
+    reliability: dict | None = Field(default=None, description="this line's record from our own log")
+    recommended: bool = False
 
     @classmethod
-    def of(cls, offer: LineQuote) -> "LineQuoteView":
+    def of(cls, offer: LineQuote, reliability: dict | None = None, recommended: bool = False) -> "LineQuoteView":
         line = offer.line
         return cls(code=line.code, name=line.name, transit_days_min=line.transit_days_min,
                    transit_days_max=line.transit_days_max, volumetric_divisor=line.volumetric_divisor,
                    rate_per_kg=line.rate_per_kg, minimum_charge=line.minimum_charge,
                    chargeable_weight_kg=offer.chargeable_weight_kg, price=offer.price, refused=offer.refused,
-                   reason=offer.reason)
+                   reason=offer.reason, reliability=reliability, recommended=recommended)
 
 
 class QuoteView(BaseModel):
@@ -171,6 +174,7 @@ class QuoteView(BaseModel):
     lines_version: str
     lines: list[LineQuoteView]
     duties: dict = Field(description="estimated duty and tax at the destination (customs table, versioned)")
+    recommended_line: str | None = Field(description="the cheapest line that carries the parcel with a clean record")
 
 
 class WebhookAnswer(BaseModel):
@@ -203,8 +207,10 @@ def router(app: LogisticsApplication) -> APIRouter:
         """Every shipping line with its price for this parcel, or the reason it refuses it."""
         shipment, offers = app.quote(caller, parcel_id)
         goods_value = sum((Decimal(item["value"]) for item in shipment.items), Decimal("0"))
-        return QuoteView(parcel_id=shipment.id, lines_version=LINES_VERSION,
-                         lines=[LineQuoteView.of(offer) for offer in offers],
+        reliability = app.line_reliability()
+        best = recommended(offers, reliability)
+        return QuoteView(parcel_id=shipment.id, lines_version=LINES_VERSION, recommended_line=best,
+                         lines=[LineQuoteView.of(o, reliability[o.line.code], o.line.code == best) for o in offers],
                          duties=customs.estimate(shipment.destination_country, goods_value))
 
     @api.get("/customs-rules")

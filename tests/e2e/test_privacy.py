@@ -95,6 +95,18 @@ def test_export_then_erasure_by_crypto_shredding(platform):
     assert stages["shipped"]["tracking_number"] == result["tracking"]  # the parcel on its way
     assert stages["claim_decided"]["amount"] == result["claim"]["amount"]
 
+    # The quote shows each line's record from the log, and recommends one.
+    line = stages["shipping_paid"]["line_code"]
+
+    def line_record():
+        quote = trip.as_customer("logistics", "GET", f"/logistics/parcels/{result['parcel_id']}/quotes").json()
+        record = next(l["reliability"] for l in quote["lines"] if l["code"] == line)
+        return record["delivered"] >= 1 and quote
+
+    quote = wait_until(line_record, what="the line's record to count the delivery")
+    assert quote["recommended_line"] in {l["code"] for l in quote["lines"] if not l["refused"]}
+    assert [l["code"] for l in quote["lines"] if l["recommended"]] == [quote["recommended_line"]]
+
     stored = every_stored_byte(platform)
     for value in (*mine.values(), *theirs.values()):
         assert value.encode() not in stored, f"{value!r} readable in a store or on a topic"
