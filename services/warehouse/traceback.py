@@ -26,7 +26,7 @@ class ItemFacts:
     item_id: str
     sku: str
     category: str
-    tracking_number: str
+    intake: str  # the inbound parcel's tracking number
     received_on: date
     status: str
     location: str | None
@@ -50,7 +50,7 @@ class BatchQuery:
         return ((self.merchant_id is None or item.merchant_id == self.merchant_id)
                 and (self.item_id is None or item.item_id == self.item_id)
                 and (self.sku is None or item.sku == self.sku)
-                and (self.intake is None or item.tracking_number == self.intake)
+                and (self.intake is None or item.intake == self.intake)
                 and (self.received_from is None or item.received_on >= self.received_from)
                 and (self.received_to is None or item.received_on <= self.received_to))
 

@@ -4,12 +4,12 @@ may trigger the weekly quality report."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from contracts.warehouse import QualityRowV1
 from service_runtime.auth import AUDITOR, RISK_ANALYST, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
 from service_runtime.errors import DomainError
 from service_runtime.http import require_roles
@@ -43,29 +43,6 @@ class ReportRequest(Strict):
     week: str = Week
 
 
-class TracedItem(BaseModel):
-    traceability_code: str
-    order_id: str
-    line_no: int
-    platform: str
-    merchant_id: str
-    merchant_name: str
-    item_id: str
-    sku: str
-    category: str
-    intake: str
-    received_on: date
-    status: str
-    location: str | None
-    inspected: bool
-    passed: bool | None
-
-    @classmethod
-    def of(cls, facts: ItemFacts) -> "TracedItem":
-        fields = {k: v for k, v in vars(facts).items() if k not in ("customer_id", "tracking_number")}
-        return cls(**fields, intake=facts.tracking_number)
-
-
 class RecallView(BaseModel):
     recall_id: UUID
     reason: str
@@ -80,19 +57,10 @@ class RecallView(BaseModel):
                    shipped=recall.shipped, issued_by=recall.issued_by)
 
 
-class ReportRow(BaseModel):
-    platform: str
-    merchant_id: str
-    category: str
-    inspected: int
-    failed: int
-    failure_rate: Decimal
-
-
 class ReportView(BaseModel):
     week: str
     report_version: str
-    rows: list[ReportRow]
+    rows: list[QualityRowV1]
 
     @classmethod
     def of(cls, report: QualityReport) -> "ReportView":
@@ -102,11 +70,11 @@ class ReportView(BaseModel):
 def router(app: WarehouseApplication) -> APIRouter:
     api = APIRouter(prefix="/warehouse", tags=["quality traceback"])
 
-    @api.get("/batches/items", response_model=list[TracedItem])
+    @api.get("/batches/items", response_model=list[ItemFacts])
     def batch_items(criteria: BatchCriteria = Depends(), _: Caller = Depends(require_roles(*READERS))):
         """Every item of a batch (merchant, listing, SKU, intake, received dates: combined), with its
         traceability code and where it is now."""
-        return [TracedItem.of(facts_of(item)) for item in app.batch(criteria.query())]
+        return [facts_of(item) for item in app.batch(criteria.query())]
 
     @api.post("/recalls", status_code=201, response_model=RecallView)
     def recall(body: RecallRequest, caller: Caller = Depends(require_roles(RISK_ANALYST))):

@@ -19,7 +19,7 @@ def facts_of(item: Item) -> ItemFacts:
         traceability_code=item.traceability_code, order_id=str(item.order_id), customer_id=item.customer_id,
         line_no=item.line_no, platform=item.platform, merchant_id=item.merchant_id,
         merchant_name=item.merchant_name, item_id=item.item_id, sku=item.sku, category=item.category,
-        tracking_number=item.tracking_number, received_on=item.created_on.date(), status=item.status,
+        intake=item.tracking_number, received_on=item.created_on.date(), status=item.status,
         location=item.location, inspected=item.inspection is not None, passed=inspection.get("passed"))
 
 

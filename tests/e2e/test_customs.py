@@ -3,20 +3,9 @@ quote for two destinations, and an under-declared power bank refused with the re
 
 from __future__ import annotations
 
-import pytest
 
-from kongfu.demo import Lifecycle
-from services.logistics.carriers import FakeCarrier
-from tests.support import CARRIER_SECRET, token
-
-
-@pytest.fixture(params=["platform_on_stack", "embedded"])
-def trip(request) -> Lifecycle:
-    return Lifecycle(request.getfixturevalue(request.param), lambda s, r: token(s, r),
-                     FakeCarrier(CARRIER_SECRET).webhook)
-
-
-def test_duties_in_the_quote_and_an_under_declaration_refused(trip):
+def test_duties_in_the_quote_and_an_under_declaration_refused(trip_on_both):
+    trip = trip_on_both
     bank = {"product_url": "https://item.jd.com/100012043979.html", "title": "Power bank 10000mAh",
             "sku": "white", "quantity": 1, "unit_price": "129.00"}
     order = trip.place_and_pay([bank, {**bank, "sku": "black"}])

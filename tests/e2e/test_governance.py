@@ -6,26 +6,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from contracts.claims import CounterfeitConfirmed
 from kongfu.demo import Lifecycle
 from kongfu.local import wait_until
-from services.logistics.carriers import FakeCarrier
-from tests.support import CARRIER_SECRET, publish_as, token
+from tests.support import publish_as
 
 
 def listing(item_id: str, title: str = "Canvas tote bag", quantity: int = 2) -> dict:
     return {"product_url": f"https://item.taobao.com/item.htm?id={item_id}", "title": title, "sku": "natural",
             "quantity": quantity, "unit_price": "40.00"}
-
-
-@pytest.fixture(params=["platform_on_stack", "embedded"])
-def trip(request) -> Lifecycle:
-    platform = request.getfixturevalue(request.param)
-    journey = Lifecycle(platform, lambda s, r: token(s, r), FakeCarrier(CARRIER_SECRET).webhook)
-    journey.platform = platform
-    return journey
 
 
 def buy(trip: Lifecycle, task: dict, expect=(200, 201)):
@@ -41,7 +30,8 @@ def merchant(trip: Lifecycle) -> dict:
                      expect=(200, 404)).json()
 
 
-def test_a_confirmed_counterfeit_blocks_the_merchant_and_its_listings(trip):
+def test_a_confirmed_counterfeit_blocks_the_merchant_and_its_listings(trip_on_both):
+    trip = trip_on_both
     item_id = str(int(trip.merchant_id[2:], 16))
     fake_order = trip.place_and_pay([listing(item_id)])
     other_order = trip.place_and_pay([listing(item_id + "1")])
@@ -76,7 +66,8 @@ def test_a_confirmed_counterfeit_blocks_the_merchant_and_its_listings(trip):
     assert "permanently" in lift.json()["detail"]
 
 
-def test_a_failure_rate_over_the_threshold_waits_for_an_analyst(trip):
+def test_a_failure_rate_over_the_threshold_waits_for_an_analyst(trip_on_both):
+    trip = trip_on_both
     order = trip.place_and_pay([listing(f"77{n}{int(trip.merchant_id[2:], 16)}") for n in range(4)])
     order_id = order["order_id"]
     tasks = trip.tasks(order_id, 4)
@@ -99,7 +90,8 @@ def test_a_failure_rate_over_the_threshold_waits_for_an_analyst(trip):
     assert buy(trip, tasks[3]).status_code == 200
 
 
-def test_prohibited_infringing_and_destination_restricted_lines_are_refused_at_order_time(trip):
+def test_prohibited_infringing_and_destination_restricted_lines_are_refused_at_order_time(trip_on_both):
+    trip = trip_on_both
     def place(destination: str, *items: dict, expect=422):
         return trip.as_customer("orders", "POST", "/orders", expect=expect,
                                 json={"destination_country": destination, "items": list(items)})

@@ -4,23 +4,11 @@ on the timeline, and the shipped item is published for after-sales."""
 
 from __future__ import annotations
 
-import pytest
-
-from kongfu.demo import Lifecycle
-from kongfu.local import wait_until
-from services.logistics.carriers import FakeCarrier
-from tests.support import CARRIER_SECRET, token, topic_envelopes
+from tests.support import topic_envelopes
 
 
-@pytest.fixture(params=["platform_on_stack", "embedded"])
-def trip(request) -> Lifecycle:
-    platform = request.getfixturevalue(request.param)
-    journey = Lifecycle(platform, lambda s, r: token(s, r), FakeCarrier(CARRIER_SECRET).webhook)
-    journey.platform = platform
-    return journey
-
-
-def test_a_recall_holds_notifies_and_hands_shipped_items_to_after_sales(trip):
+def test_a_recall_holds_notifies_and_hands_shipped_items_to_after_sales(trip_on_both):
+    trip = trip_on_both
     mug = {"product_url": "https://detail.1688.com/offer/623456789012.html", "sku": "celadon mug", "quantity": 2,
            "unit_price": "12.00"}
     order = trip.place_and_pay([mug, {**mug, "sku": "celadon bowl"}])

@@ -8,22 +8,11 @@ import pytest
 from contracts.claims import CounterfeitConfirmed
 from contracts.orders import OrderConfirmed, OrderPlaced
 from contracts.warehouse import ItemInspected, ItemReceived
-from services.purchasing.bootstrap import bootstrap
 from services.purchasing.merchant_rules import Reputation, verdict
-from tests.apptest import ServiceHarness
+from tests.unit.test_purchasing_app import agent, purchasing  # noqa: F401 - fixtures
 
 QUOTE = {"currency": "CNY", "lines": [], "total": "99.00", "rules_version": "pricing-2026.11"}
 MERCHANT = {"merchant_id": "m-shady", "merchant_name": "Shady Outlet"}
-
-
-@pytest.fixture
-def purchasing(tmp_path):
-    return ServiceHarness(bootstrap, tmp_path)
-
-
-@pytest.fixture
-def agent(purchasing):
-    return purchasing.as_("agent-7", "purchasing_agent")
 
 
 @pytest.fixture

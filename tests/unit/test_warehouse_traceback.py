@@ -4,23 +4,11 @@ from datetime import date
 
 import pytest
 
-from services.warehouse.bootstrap import bootstrap
 from services.warehouse.traceback import iso_week, week_bounds
-from tests.apptest import ServiceHarness
-from tests.unit.test_warehouse_app import payloads, receive, stored
+from tests.unit.test_warehouse_app import payloads, receive, staff, stored, warehouse  # noqa: F401 - fixtures
 
 BOX = {"weight_kg": "0.6", "length_cm": "30", "width_cm": "20", "height_cm": "5",
        "materials": ["recycled carton", "paper void fill"], "cushioning": "recycled kraft paper cushioning"}
-
-
-@pytest.fixture
-def warehouse(tmp_path):
-    return ServiceHarness(bootstrap, tmp_path)
-
-
-@pytest.fixture
-def staff(warehouse):
-    return warehouse.as_("packer-1", "warehouse_staff")
 
 
 @pytest.fixture
