@@ -4,18 +4,17 @@ may trigger the weekly quality report."""
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from contracts.warehouse import QualityRowV1
+from contracts.warehouse import QualityRowV1, RecallIssued
 from service_runtime.auth import AUDITOR, RISK_ANALYST, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
 from service_runtime.errors import DomainError
 from service_runtime.http import require_roles
 from service_runtime.requests import Strict
 from services.warehouse.app import WarehouseApplication
-from services.warehouse.recalls import QualityReport, Recall
+from services.warehouse.recalls import QualityReport
 from services.warehouse.traceback import BatchQuery, ItemFacts
 from services.warehouse.traceback_app import facts_of
 
@@ -43,20 +42,6 @@ class ReportRequest(Strict):
     week: str = Week
 
 
-class RecallView(BaseModel):
-    recall_id: UUID
-    reason: str
-    criteria: dict[str, str]
-    held: list[str]
-    shipped: list[str]
-    issued_by: str
-
-    @classmethod
-    def of(cls, recall: Recall) -> "RecallView":
-        return cls(recall_id=recall.recall_id, reason=recall.reason, criteria=recall.criteria, held=recall.held,
-                   shipped=recall.shipped, issued_by=recall.issued_by)
-
-
 class ReportView(BaseModel):
     week: str
     report_version: str
@@ -76,12 +61,14 @@ def router(app: WarehouseApplication) -> APIRouter:
         traceability code and where it is now."""
         return [facts_of(item) for item in app.batch(criteria.query())]
 
-    @api.post("/recalls", status_code=201, response_model=RecallView)
+    @api.post("/recalls", status_code=201, response_model=RecallIssued)
     def recall(body: RecallRequest, caller: Caller = Depends(require_roles(RISK_ANALYST))):
         """Mark a batch defective: items still here are held and never packed; their customers are
         offered a refund or a re-purchase; shipped ones are handed to after-sales for a claim."""
         criteria = BatchCriteria(**body.model_dump(exclude={"reason"}))
-        return RecallView.of(app.recall(criteria.query(), body.reason, f"{RISK_ANALYST}:{caller.subject}"))
+        recall = app.recall(criteria.query(), body.reason, f"{RISK_ANALYST}:{caller.subject}")
+        return RecallIssued(recall_id=recall.recall_id, reason=recall.reason, criteria=recall.criteria,
+                            held=recall.held, shipped=recall.shipped, issued_by=recall.issued_by)
 
     @api.post("/quality-reports", response_model=ReportView)
     def quality_report(body: ReportRequest, caller: Caller = Depends(require_roles(*READERS))):
