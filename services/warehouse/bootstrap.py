@@ -9,6 +9,7 @@ from services.warehouse import api, consumers, projections, traceback_api
 from services.warehouse.app import WarehouseApplication
 from services.warehouse.domain import Item, Parcel, UnmatchedQueue
 from services.warehouse.recalls import QualityReport, Recall
+from services.warehouse.traceback_app import WEEKLY_REPORT
 
 PUBLISHES = {
     Item.Received: published.ItemReceived,
@@ -26,6 +27,7 @@ PUBLISHES = {
 
 def bootstrap(settings: Settings) -> ServiceParts:
     parts = assemble("warehouse", WarehouseApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                     consumers.CONSUMES, projections=[projections.TRACEABILITY], projection_router=projections.router)
+                     consumers.CONSUMES, projections=[projections.TRACEABILITY], projection_router=projections.router,
+                     timer_factory=lambda app: {WEEKLY_REPORT: app.on_weekly_report_due})
     parts.routers.append(traceback_api.router(parts.app))
     return parts

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, time, timedelta, timezone
 
 from eventsourcing.utils import get_topic
 
+from service_runtime import timers
 from service_runtime.errors import DomainError
 from service_runtime.store import ServiceApplication
+from service_runtime.timers import Timer
 from services.warehouse.domain import Item
 from services.warehouse.recalls import QualityReport, Recall, report_id
-from services.warehouse.traceback import REPORT_VERSION, BatchQuery, ItemFacts, weekly_report, week_bounds
+from services.warehouse.traceback import REPORT_VERSION, BatchQuery, ItemFacts, iso_week, weekly_report, week_bounds
+
+WEEKLY_REPORT = "quality-report.weekly"
+REPORT_GRACE = timedelta(days=2)  # items received late in a week get inspected before its report
 
 
 def facts_of(item: Item) -> ItemFacts:
@@ -57,15 +63,27 @@ class Traceback(ServiceApplication):
         return self.save_with_retry(attempt)
 
     def quality_report(self, week: str, triggered_by: str) -> QualityReport:
-        """The week's report, published once; asking again returns it (a scheduler may ask weekly)."""
-        week_bounds(week)  # a malformed week is a ValueError before anything is read
+        """The week's report, published once; asking again returns it. From then on a durable timer
+        publishes each following week's report after that week ends."""
 
         def attempt() -> tuple[list, QualityReport]:
-            existing = self.find(report_id(week), QualityReport)
-            if existing is not None:
-                return [], existing
-            rows = weekly_report(week, (facts_of(i) for i in self.all_items()))
-            report = QualityReport(week=week, report_version=REPORT_VERSION, rows=rows, triggered_by=triggered_by)
-            return [report], report
+            changed = self._report_and_next_timer(week, triggered_by)
+            return changed, self.find(report_id(week), QualityReport) or changed[0]
 
         return self.save_with_retry(attempt)
+
+    def on_weekly_report_due(self, timer: Timer, _now: datetime) -> list:
+        return self._report_and_next_timer(timer.subject, "system:warehouse")
+
+    def _report_and_next_timer(self, week: str, triggered_by: str) -> list:
+        _, last_day = week_bounds(week)  # a malformed week is a ValueError before anything is read
+        changed: list = []
+        if self.find(report_id(week), QualityReport) is None:
+            rows = weekly_report(week, (facts_of(i) for i in self.all_items()))
+            changed.append(QualityReport(week=week, report_version=REPORT_VERSION, rows=rows,
+                                         triggered_by=triggered_by))
+        next_week = iso_week(last_day + timedelta(days=7))
+        _, next_last_day = week_bounds(next_week)
+        due = datetime.combine(next_last_day + timedelta(days=1), time(), timezone.utc) + REPORT_GRACE
+        changed.append(timers.schedule(self, WEEKLY_REPORT, next_week, due))
+        return changed

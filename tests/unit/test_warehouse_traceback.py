@@ -75,3 +75,28 @@ def test_the_weekly_report_counts_failures_by_merchant_and_category_once(warehou
 def test_weeks_are_iso_weeks():
     assert iso_week(date(2026, 11, 28)) == "2026-W48"
     assert week_bounds("2026-W48") == (date(2026, 11, 23), date(2026, 11, 29))
+
+
+def test_after_the_first_report_a_durable_timer_publishes_the_next_week(tmp_path):
+    from datetime import datetime, timezone
+
+    from service_runtime.clock import ManualClock
+    from service_runtime.timers import TimerScheduler
+    from services.warehouse.bootstrap import bootstrap
+    from services.warehouse.traceback_app import WEEKLY_REPORT
+    from tests.apptest import ServiceHarness
+
+    harness = ServiceHarness(bootstrap, tmp_path)
+    clock = ManualClock(datetime(2026, 11, 28, 12, tzinfo=timezone.utc))
+    harness.app.clock = clock
+    staff = harness.as_("packer-1", "warehouse_staff")
+    assert harness.client.post("/warehouse/quality-reports", headers=staff, json={"week": "2026-W48"}).status_code == 200
+    scheduler = TimerScheduler(harness.app, harness.parts.timers, clock, "warehouse")
+    scheduler.refresh()
+    assert scheduler.fire_due() == 0
+    clock.advance(days=11)  # past the end of 2026-W49 (6 December) and its two days of grace
+    scheduler.refresh()
+    assert scheduler.fire_due() == 1
+    weeks = [p["week"] for p in payloads(harness, "warehouse.QualityTracebackReported")]
+    assert weeks == ["2026-W48", "2026-W49"]
+    assert WEEKLY_REPORT in harness.parts.timers
