@@ -48,7 +48,8 @@ class Governance(ServiceApplication):
         raise LinesRefused(f"the order cannot be placed: {summary}", refused_lines=refused,
                            rules_version=screening.RULES_VERSION)
 
-    def take_down(self, product_url: str, rights_holder: str, reason: str, analyst: str) -> Listing:
+    def take_down(self, product_url: str, rights_holder: str, reason: str) -> Listing:
+        """Block a listing at a rights holder's request (the analyst is the event's actor)."""
         product = parse_product_link(product_url)
 
         def attempt() -> tuple[list[Listing], Listing]:

@@ -34,9 +34,9 @@ def router(app: OrdersApplication) -> APIRouter:
         return screening.published_rules()
 
     @api.post("/takedowns", status_code=201, response_model=ListingView)
-    def take_down(body: TakedownRequest, caller: Caller = Depends(require_roles(RISK_ANALYST))):
+    def take_down(body: TakedownRequest, _: Caller = Depends(require_roles(RISK_ANALYST))):
         """A rights holder's takedown request: the listing is refused from now on."""
-        listing = app.take_down(body.product_url, body.rights_holder.strip(), body.reason.strip(), caller.subject)
+        listing = app.take_down(body.product_url, body.rights_holder.strip(), body.reason.strip())
         return ListingView(platform=listing.platform, item_id=listing.item_id, blocked=bool(listing.blocks),
                            refusals=listing.refusals())
 
