@@ -14,7 +14,7 @@ from service_runtime.errors import NotFound
 from service_runtime.eventlog import SERVICES
 from service_runtime.http import current_caller
 from service_runtime.projections import Entry, Projection, ProjectionStore
-from services.orders.timeline import entry_for
+from services.orders.timeline import actor_for_customer, entry_for
 
 STAFF_WHO_READ_TIMELINES = (SUPPORT_AGENT, AUDITOR, WAREHOUSE_STAFF, LOGISTICS_STAFF)
 
@@ -68,6 +68,8 @@ def router(store: ProjectionStore) -> APIRouter:
         if not view["entries"] or not caller.can_read_customer_data(view["customer_id"] or "",
                                                                     *STAFF_WHO_READ_TIMELINES):
             raise NotFound(f"order {order_id} not found")
+        if not caller.is_staff:
+            view["entries"] = [{**e, "actor": actor_for_customer(e["actor"])} for e in view["entries"]]
         return view
 
     return api

@@ -71,3 +71,13 @@ def entry_for(event_type: str, actor: str, occurred_at: str,
         "actor": actor,
         "details": {k: payload[k] for k in DETAIL_FIELDS if payload.get(k) not in (None, [], "")},
     }
+
+
+# Customers see which team acted, never which member of staff; auditors and staff see who.
+STAFF_TEAMS = {"purchasing_agent": "purchasing team", "warehouse_staff": "warehouse team",
+               "logistics_staff": "logistics team", "support_agent": "support team", "risk_analyst": "risk team",
+               "auditor": "audit team", "admin": "operations team", "staff": "operations team"}
+
+
+def actor_for_customer(actor: str) -> str:
+    return STAFF_TEAMS.get(actor.partition(":")[0], actor)
