@@ -63,7 +63,8 @@ class PostgresKeyStore:
 
         self._dsn = dsn
         table = SQL("{}.pii_keys").format(Identifier(schema))
-        self._create = SQL("CREATE TABLE IF NOT EXISTS {} (customer_id text PRIMARY KEY, key bytea NOT NULL)").format(table)
+        self._create = SQL("CREATE TABLE IF NOT EXISTS {} (customer_id text PRIMARY KEY, key bytea NOT NULL)"
+                           ).format(table)
         self._insert = SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT DO NOTHING").format(table)
         self._select = SQL("SELECT key FROM {} WHERE customer_id = %s").format(table)
         self._delete = SQL("DELETE FROM {} WHERE customer_id = %s").format(table)

@@ -93,7 +93,8 @@ def customer_data_view(customer_id: str, entries: list[dict[str, Any]]) -> dict[
     profiles = [e for e in entries if e["kind"] == "profile"]
     erasures = [e["at"] for e in entries if e["kind"] == "erased"]
     return {"customer_id": customer_id, "orders": [e["order_id"] for e in entries if e["kind"] == "order"],
-            "profile": profiles[-1]["sealed"] if profiles else None, "profile_updated_at": profiles[-1]["at"] if profiles else None,
+            "profile": profiles[-1]["sealed"] if profiles else None,
+            "profile_updated_at": profiles[-1]["at"] if profiles else None,
             "erased_at": erasures[-1] if erasures else None}
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from contracts.claims import CounterfeitConfirmed
+from contracts.claims import ClaimOpened, CounterfeitConfirmed
 from contracts.orders import (
     LineCancelled,
     OrderConfirmed,
@@ -188,6 +188,15 @@ class PurchasingApplication(ServiceApplication):
         if merchant is None:
             return []  # bought before merchants were recorded: nothing to count against
         merchant.record_inspection(payload.traceability_code, payload.passed)
+        return [merchant]
+
+    def on_claim_opened(self, payload: ClaimOpened, _envelope: Any) -> list[Merchant]:
+        code = payload.traceability_code
+        item = self.find(received_item_key(code), ReceivedItem) if code else None
+        merchant = self.find(item.merchant, Merchant) if item is not None else None
+        if merchant is None:
+            return []  # a claim about the parcel as a whole, or an item bought before merchants were recorded
+        merchant.record_claim(payload.claim_id)
         return [merchant]
 
     def on_counterfeit_confirmed(self, payload: CounterfeitConfirmed, _envelope: Any) -> list[Merchant]:

@@ -19,4 +19,5 @@ def handlers(app: PurchasingApplication) -> dict[str, Handler]:
         "warehouse.ItemReceived": app.on_item_received,
         "warehouse.ItemInspected": app.on_item_inspected,
         "claims.CounterfeitConfirmed": app.on_counterfeit_confirmed,
+        "claims.ClaimOpened": app.on_claim_opened,
     }

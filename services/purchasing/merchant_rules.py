@@ -24,6 +24,7 @@ class Reputation:
     inspected: int
     failed: int
     counterfeits: int
+    claims: int = 0  # after-sales claims about its items (damaged, missing, wrong): shown, not yet a rule
 
     @property
     def failure_rate(self) -> Decimal:

@@ -46,6 +46,7 @@ class Merchant(TracedAggregate):
         self.listings: list[str] = []  # marketplace item ids bought from this merchant
         self.inspections: dict[str, bool] = {}  # traceability code -> passed (the latest result)
         self.counterfeits: list[str] = []
+        self.claims: list[str] = []
         self.failures_reviewed = 0  # failures an analyst has already seen and approved
         self.decisions: list[dict] = []
 
@@ -53,7 +54,7 @@ class Merchant(TracedAggregate):
     def reputation(self) -> Reputation:
         return Reputation(purchases=len(self.purchase_tasks), inspected=len(self.inspections),
                           failed=sum(1 for passed in self.inspections.values() if not passed),
-                          counterfeits=len(self.counterfeits))
+                          counterfeits=len(self.counterfeits), claims=len(getattr(self, "claims", [])))
 
     @property
     def blocked(self) -> bool:
@@ -94,6 +95,14 @@ class Merchant(TracedAggregate):
     @event("CounterfeitRecorded")
     def _counterfeit_recorded(self, finding: str) -> None:
         self.counterfeits.append(finding)
+
+    def record_claim(self, claim_id: UUID) -> None:
+        if str(claim_id) not in getattr(self, "claims", []):
+            self._claim_recorded(claim_id=str(claim_id))
+
+    @event("ClaimRecorded")
+    def _claim_recorded(self, claim_id: str) -> None:
+        self.claims = [*getattr(self, "claims", []), claim_id]
 
     def apply_rules(self) -> None:
         verdict = merchant_rules.verdict(self.reputation, self.failures_reviewed)

@@ -31,6 +31,7 @@ class ReputationView(BaseModel):
     failed: int
     failure_rate: Decimal
     counterfeits: int
+    claims: int
 
 
 class DecisionView(BaseModel):
@@ -61,7 +62,7 @@ class MerchantView(BaseModel):
                    block_reason=merchant.block_reason,
                    reputation=ReputationView(purchases=reputation.purchases, inspected=reputation.inspected,
                                              failed=reputation.failed, failure_rate=reputation.failure_rate,
-                                             counterfeits=reputation.counterfeits),
+                                             counterfeits=reputation.counterfeits, claims=reputation.claims),
                    listings=merchant.listings, decisions=merchant.decisions,
                    rules_version=merchant_rules.RULES_VERSION, version=merchant.version)
 

@@ -19,7 +19,8 @@ def test_duties_in_the_quote_and_an_under_declaration_refused(trip_on_both):
     duties = {}
     for parcel_id in (to_gb, to_us):
         trip.quotes(parcel_id)
-        duties[parcel_id] = trip.as_customer("logistics", "GET", f"/logistics/parcels/{parcel_id}/quotes").json()["duties"]
+        quote = trip.as_customer("logistics", "GET", f"/logistics/parcels/{parcel_id}/quotes").json()
+        duties[parcel_id] = quote["duties"]
     assert (duties[to_gb]["currency"], duties[to_gb]["tax_name"], duties[to_gb]["duty"]) == ("GBP", "VAT", "0.00")
     assert (duties[to_us]["currency"], duties[to_us]["duty"]) == ("USD", "1.82")  # 10% of 129 CNY in USD
     assert duties[to_gb]["table_version"] == duties[to_us]["table_version"]

@@ -146,3 +146,17 @@ def test_an_approval_stands_until_new_failures():
     reputation = Reputation(purchases=3, inspected=3, failed=2, counterfeits=0)
     assert verdict(reputation, failures_already_reviewed=2) is None
     assert verdict(Reputation(purchases=4, inspected=4, failed=3, counterfeits=0), 2).rule == "qc-failure-rate"
+
+
+def test_claims_about_its_items_count_in_the_reputation(purchasing, agent, analyst):
+    from contracts.claims import ClaimOpened
+
+    task = open_task(purchasing, agent)
+    assert buy(purchasing, agent, task).status_code == 200
+    receive_and_inspect(purchasing, task, "KF-CLAIMED", passed=True)
+    claim = ClaimOpened(claim_id=uuid4(), parcel_id=uuid4(), customer_id="alice", order_ids=[task["order_id"]],
+                        kind="damaged", traceability_code="KF-CLAIMED", description="cracked", photos=["p://1"])
+    purchasing.react(claim)
+    purchasing.react(claim)  # redelivered under a new id: counted once
+    merchant = purchasing.client.get("/purchasing/merchants/taobao/m-shady", headers=analyst).json()
+    assert merchant["reputation"]["claims"] == 1 and merchant["status"] == "active"
