@@ -19,6 +19,7 @@ def handlers(app: ClaimsApplication) -> dict[str, Handler]:
         "logistics.ParcelShipped": app.on_parcel_shipped,
         "logistics.TrackingUpdated": app.on_tracking_updated,
         "logistics.CarrierIncidentReported": app.on_carrier_incident,
+        "logistics.CustomsStatusReported": app.on_customs_status,
         "logistics.ReceiptConfirmed": app.on_receipt_confirmed,
         "orders.OrderPlaced": app.on_order_placed,
         "orders.PaymentRecorded": app.on_payment_recorded,

@@ -14,6 +14,7 @@ from typing import Any
 
 from contracts.logistics import (
     CarrierIncidentReported,
+    CustomsStatusReported,
     InsuranceChosen,
     ParcelShipped,
     ReceiptConfirmed,
@@ -109,6 +110,15 @@ class ParcelWatch:
                 *self.compensate_automatically(parcel, payload.incident,
                                                f"{INCIDENT_TEXT[payload.incident]} ({payload.location})",
                                                key=parcel.parcel_id)]
+
+    def on_customs_status(self, payload: CustomsStatusReported, envelope: Any) -> list[Any]:
+        """A seizure reported as a customs status is the same fate as a carrier's seizure report."""
+        if payload.status != "customs_seized":
+            return []
+        return self.on_carrier_incident(CarrierIncidentReported(
+            parcel_id=payload.parcel_id, order_ids=payload.order_ids, incident="seized", carrier=payload.carrier,
+            carrier_event_id=payload.carrier_event_id, location=payload.location,
+            carrier_time=payload.carrier_time), envelope)
 
     # Timers of the parcel guarantees ---------------------------------------------------
 

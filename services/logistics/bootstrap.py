@@ -7,6 +7,7 @@ from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
 from services.logistics import api, consumers
 from services.logistics.app import LogisticsApplication
+from services.logistics.reliability import RELIABILITY
 from services.logistics.domain import Shipment
 from services.logistics.insurance import CarrierIncident, InsuranceCover
 
@@ -18,9 +19,12 @@ PUBLISHES = {
     Shipment.ReceiptConfirmed: published.ReceiptConfirmed,
     InsuranceCover.Chosen: published.InsuranceChosen,
     CarrierIncident.Reported: published.CarrierIncidentReported,
+    Shipment.CustomsStatusReported: published.CustomsStatusReported,
 }
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
-    return assemble("logistics", LogisticsApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                    consumers.CONSUMES, public_routers=[api.rules_router])
+    parts = assemble("logistics", LogisticsApplication, PUBLISHES, settings, api.router, consumers.handlers,
+                     consumers.CONSUMES, projections=[RELIABILITY], public_routers=[api.rules_router])
+    parts.app.reliability_source = lambda: parts.projection_store.entries_by_key(RELIABILITY.name)
+    return parts

@@ -342,3 +342,18 @@ def test_an_item_already_received_is_not_claimed_before_the_warehouse(claims):
     claims.clock.advance(days=11)
     refused = line_claim(claims)
     assert refused.status_code == 409 and "reached our warehouse" in refused.json()["detail"]
+
+
+def test_a_seizure_reported_as_a_customs_status_is_compensated_once_like_an_incident(claims):
+    from contracts.logistics import CustomsStatusReported
+
+    on_the_way(claims, insured=False)
+    status = CustomsStatusReported(parcel_id=PARCEL, order_ids=[ORDER], traceability_codes=[], status="customs_seized",
+                                   carrier="fake-express", carrier_event_id="evt-cs", location="Felixstowe customs",
+                                   carrier_time=datetime.now(timezone.utc))
+    claims.react(status.model_copy(update={"status": "customs_hold"}))
+    assert decisions(claims) == []
+    claims.react(status)
+    claims.react(incident("seized"))
+    [decided] = decisions(claims)
+    assert (decided["kind"], decided["amount"]) == ("seized", "50.00")
