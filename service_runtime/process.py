@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 
 from fastapi import APIRouter, FastAPI
 
+from service_runtime import database
 from service_runtime.consumer import ConsumerRunner, Handler
 from service_runtime.eventlog import EventLog, KafkaEventLog, LocalEventLog, topic_for
 from service_runtime.http import create_app
@@ -134,6 +135,9 @@ def build_gateway(all_parts: Sequence[ServiceParts], roles: Sequence[str], setti
         routers.append(admin_router(all_parts))
 
     async def store_reachable() -> None:
+        if settings.mode == "stack":  # a fresh connection, so an outage shows at once
+            await asyncio.to_thread(database.ping, settings.pg_dsn)
+            return
         for parts in all_parts:
             await asyncio.to_thread(parts.app.recorder.max_notification_id)
 

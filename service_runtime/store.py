@@ -17,6 +17,7 @@ from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
+from service_runtime.database import CONNECT_TIMEOUT
 from service_runtime.settings import Settings
 
 INBOX_KWARG = "inbox_event_id"
@@ -84,6 +85,10 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "10",
+            # Check a pooled connection before use (a restart leaves dead ones behind), and do not
+            # wait long for one: a request then gets a 503 to retry instead of hanging.
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_CONNECT_TIMEOUT": str(int(CONNECT_TIMEOUT)),
             "CREATE_TABLE": "y",
             "PROCESS_RECORDER_TOPIC": f"{__name__}:InboxPostgresProcessRecorder",
         }
