@@ -195,7 +195,11 @@ def router(app: WarehouseApplication) -> APIRouter:
 
     @api.post("/shipment-requests", status_code=201, response_model=ParcelView)
     def request_shipment(body: ShipmentRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
-        """Ship your stored items together: they become one parcel."""
+        """Ship your stored items together: they become one parcel.
+
+        Naturally idempotent, so it takes no Idempotency-Key: an item can be in one shipment
+        request only, so a retry after a lost answer cannot make a second parcel; it answers 409
+        and `GET /warehouse/items/{code}` shows the parcel the first request made."""
         return ParcelView.of(app.request_shipment(caller, body.traceability_codes, body.destination_country))
 
     @api.get("/parcels/{parcel_id}", response_model=ParcelView)
