@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from contracts.common import ParcelItemV1
-from service_runtime.auth import AUDITOR, CUSTOMER, WAREHOUSE_STAFF, Caller
+from service_runtime.auth import CUSTOMER, WAREHOUSE_STAFF, Caller
 from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Strict
 from services.warehouse.app import WarehouseApplication
@@ -171,10 +171,6 @@ def router(app: WarehouseApplication) -> APIRouter:
         result = app.receive_parcel(body.tracking_number, body.carrier, caller.subject)
         codes = result.get("traceability_codes", [])
         return InboundResult(**result, traceability_code=codes[0] if codes else None)
-
-    @api.get("/unmatched", response_model=list[UnmatchedParcel])
-    def unmatched_parcels(_: Caller = Depends(require_roles(WAREHOUSE_STAFF, AUDITOR))):
-        return app.unmatched()
 
     @api.get("/items/{code}", response_model=ItemView)
     def get_item(code: str, caller: Caller = Depends(current_caller)):

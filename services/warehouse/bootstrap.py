@@ -7,11 +7,12 @@ from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
 from services.warehouse import api, consumers, projections
 from services.warehouse.app import WarehouseApplication
-from services.warehouse.domain import Item, Parcel, UnmatchedQueue
+from services.warehouse.domain import InboundParcel, Item, Parcel, UnmatchedQueue
 
 PUBLISHES = {
     Item.Received: published.ItemReceived,
-    UnmatchedQueue.ParcelReceived: published.UnmatchedParcelReceived,
+    InboundParcel.ParcelReceived: published.UnmatchedParcelReceived,
+    UnmatchedQueue.ParcelReceived: published.UnmatchedParcelReceived,  # stored before the queue was split
     Item.SpecialInspectionRecorded: published.SpecialInspectionRecorded,
     Item.Inspected: published.ItemInspected,
     Item.Stored: published.ItemStored,
@@ -22,4 +23,4 @@ PUBLISHES = {
 
 def bootstrap(settings: Settings) -> ServiceParts:
     return assemble("warehouse", WarehouseApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                    consumers.CONSUMES, projections=[projections.TRACEABILITY], projection_router=projections.router)
+                    consumers.CONSUMES, projections=[projections.TRACEABILITY, projections.UNMATCHED_PARCELS], projection_router=projections.router)
