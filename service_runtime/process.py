@@ -75,7 +75,8 @@ def make_event_log(settings: Settings, client_id: str = "kongfu") -> EventLog:
 def background_tasks(parts: ServiceParts, event_log: EventLog, roles: Sequence[str], settings: Settings) -> list:
     tasks = []
     if "relay" in roles:
-        relay = OutboxRelay(parts.app, parts.publication, event_log, settings.relay_batch_size)
+        relay = OutboxRelay(parts.app, parts.publication, event_log, settings.relay_batch_size,
+                            exit_after_publish=settings.chaos_relay_exit_after_publish)
         tasks.append(relay.run)
     if "worker" in roles and parts.handlers:
         runner = ConsumerRunner(parts.name, parts.app, event_log, [topic_for(s, settings.namespace) for s in parts.consumes],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from eventsourcing.persistence import Tracking
 
@@ -18,16 +19,18 @@ from service_runtime.publishing import Publication
 from service_runtime.store import ServiceApplication
 
 RELAY_POSITION = "outbox-relay"
+KILLED_EXIT_CODE = 137  # what a SIGKILLed process reports
 log = logging.getLogger("kongfu.relay")
 
 
 class OutboxRelay:
     def __init__(self, app: ServiceApplication, publication: Publication, event_log: EventLog,
-                 batch_size: int = 500) -> None:
+                 batch_size: int = 500, exit_after_publish: bool = False) -> None:
         self.app = app
         self.publication = publication
         self.event_log = event_log
         self.batch_size = batch_size
+        self.exit_after_publish = exit_after_publish  # a fault drill, see Settings
 
     def position(self) -> int:
         return self.app.recorder.max_tracking_id(RELAY_POSITION) or 0
@@ -54,6 +57,10 @@ class OutboxRelay:
             RELAY_LAG.labels(self.publication.service).set(0)
             return 0
         await self.event_log.publish(records)
+        if self.exit_after_publish and records:
+            log.warning("fault drill: exiting after publishing %d events, before recording position %d",
+                        len(records), last)
+            os._exit(KILLED_EXIT_CODE)  # no shutdown hooks, no position: as if killed right here
         await asyncio.to_thread(self.app.recorder.insert_tracking, Tracking(RELAY_POSITION, last))
         EVENTS_PUBLISHED.labels(self.publication.service).inc(len(records))
         return max(1, len(records))
