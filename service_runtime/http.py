@@ -75,7 +75,10 @@ BackgroundTask = Callable[[Any], Awaitable[None]]  # receives an asyncio.Event t
 
 def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
                readiness: Sequence[ReadinessCheck] = (), background: Sequence[BackgroundTask] = (),
-               on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()) -> FastAPI:
+               on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+               degradations: Sequence[Callable[[], str | None]] = ()) -> FastAPI:
+    """`readiness` checks fail /readyz (503); `degradations` name trouble the process works
+    through (a broker away: the outbox holds the events), shown by /readyz without failing it."""
     import asyncio
 
     @asynccontextmanager
@@ -167,7 +170,8 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
         if problems:
             return problem(503, "Not ready", "; ".join(problems),
                            headers={"Retry-After": str(database.RETRY_AFTER_SECONDS)})
-        return {"status": "ready"}
+        degraded = [note for note in (check() for check in degradations) if note]
+        return {"status": "ready", "degraded": degraded} if degraded else {"status": "ready"}
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics():

@@ -153,5 +153,7 @@ def build_gateway(all_parts: Sequence[ServiceParts], roles: Sequence[str], setti
         await event_log.start()  # topics exist before any consumer subscribes
         await asyncio.gather(*(task(stop) for task in tasks))
 
+    relays = [task.__self__ for task in tasks if isinstance(getattr(task, "__self__", None), OutboxRelay)]
     return create_app(title, routers, metrics_label=title, readiness=[store_reachable],
-                      background=[run_all] if tasks else [], on_shutdown=[close])
+                      background=[run_all] if tasks else [], on_shutdown=[close],
+                      degradations=[relay.trouble for relay in relays])
