@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import string
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -37,6 +38,11 @@ class Lifecycle:
     carrier_webhook: Callable[[str, str, str], tuple[dict[str, str], bytes]]  # (tracking no, status, event id)
     customer: str = field(default_factory=lambda: f"customer-{uuid.uuid4().hex[:8]}")
     log: Callable[[str], None] = lambda message: None
+    # Like a real frontend under faults (`kongfu chaos`): keep retrying connection errors and 5xx
+    # for this many seconds, with backoff and the same headers (so the same Idempotency-Key).
+    retry_for: float = 0.0
+    observe: Callable[[str, int], None] = lambda service, status: None  # every answer; 0 = no connection
+    patience: float = 60.0  # seconds to wait for a reaction (another service's step) to show
 
     # -- plumbing ----------------------------------------------------------------------------
     def call(self, service: str, method: str, path: str, role: str, subject: str | None = None,
@@ -44,8 +50,24 @@ class Lifecycle:
         headers = dict(kwargs.pop("headers", {}))
         if role:
             headers["Authorization"] = f"Bearer {self.token_for(subject or self._staff(role), role)}"
-        response = httpx.request(method, f"{self.urls[service]}{path}", headers=headers, timeout=30, **kwargs)
         expected = (expect,) if isinstance(expect, int) else expect
+        deadline, backoff, unsure = time.monotonic() + self.retry_for, 0.2, False
+        while True:
+            try:
+                response = httpx.request(method, f"{self.urls[service]}{path}", headers=headers, timeout=30,
+                                         **kwargs)
+                self.observe(service, response.status_code)
+                if response.status_code < 500 or time.monotonic() > deadline:
+                    break
+            except httpx.TransportError:
+                self.observe(service, 0)
+                if time.monotonic() > deadline:
+                    raise
+            unsure = unsure or method != "GET"  # the command may have been done before its answer was lost
+            time.sleep(backoff)
+            backoff = min(2.0, backoff * 2)
+        if unsure and response.status_code == 409 and "Idempotency-Key" not in headers:
+            return response  # an unkeyed command done by the lost attempt: the state moved on already
         if response.status_code not in expected:
             raise StepFailed(f"{method} {path} as {role}: {response.status_code} {response.text}")
         return response
@@ -77,7 +99,7 @@ class Lifecycle:
             order = self.order(order_id)
             return order if condition(order) else None
 
-        return wait_until(probe, what=what)
+        return wait_until(probe, timeout=self.patience, what=what)
 
     def tasks(self, order_id: str, count: int) -> list[dict[str, Any]]:
         def listed():
@@ -85,7 +107,7 @@ class Lifecycle:
                               expect=(200, 404)).json()
             return tasks if isinstance(tasks, list) and len(tasks) >= count else None
 
-        return sorted(wait_until(what="purchase tasks", condition=listed), key=lambda t: t["line_no"])
+        return sorted(wait_until(timeout=self.patience, what="purchase tasks", condition=listed), key=lambda t: t["line_no"])
 
     def purchase_and_ship(self, task: dict[str, Any], category: str, amount_paid: str) -> str:
         task_id = task["task_id"]
@@ -102,7 +124,7 @@ class Lifecycle:
     def receive(self, order_id: str, tracking: str, line_no: int) -> str:
         self.call("warehouse", "POST", "/warehouse/inbound", "warehouse_staff",
                   json={"tracking_number": tracking, "carrier": "SF Express"})
-        entry = wait_until(what=f"line {line_no} to arrive at the warehouse", condition=lambda: next(
+        entry = wait_until(timeout=self.patience, what=f"line {line_no} to arrive at the warehouse", condition=lambda: next(
             (e for e in self.timeline(order_id) if e["stage"] == "warehouse_entry"
              and e["details"].get("line_no") == line_no), None))
         code = entry["details"]["traceability_code"]
@@ -133,7 +155,7 @@ class Lifecycle:
         return parcel_id
 
     def quotes(self, parcel_id: str) -> list[dict[str, Any]]:
-        wait_until(what="logistics to know the parcel", condition=lambda: self.call(
+        wait_until(timeout=self.patience, what="logistics to know the parcel", condition=lambda: self.call(
             "logistics", "GET", f"/logistics/parcels/{parcel_id}", "logistics_staff", expect=(200, 404)
         ).status_code == 200)
         return self.as_customer("logistics", "GET", f"/logistics/parcels/{parcel_id}/quotes").json()["lines"]
@@ -161,7 +183,7 @@ class Lifecycle:
     def deliver(self, parcel_id: str, tracking: str) -> None:
         for status in ("in_transit", "customs_cleared", "out_for_delivery", "delivered"):
             self.carrier_update(tracking, status)
-        wait_until(what="the parcel to be delivered", condition=lambda: self.as_customer(
+        wait_until(timeout=self.patience, what="the parcel to be delivered", condition=lambda: self.as_customer(
             "logistics", "POST", f"/logistics/parcels/{parcel_id}/receipt-confirmation", expect=(200, 201, 409)
         ).status_code in (200, 201))
         self.log(f"parcel {parcel_id} delivered and receipt confirmed")
@@ -173,7 +195,7 @@ class Lifecycle:
                 "description": "The vase arrived cracked.", "photos": ["photo://claim/1"]})
             return response.json() if response.status_code == 201 else None
 
-        claim = wait_until(what="claims to know the delivered parcel", condition=open_claim)
+        claim = wait_until(timeout=self.patience, what="claims to know the delivered parcel", condition=open_claim)
         decided = self.call("claims", "POST", f"/claims/{claim['claim_id']}/decision", "support_agent",
                             json={"approved": True, "notes": "photos show transport damage"}).json()
         self.log(f"claim {claim['claim_id']} decided")
@@ -188,7 +210,7 @@ class Lifecycle:
             entries = self.timeline(order_id)
             return entries if any(e["stage"] == stage for e in entries) else None
 
-        return wait_until(what=f"the timeline to show {stage}", condition=probe)
+        return wait_until(timeout=self.patience, what=f"the timeline to show {stage}", condition=probe)
 
     def trace(self, code: str) -> dict[str, Any]:
         return self.as_customer("warehouse", "GET", f"/warehouse/trace/{code}").json()
