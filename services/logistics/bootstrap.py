@@ -7,6 +7,7 @@ from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
 from services.logistics import api, consumers
 from services.logistics.app import LogisticsApplication
+from services.logistics.reliability import RELIABILITY
 from services.logistics.domain import Shipment
 
 PUBLISHES = {
@@ -15,9 +16,12 @@ PUBLISHES = {
     Shipment.Shipped: published.ParcelShipped,
     Shipment.TrackingUpdated: published.TrackingUpdated,
     Shipment.ReceiptConfirmed: published.ReceiptConfirmed,
+    Shipment.CustomsStatusReported: published.CustomsStatusReported,
 }
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
-    return assemble("logistics", LogisticsApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                    consumers.CONSUMES)
+    parts = assemble("logistics", LogisticsApplication, PUBLISHES, settings, api.router, consumers.handlers,
+                     consumers.CONSUMES, projections=[RELIABILITY])
+    parts.app.reliability_source = lambda: parts.projection_store.entries_by_key(RELIABILITY.name)
+    return parts

@@ -12,7 +12,6 @@ from contracts.orders import QcResolutionChosen
 from contracts.purchasing import DomesticShipmentRecorded
 from service_runtime.auth import AUDITOR, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
 from service_runtime.errors import Conflict, DomainError, NotFound
-from service_runtime.store import ServiceApplication
 from services.warehouse.codes import code_for, parse_code
 from services.warehouse.domain import (
     AUTO_MATCH_STAFF,
@@ -24,12 +23,13 @@ from services.warehouse.domain import (
     normalise_tracking_number,
 )
 from services.warehouse.packing import PackingPlan
+from services.warehouse.traceback_app import Traceback
 
 STAFF_WHO_READ_ITEMS = (WAREHOUSE_STAFF, SUPPORT_AGENT, AUDITOR)
 CODE_ATTEMPTS = 8  # another item already holding a derived code is rare; try the next derivation
 
 
-class WarehouseApplication(ServiceApplication):
+class WarehouseApplication(Traceback):
     name = "warehouse"
 
     # Intake ---------------------------------------------------------------------------
