@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from service_runtime import database
 from service_runtime.auth import AuthError, Caller, verify_token
 from service_runtime.errors import DomainError
 from service_runtime.metrics import HTTP_LATENCY
@@ -25,8 +26,10 @@ PROBLEM = "application/problem+json"
 _bearer = HTTPBearer(auto_error=False)
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
@@ -72,7 +75,10 @@ BackgroundTask = Callable[[Any], Awaitable[None]]  # receives an asyncio.Event t
 
 def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
                readiness: Sequence[ReadinessCheck] = (), background: Sequence[BackgroundTask] = (),
-               on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()) -> FastAPI:
+               on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+               degradations: Sequence[Callable[[], str | None]] = ()) -> FastAPI:
+    """`readiness` checks fail /readyz (503); `degradations` name trouble the process works
+    through (a broker away: the outbox holds the events), shown by /readyz without failing it."""
     import asyncio
 
     @asynccontextmanager
@@ -137,6 +143,15 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
     async def conflict(_: Request, exc: IntegrityError):
         return problem(409, "Conflict", "the resource changed concurrently; retry the request")
 
+    def database_away(_: Request, exc: Exception):
+        # A restart or an outage of PostgreSQL: the client should retry, the server has no bug.
+        return problem(503, "Service Unavailable",
+                       f"the database is unavailable ({exc.__class__.__name__}); retry shortly",
+                       headers={"Retry-After": str(database.RETRY_AFTER_SECONDS)})
+
+    for unavailable in (database.DatabaseUnavailable, *database.UNAVAILABLE_ERRORS):
+        app.add_exception_handler(unavailable, database_away)
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz():
         return {"status": "ok"}
@@ -153,8 +168,10 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
             if task.done():
                 problems.append(f"background task {task.get_name()} stopped")
         if problems:
-            return problem(503, "Not ready", "; ".join(problems))
-        return {"status": "ready"}
+            return problem(503, "Not ready", "; ".join(problems),
+                           headers={"Retry-After": str(database.RETRY_AFTER_SECONDS)})
+        degraded = [note for note in (check() for check in degradations) if note]
+        return {"status": "ready", "degraded": degraded} if degraded else {"status": "ready"}
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics():
