@@ -127,7 +127,8 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
     @app.exception_handler(DomainError)
     async def refused(_: Request, exc: DomainError):
         titles = {404: "Not Found", 409: "Conflict", 403: "Forbidden"}
-        return problem(exc.status, titles.get(exc.status, "Unprocessable request"), str(exc))
+        title = titles.get(exc.status) or getattr(exc, "title", "Unprocessable request")
+        return problem(exc.status, title, str(exc))
 
     @app.exception_handler(AggregateNotFoundError)
     async def not_found(_: Request, exc: AggregateNotFoundError):
