@@ -112,7 +112,7 @@ async def count_events(settings: Settings, namespace: str) -> int:
     from service_runtime.eventlog import KafkaEventLog
 
     log = KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, namespace=namespace)
-    services = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
+    services = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud", "payments")
     ends = await log.end_offsets([topic_for(s, namespace) for s in services])
     return sum(ends.values())
 
@@ -134,10 +134,15 @@ def main() -> None:
     print(f"baseline  event store writes, PostgreSQL, 4 writers:   {store_rate:10.0f} events/s")
 
     log_dir = Path(tempfile.mkdtemp(prefix="kongfu-bench-"))
+    from services.payments.providers.fake_stripe import FakeStripe
+
+    stripe = FakeStripe(uuid.uuid4().hex).start()  # the card path: Stripe's API and signed webhooks
     env = {"KONGFU_MODE": "stack", "KONGFU_NAMESPACE": namespace, "KONGFU_JWT_SECRET": jwt_secret,
            "KONGFU_CARRIER_WEBHOOK_SECRET": carrier_secret, "KONGFU_VAR_DIR": str(log_dir / "var"),
-           "KONGFU_LOG_LEVEL": "WARNING"}
+           "KONGFU_LOG_LEVEL": "WARNING", "KONGFU_STRIPE_API_BASE": stripe.url,
+           "KONGFU_STRIPE_WEBHOOK_SECRET": stripe.webhook_secret}
     urls, processes = start_platform(["--mode", "stack"], env, log_dir)
+    stripe.webhook_url = f"{urls['payments']}/payments/webhooks/stripe"
     try:
         from services.logistics.carriers import FakeCarrier
 
@@ -163,6 +168,7 @@ def main() -> None:
     finally:
         for process in processes:
             process.stop()
+        stripe.stop()
 
 
 if __name__ == "__main__":

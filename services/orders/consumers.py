@@ -5,7 +5,7 @@ from __future__ import annotations
 from service_runtime.consumer import Handler
 from services.orders.app import OrdersApplication
 
-CONSUMES = ("fraud", "purchasing", "warehouse")
+CONSUMES = ("fraud", "purchasing", "warehouse", "payments")
 
 
 def handlers(app: OrdersApplication) -> dict[str, Handler]:
@@ -15,4 +15,6 @@ def handlers(app: OrdersApplication) -> dict[str, Handler]:
         "purchasing.PriceChangeRequested": app.on_price_change_requested,
         "purchasing.OutOfStockReported": app.on_out_of_stock,
         "warehouse.ItemInspected": app.on_item_inspected,
+        "payments.PaymentSucceeded": app.on_payment_succeeded,
+        "payments.PaymentFailed": app.on_payment_failed,
     }

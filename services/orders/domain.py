@@ -8,7 +8,6 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from service_runtime.errors import Conflict, DomainError
-from service_runtime.idempotency import earlier_answer
 from service_runtime.tracing import TracedAggregate
 
 AWAITING_PAYMENT = "awaiting_payment"
@@ -40,24 +39,27 @@ class Order(TracedAggregate):
         self.pending: dict[int, dict] = {}  # line_no -> the question awaiting the customer
         self.cancelled_lines: list[int] = []
         self.refunds: list[dict] = []
+        self.failed_payments: dict[UUID, str] = {}  # payment id -> why the provider refused it
 
     @property
     def total(self) -> Decimal:
         return self.quote["total"]
 
-    def payment_for_key(self, idempotency_key: str) -> dict | None:
-        return next((p for p in self.payments if p["idempotency_key"] == idempotency_key), None)
+    def record_payment(self, payment_id: UUID, amount: Decimal, method: str, provider: str) -> bool:
+        """A payment the payments service saw confirmed (by the provider's webhook or the
+        balance); the same payment twice records nothing. Never the customer's word."""
+        if any(str(p["payment_id"]) == str(payment_id) for p in self.payments):
+            return False
+        self._record_payment(payment_id, amount, "CNY", method, provider, None, None)
+        return True
 
-    def pay(self, payment_id: UUID, amount: Decimal, method: str, provider_reference: str,
-            idempotency_key: str, fingerprint: str) -> dict:
-        """Record a payment; the same key with the same request returns the first payment."""
-        earlier = earlier_answer(self.payment_for_key(idempotency_key), fingerprint)
-        if earlier is not None:
-            return earlier
-        if amount != self.total:
-            raise DomainError(f"payment amount {amount} CNY does not match the order total {self.total} CNY")
-        self._record_payment(payment_id, amount, "CNY", method, provider_reference, idempotency_key, fingerprint)
-        return self.payments[-1]
+    def note_failed_payment(self, payment_id: UUID, reason: str) -> None:
+        if payment_id not in self.failed_payments:
+            self._payment_failed(payment_id, reason)
+
+    @event("PaymentFailed")
+    def _payment_failed(self, payment_id: UUID, reason: str) -> None:
+        self.failed_payments[payment_id] = reason
 
     @event("PaymentRecorded")
     def _record_payment(self, payment_id: UUID, amount: Decimal, currency: str, method: str,

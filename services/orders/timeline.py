@@ -10,6 +10,8 @@ from service_runtime.clock import utc_timestamp
 STAGES: dict[str, tuple[str, str, str]] = {
     "orders.OrderPlaced": ("order_placed", "Order placed", "已下单"),
     "orders.PaymentRecorded": ("payment_received", "Payment received", "已付款"),
+    "payments.PaymentFailed": ("payment_failed", "Payment failed: nothing was charged", "支付失败，未扣款"),
+    "payments.BalanceCredited": ("balance_credited", "Credited to your balance", "已退至余额"),
     "fraud.OrderCleared": ("payment_review_passed", "Payment review passed", "支付审核通过"),
     "fraud.OrderFlagged": ("payment_review_flagged", "Payment review flagged the order", "支付审核异常"),
     "orders.OrderConfirmed": ("order_confirmed", "Order confirmed", "订单已确认"),

@@ -11,6 +11,8 @@ from contracts.claims import CompensationDecided, CounterfeitConfirmed
 from contracts.orders import OrderPlaced, RefundIssued
 from service_runtime.auth import AUDITOR, RISK_ANALYST, SUPPORT_AGENT, Caller
 from service_runtime.errors import Conflict, DomainError, NotFound
+from service_runtime.idempotency import earlier_answer
+from service_runtime.requests import fingerprint
 from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.payments.domain import (FAILED, Account, InsufficientBalance, OrderBill, PaymentIntent, account_id,
@@ -39,24 +41,27 @@ class PaymentsApplication(ServiceApplication):
     def pay_order(self, caller: Caller, order_id: UUID, method: str, token: str | None, key: str) -> PaymentIntent:
         bill = self.find(bill_id(order_id), OrderBill)
         if bill is None or bill.customer_id != caller.subject:
-            raise NotFound(f"order {order_id} not found")
+            raise NotFound(f"order {order_id} not found (a just-placed order reaches payments within moments)")
         payment_id = stable_id("payment", order_id, key)
+        request = fingerprint({"order_id": order_id, "method": method, "token": token})
         if method == "balance":
-            return self._pay_from_balance(payment_id, caller.subject, bill)
-        return self._charge(payment_id, caller.subject, "order", order_id, bill.amount, method, token)
+            return self._pay_from_balance(payment_id, caller.subject, bill, request)
+        return self._charge(payment_id, caller.subject, "order", order_id, bill.amount, method, token, request)
 
     def top_up(self, caller: Caller, amount: Decimal, method: str, token: str, key: str) -> PaymentIntent:
         payment_id = stable_id("top-up", caller.subject, key)
-        return self._charge(payment_id, caller.subject, "top_up", None, amount, method, token)
+        request = fingerprint({"amount": amount, "method": method, "token": token})
+        return self._charge(payment_id, caller.subject, "top_up", None, amount, method, token, request)
 
-    def _pay_from_balance(self, payment_id: UUID, customer_id: str, bill: OrderBill) -> PaymentIntent:
+    def _pay_from_balance(self, payment_id: UUID, customer_id: str, bill: OrderBill, request: str) -> PaymentIntent:
         def attempt():
-            earlier = self.find(payment_id, PaymentIntent)
+            earlier = self.earlier(payment_id, request)
             if earlier is not None:
                 return [], earlier
             account = self.account(customer_id)
             intent = PaymentIntent(payment_id=payment_id, customer_id=customer_id, purpose="order", order_id=bill.order_id,
-                                   amount=bill.amount, currency="CNY", method="balance", provider="balance")
+                                   amount=bill.amount, currency="CNY", method="balance", provider="balance",
+                                   fingerprint=request)
             account.debit(payment_id, "order_payment", bill.amount, "payment of the order", bill.order_id)
             intent.confirm(None)
             return [intent, account], intent
@@ -64,17 +69,18 @@ class PaymentsApplication(ServiceApplication):
         return self.save_with_retry(attempt)
 
     def _charge(self, payment_id: UUID, customer_id: str, purpose: str, order_id: UUID | None,
-                amount: Decimal, method: str, token: str | None) -> PaymentIntent:
+                amount: Decimal, method: str, token: str | None, request: str) -> PaymentIntent:
         provider = self.provider_for(method)
         if not token:
             raise DomainError(f"paying by {method} needs the provider's payment token (never card data)")
-        intent = self.find(payment_id, PaymentIntent)
+        intent = self.earlier(payment_id, request)
         if intent is not None:  # the same Idempotency-Key: the first answer, no second charge
             if intent.status == FAILED:
                 raise PaymentRefused(ProviderError(intent.failure or "failed"), payment_id)
             return intent
         intent = PaymentIntent(payment_id=payment_id, customer_id=customer_id, purpose=purpose, order_id=order_id,
-                               amount=amount, currency="CNY", method=method, provider=provider.name)
+                               amount=amount, currency="CNY", method=method, provider=provider.name,
+                               fingerprint=request)
         self.save(intent)  # pending, before the provider hears of it: a webhook always finds it
         try:
             reference = provider.charge(payment_id, amount, "CNY", token, customer_id)
@@ -82,6 +88,13 @@ class PaymentsApplication(ServiceApplication):
             self._change(payment_id, lambda i: i.fail(f"{error.kind}: {error}"))
             raise PaymentRefused(error, payment_id) from None
         return self._change(payment_id, lambda i: i.submitted(reference))
+
+    def earlier(self, payment_id: UUID, request: str) -> PaymentIntent | None:
+        """The payment made with this Idempotency-Key, if the request is the same (else a 422)."""
+        intent = self.find(payment_id, PaymentIntent)
+        if intent is not None:
+            earlier_answer({"fingerprint": intent.fingerprint}, request)
+        return intent
 
     def provider_for(self, method: str) -> PaymentProvider:
         provider = self.providers.get(method)

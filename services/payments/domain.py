@@ -53,8 +53,8 @@ class PaymentIntent(TracedAggregate):
 
     @event("Created")
     def __init__(self, payment_id: UUID, customer_id: str, purpose: str, order_id: UUID | None, amount: Decimal,
-                 currency: str, method: str, provider: str) -> None:
-        self.payment_id = payment_id
+                 currency: str, method: str, provider: str, fingerprint: str) -> None:
+        self.payment_id, self.fingerprint = payment_id, fingerprint
         self.customer_id, self.purpose, self.order_id = customer_id, purpose, order_id
         self.amount, self.currency, self.method, self.provider = amount, currency, method, provider
         self.status = PENDING

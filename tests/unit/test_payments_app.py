@@ -110,6 +110,8 @@ def test_the_same_idempotency_key_never_charges_twice(payments, fake_stripe):
     first, second = pay(payments, order_id, key="same-key-123"), pay(payments, order_id, key="same-key-123")
     assert first.json()["payment_id"] == second.json()["payment_id"]
     assert len(fake_stripe.intents) == 1
+    other = pay(payments, order_id, key="same-key-123", method="balance", token=None)
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
 
 
 def test_card_data_is_refused(payments):
