@@ -151,6 +151,8 @@ class PaymentsApplication(ServiceApplication):
         """Back to the original card: debit first (so two withdrawals cannot both spend the same
         money), then refund at the provider; if the provider refuses, the debit is reversed."""
         movement_id = stable_id("withdrawal", caller.subject, key)
+        if self.account(caller.subject).has(movement_id):  # the same Idempotency-Key: the first answer
+            return self._withdrawal(caller.subject, movement_id)
         if amount > self.balance(caller.subject):
             raise InsufficientBalance(f"your balance is {self.balance(caller.subject)} CNY; "
                                       f"{amount} CNY cannot be withdrawn")
@@ -171,7 +173,7 @@ class PaymentsApplication(ServiceApplication):
                 reference = self.provider_for(intent.method).refund(refund_id, intent.provider_ref, part)
                 self._change(intent.id, lambda i: i.refund(refund_id=refund_id, amount=part,
                                                            provider_refund_ref=reference))
-                refunds.append({"payment_id": intent.id, "amount": part, "provider_refund": reference})
+                refunds.append({"amount": part})
                 left -= part
         except ProviderError as error:
             given_back = amount - sum((r["amount"] for r in refunds), Decimal(0))
@@ -184,8 +186,18 @@ class PaymentsApplication(ServiceApplication):
 
             self.save_with_retry(reverse)
             raise PaymentRefused(error, movement_id) from None
-        return {"withdrawal_id": movement_id, "amount": amount, "refunds": refunds,
-                "balance": self.balance(caller.subject)}
+        return self._withdrawal(caller.subject, movement_id)
+
+    def _withdrawal(self, customer_id: str, movement_id: UUID) -> dict[str, Any]:
+        """A withdrawal as the provider's refunds record it."""
+        refunds = []
+        for payment_id in self.payments_of(customer_id):
+            intent = self.repository.get(payment_id)
+            refund = intent.refunds.get(str(stable_id("refund", movement_id, payment_id)))
+            if refund:
+                refunds.append({"payment_id": payment_id, **refund})
+        return {"withdrawal_id": movement_id, "amount": sum((r["amount"] for r in refunds), Decimal(0)),
+                "refunds": refunds, "balance": self.balance(customer_id)}
 
     def refundable_payments(self, customer_id: str, amount: Decimal) -> list[PaymentIntent]:
         """The customer's provider payments that can take the amount back, newest first."""

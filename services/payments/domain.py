@@ -61,6 +61,7 @@ class PaymentIntent(TracedAggregate):
         self.provider_ref: str | None = None
         self.failure: str | None = None
         self.refunded = Decimal("0.00")
+        self.refunds: dict[str, dict] = {}  # refund id -> amount and the provider's reference
 
     def submitted(self, provider_ref: str) -> None:
         """The provider accepted the request; its answer is not the confirmation."""
@@ -116,6 +117,7 @@ class PaymentIntent(TracedAggregate):
     @event("Refunded")
     def refund(self, refund_id: UUID, amount: Decimal, provider_refund_ref: str) -> None:
         self.refunded += amount
+        self.refunds[str(refund_id)] = {"amount": amount, "provider_refund": provider_refund_ref}
 
 
 class Account(TracedAggregate):

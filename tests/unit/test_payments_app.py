@@ -166,6 +166,9 @@ def test_top_up_pay_from_balance_refund_compensation_and_withdraw_to_the_card(pa
     out = payments.client.post("/me/withdrawals", json={"amount": "400.00"},
                                headers={**payments.as_("alice", "customer"), "Idempotency-Key": "withdraw-02"})
     assert out.status_code == 201, out.text
+    again = payments.client.post("/me/withdrawals", json={"amount": "400.00"},
+                                 headers={**payments.as_("alice", "customer"), "Idempotency-Key": "withdraw-02"})
+    assert again.json() == out.json() and Decimal(out.json()["amount"]) == Decimal("400.00")
     assert balance(payments) == Decimal("2.00")
     assert [r["amount"] for r in fake_stripe.refunds.values()] == [40000]
     credited = [e.payload["kind"] for e in payments.published() if e.type == "payments.BalanceCredited"]
