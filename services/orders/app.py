@@ -7,7 +7,7 @@ from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 
-from contracts.fraud import OrderCleared, OrderFlagged
+from contracts.fraud import OrderCleared, OrderFlagged, ReviewCancelled, ReviewReleased
 from contracts.payments import PaymentFailed, PaymentSucceeded
 from contracts.purchasing import OutOfStockReported, PriceChangeRequested
 from contracts.warehouse import ItemInspected
@@ -150,6 +150,17 @@ class OrdersApplication(ServiceApplication):
     def on_order_cleared(self, payload: OrderCleared, _envelope: Any) -> list[Order]:
         order = self.repository.get(payload.order_id)
         order.apply_clearance()
+        return [order]
+
+    def on_review_released(self, payload: ReviewReleased, _envelope: Any) -> list[Order]:
+        order = self.repository.get(payload.order_id)
+        order.release(refund_id=stable_id("review-refund", order.id))
+        return [order]
+
+    def on_review_cancelled(self, payload: ReviewCancelled, _envelope: Any) -> list[Order]:
+        order = self.repository.get(payload.order_id)
+        order.cancel_after_review(f"cancelled after payment review: {payload.reason}",
+                                  refund_id=stable_id("review-refund", order.id))
         return [order]
 
     def on_order_flagged(self, payload: OrderFlagged, _envelope: Any) -> list[Order]:

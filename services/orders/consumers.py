@@ -12,6 +12,8 @@ def handlers(app: OrdersApplication) -> dict[str, Handler]:
     return {
         "fraud.OrderCleared": app.on_order_cleared,
         "fraud.OrderFlagged": app.on_order_flagged,
+        "fraud.ReviewReleased": app.on_review_released,
+        "fraud.ReviewCancelled": app.on_review_cancelled,
         "purchasing.PriceChangeRequested": app.on_price_change_requested,
         "purchasing.OutOfStockReported": app.on_out_of_stock,
         "warehouse.ItemInspected": app.on_item_inspected,

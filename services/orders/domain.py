@@ -14,6 +14,7 @@ AWAITING_PAYMENT = "awaiting_payment"
 UNDER_REVIEW = "under_review"
 CONFIRMED = "confirmed"
 ON_HOLD = "on_hold"
+CANCELLED = "cancelled"
 
 
 # What a customer may answer to each kind of question about a line.
@@ -82,6 +83,37 @@ class Order(TracedAggregate):
             raise Conflict("an unpaid order cannot be put on hold by payment review")
         if self.status != ON_HOLD or set(reasons) - set(self.status_reasons):
             self._hold(reasons)
+
+    def release(self, refund_id: UUID) -> None:
+        """A risk analyst released the hold: the order proceeds; a second payment goes back."""
+        if self.status != ON_HOLD:
+            return
+        excess = sum((Decimal(p["amount"]) for p in self.payments), Decimal(0)) - self.total
+        if excess > 0:
+            self.refund(refund_id=refund_id, amount=excess, currency="CNY",
+                        reason="paid more than once: the extra payment goes back", line_no=None)
+        self._confirm()
+
+    @property
+    def refundable(self) -> Decimal:
+        return (sum((Decimal(p["amount"]) for p in self.payments), Decimal(0))
+                - sum((Decimal(r["amount"]) for r in self.refunds), Decimal(0)))
+
+    def cancel_after_review(self, reason: str, refund_id: UUID) -> None:
+        """A risk analyst cancelled the held order: every line is cancelled, all money paid goes back."""
+        if self.status == CANCELLED:
+            return
+        for line in self.lines:
+            if line["line_no"] not in self.cancelled_lines:
+                self.cancel_line(line_no=line["line_no"], reason=reason)
+        if self.refundable > 0:
+            self.refund(refund_id=refund_id, amount=self.refundable, currency="CNY", reason=reason, line_no=None)
+        self._cancel_order(reason)
+
+    @event("Cancelled")
+    def _cancel_order(self, reason: str) -> None:
+        self.status = CANCELLED
+        self.status_reasons = [reason]
 
     @event("Confirmed")
     def _confirm(self) -> None:

@@ -14,6 +14,8 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "payments.BalanceCredited": ("balance_credited", "Credited to your balance", "已退至余额"),
     "fraud.OrderCleared": ("payment_review_passed", "Payment review passed", "支付审核通过"),
     "fraud.OrderFlagged": ("payment_review_flagged", "Payment review flagged the order", "支付审核异常"),
+    "fraud.ReviewReleased": ("review_released", "Payment review: released by an analyst", "人工审核通过"),
+    "fraud.ReviewCancelled": ("review_cancelled", "Payment review: cancelled and refunded", "人工审核取消并退款"),
     "orders.OrderConfirmed": ("order_confirmed", "Order confirmed", "订单已确认"),
     "orders.OrderHeld": ("order_on_hold", "Order on hold", "订单已暂停"),
     "purchasing.PurchaseTaskOpened": ("purchasing_started", "Purchasing started", "开始采购"),
@@ -48,7 +50,7 @@ STAGES: dict[str, tuple[str, str, str]] = {
 # Facts a customer may see on their timeline, by stage; internal references stay out.
 DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "carrier", "tracking_number",
                  "location", "passed", "issues", "photos", "new_unit_price", "old_unit_price", "amount",
-                 "reason", "reasons", "choice", "line_code", "traceability_code", "kind", "approved")
+                 "reason", "reasons", "choice", "rules_version", "line_code", "traceability_code", "kind", "approved")
 
 
 def stage_key(event_type: str, payload: dict[str, Any]) -> str:

@@ -214,15 +214,7 @@ class PaymentsApplication(ServiceApplication):
         return chosen
 
     def payments_of(self, customer_id: str) -> list[UUID]:
-        """Ids of the customer's payment intents, from the store's own log (a small index)."""
-        ids = []
-        for notification in self.recorder.select_notifications(start=1, limit=1_000_000,
-                                                               topics=[f"{PaymentIntent.Created.__module__}:"
-                                                                       f"{PaymentIntent.Created.__qualname__}"]):
-            event = self.mapper.to_domain_event(notification)
-            if event.customer_id == customer_id:
-                ids.append(event.originator_id)
-        return ids
+        return self.originators_of(PaymentIntent.Created, customer_id=customer_id)
 
     def payment_for(self, caller: Caller, payment_id: UUID) -> PaymentIntent:
         intent = self.find(payment_id, PaymentIntent)

@@ -98,3 +98,35 @@ def test_declined_and_timed_out_cards_leave_the_order_unpaid_and_a_replayed_webh
     time.sleep(2)  # time for a (wrong) second effect to travel through the topics
     after = journeys.get_order(platform["orders"], customer, order["order_id"])
     assert after["version"] == before["version"] and len(after["payments"]) == 1
+
+
+def test_held_for_a_duplicate_payment_then_released_or_cancelled_by_an_analyst(platform):
+    analyst = auth("risk-1", "risk_analyst")
+    customer = f"cust-{uuid.uuid4().hex[:8]}"
+    orders = []
+    for _ in range(2):
+        order = journeys.place_order(platform["orders"], customer)
+        assert journeys.wait_for_bill(platform, customer, order).status_code == 201
+        assert journeys.pay(platform, customer, order).status_code == 201  # paid twice
+        orders.append(journeys.wait_for_status(platform["orders"], customer, order["order_id"], "on_hold"))
+    released, cancelled = orders
+    queue = httpx.get(f"{platform['fraud']}/fraud/review-queue", headers=analyst).json()
+    assert {released["order_id"], cancelled["order_id"]} <= {c["order_id"] for c in queue}
+
+    def review(order: dict, decision: str) -> None:
+        response = httpx.post(f"{platform['fraud']}/fraud/cases/{order['order_id']}/review", headers=analyst,
+                              json={"decision": decision, "reason": "checked with the customer"})
+        assert response.status_code == 200, response.text
+
+    review(released, "release")
+    journeys.wait_for_status(platform["orders"], customer, released["order_id"], "confirmed")
+    review(cancelled, "cancel_and_refund")
+    journeys.wait_for_status(platform["orders"], customer, cancelled["order_id"], "cancelled")
+    # The released order's second payment and everything paid for the cancelled one: in the ledger.
+    total = Decimal(released["quote"]["total"])
+    ledger = settled(platform, customer, str(total * 3), ["card_charge"] * 4 + ["refund"] * 2)
+    assert {m["order_id"] for m in ledger["movements"] if m["kind"] == "refund"} == \
+        {released["order_id"], cancelled["order_id"]}
+    stages = [e["stage"] for e in Lifecycle(platform, lambda s, r: token(s, r), None, customer=customer)
+              .timeline_until(cancelled["order_id"], "review_cancelled")]
+    assert stages.index("order_on_hold") < stages.index("review_cancelled")
