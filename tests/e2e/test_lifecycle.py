@@ -104,6 +104,16 @@ def test_full_lifecycle_with_projections_rebuilt_from_the_log(platform):
     listed = httpx.get(f"{platform['claims']}/compensation-decisions", headers=auth("audit-1", "auditor")).json()
     assert [d["decision"]["amount"] for d in listed if d["claim_id"] == claim["claim_id"]] == ["268.00"]
 
+    # One settlement per parcel: the goods' payment carried no international shipping (the quote
+    # showed it as an estimate, not charged), and the parcel's line price was paid once, at shipping.
+    order = httpx.get(f"{platform['orders']}/orders/{result['order_id']}", headers=auth(trip.customer, "customer")).json()
+    estimate = next(line for line in order["quote"]["lines"] if line["code"] == "international_shipping_estimate")
+    assert Decimal(estimate["amount"]) == 0 and "not charged now" in estimate["label"]
+    assert [Decimal(p["amount"]) for p in order["payments"]] == [Decimal(order["quote"]["total"])]
+    (shipping,) = [e for e in timeline if e["stage"] == "shipping_paid"]
+    line_prices = {l["code"]: l["price"] for l in trip.quotes(result["parcel_id"]) if l.get("price")}
+    assert Decimal(shipping["details"]["amount"]) == Decimal(line_prices[shipping["details"]["line_code"]])
+
     # The compensation is credited to the balance by default, with its rule version, in the ledger.
     ledger = wait_until(lambda: (page := httpx.get(f"{platform['payments']}/me/ledger",
                                                    headers=auth(trip.customer, "customer")).json())
