@@ -19,60 +19,50 @@ CreditKind = Literal["top_up", "refund", "compensation", "counterfeit_refund", "
 DebitKind = Literal["order_payment", "withdrawal"]
 
 
+class _PaymentOutcome(EventPayload):
+    payment_id: UUID
+    order_id: UUID | None
+    customer_id: str
+    purpose: Purpose
+    amount: Decimal
+    currency: Literal["CNY"]
+    method: Method
+    provider: str
+
+
 @register
-class PaymentSucceeded(EventPayload):
+class PaymentSucceeded(_PaymentOutcome):
     """The provider confirmed the money (or the balance paid it); orders may now go ahead."""
 
     event_type = "payments.PaymentSucceeded"
-    payment_id: UUID
-    order_id: UUID | None
-    customer_id: str
-    purpose: Purpose
-    amount: Decimal
-    currency: Literal["CNY"]
-    method: Method
-    provider: str
 
 
 @register
-class PaymentFailed(EventPayload):
+class PaymentFailed(_PaymentOutcome):
     """The provider declined, timed out or failed: nothing was charged, the order stays unpaid."""
 
     event_type = "payments.PaymentFailed"
-    payment_id: UUID
-    order_id: UUID | None
-    customer_id: str
-    purpose: Purpose
-    amount: Decimal
-    currency: Literal["CNY"]
-    method: Method
-    provider: str
     reason: str
 
 
+class _BalanceMovement(EventPayload):
+    movement_id: UUID
+    customer_id: str
+    amount: Decimal
+    currency: Literal["CNY"]
+    reason: str
+    order_id: UUID | None
+    rule_version: str | None
+    balance_after: Decimal
+
+
 @register
-class BalanceCredited(EventPayload):
+class BalanceCredited(_BalanceMovement):
     event_type = "payments.BalanceCredited"
-    movement_id: UUID
-    customer_id: str
     kind: CreditKind
-    amount: Decimal
-    currency: Literal["CNY"]
-    reason: str
-    order_id: UUID | None
-    rule_version: str | None
-    balance_after: Decimal
 
 
 @register
-class BalanceDebited(EventPayload):
+class BalanceDebited(_BalanceMovement):
     event_type = "payments.BalanceDebited"
-    movement_id: UUID
-    customer_id: str
     kind: DebitKind
-    amount: Decimal
-    currency: Literal["CNY"]
-    reason: str
-    order_id: UUID | None
-    rule_version: str | None
-    balance_after: Decimal
