@@ -173,3 +173,17 @@ def test_top_up_pay_from_balance_refund_compensation_and_withdraw_to_the_card(pa
     assert [r["amount"] for r in fake_stripe.refunds.values()] == [40000]
     credited = [e.payload["kind"] for e in payments.published() if e.type == "payments.BalanceCredited"]
     assert credited == ["top_up", "refund", "compensation", "counterfeit_refund"]
+
+
+def test_a_confirmation_after_a_reported_failure_goes_to_the_balance_not_lost(payments, fake_stripe):
+    """A timeout that did go through at the provider: the order stays unpaid (the customer was
+    told it failed), and the money the provider confirms later is credited to the balance."""
+    order_id = placed(payments)
+    payment_id = pay(payments, order_id).json()["payment_id"]
+    payments.app._change(uuid.UUID(payment_id), lambda intent: intent.fail("timeout: no answer in time"))
+    deliver_webhooks(payments, fake_stripe)
+    assert balance(payments) == Decimal("248.00")
+    types = payments.published_types()
+    assert "payments.PaymentSucceeded" not in types and types.count("payments.PaymentFailed") == 1
+    (credit,) = [e.payload for e in payments.published() if e.type == "payments.BalanceCredited"]
+    assert credit["kind"] == "late_confirmation" and credit["order_id"] == str(order_id)
