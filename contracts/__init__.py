@@ -21,6 +21,7 @@ from contracts import claims as claims  # noqa: E402
 from contracts import fraud as fraud  # noqa: E402
 from contracts import logistics as logistics  # noqa: E402
 from contracts import orders as orders  # noqa: E402
+from contracts import payments as payments  # noqa: E402
 from contracts import purchasing as purchasing  # noqa: E402
 from contracts import warehouse as warehouse  # noqa: E402
 

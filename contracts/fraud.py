@@ -29,3 +29,25 @@ class ReferencePriceSet(EventPayload):
     platform: str
     item_id: str
     price: Decimal
+
+
+@register
+class ReviewReleased(EventPayload):
+    """A risk analyst reviewed a held order and let it proceed."""
+
+    event_type = "fraud.ReviewReleased"
+    order_id: UUID
+    analyst: str
+    reason: str
+    rules_version: str
+
+
+@register
+class ReviewCancelled(EventPayload):
+    """A risk analyst reviewed a held order and cancelled it: everything paid goes back."""
+
+    event_type = "fraud.ReviewCancelled"
+    order_id: UUID
+    analyst: str
+    reason: str
+    rules_version: str

@@ -108,11 +108,17 @@ def timeline_delay(orders_url: str) -> tuple[float, float, int]:
     return quantile_from_histogram(buckets, 0.5), quantile_from_histogram(buckets, 0.99), int(buckets[-1][1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def count_events(settings: Settings, namespace: str) -> int:
     from service_runtime.eventlog import KafkaEventLog
 
     log = KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, namespace=namespace)
-    services = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
+    services = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud", "payments")
     ends = await log.end_offsets([topic_for(s, namespace) for s in services])
     return sum(ends.values())
 
@@ -134,10 +140,15 @@ def main() -> None:
     print(f"baseline  event store writes, PostgreSQL, 4 writers:   {store_rate:10.0f} events/s")
 
     log_dir = Path(tempfile.mkdtemp(prefix="kongfu-bench-"))
+    from services.payments.providers.fake_stripe import FakeStripe
+
+    stripe = FakeStripe(uuid.uuid4().hex).start()  # the card path: Stripe's API and signed webhooks
     env = {"KONGFU_MODE": "stack", "KONGFU_NAMESPACE": namespace, "KONGFU_JWT_SECRET": jwt_secret,
            "KONGFU_CARRIER_WEBHOOK_SECRET": carrier_secret, "KONGFU_VAR_DIR": str(log_dir / "var"),
-           "KONGFU_LOG_LEVEL": "WARNING"}
+           "KONGFU_LOG_LEVEL": "WARNING", "KONGFU_STRIPE_API_BASE": stripe.url,
+           "KONGFU_STRIPE_WEBHOOK_SECRET": stripe.webhook_secret}
     urls, processes = start_platform(["--mode", "stack"], env, log_dir)
+    stripe.webhook_url = f"{urls['payments']}/payments/webhooks/stripe"
     try:
         from services.logistics.carriers import FakeCarrier
 
@@ -148,6 +159,7 @@ def main() -> None:
             trip.timeline_until(result["order_id"], "claim_decided")
             return result["order_id"]
 
+        cpu_before = {name: cpu_seconds(p.proc.pid) for name, p in zip(urls, processes)}
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
             list(pool.map(one_lifecycle, range(args.lifecycles)))
@@ -159,10 +171,15 @@ def main() -> None:
         print(f"events     {events} published: {events / elapsed:.0f} events/s "
               f"({events / elapsed / producer_rate:.1%} of the producer baseline, "
               f"{events / elapsed / store_rate:.1%} of the store baseline)")
+        cpu = {name: cpu_seconds(p.proc.pid) - cpu_before[name] for name, p in zip(urls, processes)}
+        total_cpu = sum(cpu.values())
+        print(f"cpu        {total_cpu:.1f} s over the services; the payment path (payments service, card via "
+              f"the Stripe fake, webhook-confirmed) {cpu['payments']:.1f} s = {cpu['payments'] / total_cpu:.1%}")
         print(f"commit → timeline: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms over {samples} events")
     finally:
         for process in processes:
             process.stop()
+        stripe.stop()
 
 
 if __name__ == "__main__":

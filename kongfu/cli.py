@@ -19,15 +19,16 @@ def _settings(mode: str | None = None):
 def cmd_run(args: argparse.Namespace) -> None:
     """Embedded default: every service in one process, SQLite under var/, in-process event log."""
     settings = _settings("embedded")
-    _serve(list(_registry().SERVICES), ["api", "relay", "worker", "projector", "scheduler"], args.host, args.port, settings,
-           title="kongfu-embedded")
+    _serve(list(_registry().SERVICES), ["api", "relay", "worker", "projector", "scheduler"], args.host, args.port,
+           settings, title="kongfu-embedded", fake_stripe=args.fake_stripe)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = _settings(args.mode)
     roles = [r for r in args.roles.split(",") if r]
     port = args.port or _registry().DEFAULT_PORTS[args.services[0]] + (0 if "api" in roles else 100)
-    _serve(args.services, roles, args.host, port, settings, title="-".join(args.services))
+    _serve(args.services, roles, args.host, port, settings, title="-".join(args.services),
+           fake_stripe=args.fake_stripe)
 
 
 def _registry():
@@ -36,18 +37,31 @@ def _registry():
     return registry
 
 
-def _serve(names, roles, host, port, settings, title):
+def _serve(names, roles, host, port, settings, title, fake_stripe=False):
     import uvicorn
 
     from service_runtime.logs import configure_logging
     from service_runtime.process import build_gateway
 
     configure_logging(settings.log_level)
+    if fake_stripe and "payments" in names:
+        settings = _with_fake_stripe(settings, host, port)
     parts = [_registry().bootstrap(name, settings) for name in names]
     app = build_gateway(parts, roles, settings, title=title)
     print(f"kongfu: {title} ({settings.mode}, roles {','.join(roles)}) listening on http://{host}:{port} "
           f"(OpenAPI docs at http://{host}:{port}/docs)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _with_fake_stripe(settings, host, port):
+    """For demos without a Stripe account: the named Stripe fake, in this process, sending its
+    signed webhooks to this process's payments gateway."""
+    from services.payments.providers.fake_stripe import FakeStripe
+
+    fake = FakeStripe(settings.resolved_stripe_webhook_secret(),
+                      f"http://{host}:{port}/payments/webhooks/stripe").start()
+    print(f"kongfu: payments uses the FAKE Stripe on {fake.url} (test tokens such as pm_card_visa)", flush=True)
+    return settings.model_copy(update={"stripe_api_base": fake.url})
 
 
 def cmd_republish(args: argparse.Namespace) -> None:
@@ -208,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     run = sub.add_parser("run", help="the embedded default: all services in one process")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--fake-stripe", action="store_true", help="pay through the local Stripe fake (demos)")
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve", help="run services (one process) on the local stack or embedded")
@@ -217,6 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--mode", choices=["embedded", "stack"], default=None)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--fake-stripe", action="store_true", help="pay through the local Stripe fake (demos)")
     serve.set_defaults(func=cmd_serve)
 
     republish = sub.add_parser("republish", help="publish a range of a service's stored events again")

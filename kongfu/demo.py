@@ -86,10 +86,12 @@ class Lifecycle:
         order = self.as_customer("orders", "POST", "/orders", json={"destination_country": "GB", "items": items},
                                  headers={"Idempotency-Key": f"place-{uuid.uuid4()}"}).json()
         self.log(f"placed order {order['order_id']}: total {order['quote']['total']} CNY")
-        self.as_customer("orders", "POST", f"/orders/{order['order_id']}/payments",
-                         headers={"Idempotency-Key": f"pay-{order['order_id']}"},
-                         json={"amount": order["quote"]["total"], "method": "stripe",
-                               "provider_reference": provider_reference("pi_", "order", order["order_id"])})
+        # A Stripe PaymentMethod id from Stripe's hosted card fields: card data never reaches us.
+        # Payments learns the total from orders' event: a just-placed order may need a moment.
+        wait_until(lambda: self.as_customer("payments", "POST", f"/payments/orders/{order['order_id']}",
+                                            expect=(201, 404), headers={"Idempotency-Key": f"pay-{order['order_id']}"},
+                                            json={"method": "card", "payment_token": "pm_card_visa"}
+                                            ).status_code == 201, what="payments to take the payment")
         self.wait_order(order["order_id"], lambda o: o["status"] == "confirmed", "the order to be confirmed")
         return order
 
@@ -256,12 +258,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--url", default=os.environ.get("KONGFU_DEMO_URL", "http://127.0.0.1:8000"),
                         help="embedded platform URL; for the stack pass --stack")
-    parser.add_argument("--stack", action="store_true", help="one gateway per service on ports 8001-8006")
+    parser.add_argument("--stack", action="store_true", help="one gateway per service on ports 8001-8007")
     args = parser.parse_args()
     settings = get_settings()
-    services = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
-    urls = ({s: f"http://127.0.0.1:{8001 + i}" for i, s in enumerate(services)} if args.stack
-            else {s: args.url for s in services})
+    from kongfu.registry import DEFAULT_PORTS
+
+    urls = ({s: f"http://127.0.0.1:{port}" for s, port in DEFAULT_PORTS.items()} if args.stack
+            else {s: args.url for s in DEFAULT_PORTS})
     secret = settings.resolved_jwt_secret()
     carrier = FakeCarrier(settings.resolved_carrier_secret())
     journey = Lifecycle(urls, lambda sub, role: issue_token(secret, sub, [role], issuer=settings.jwt_issuer),

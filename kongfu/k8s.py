@@ -136,6 +136,9 @@ def _env(service: ServiceTopology) -> list[dict[str, Any]]:
     ]
     if service.name == "logistics":  # the only service that verifies carrier webhooks
         env.append(secret("KONGFU_CARRIER_WEBHOOK_SECRET", "kongfu-app-secrets", "carrier-webhook-secret"))
+    if service.name == "payments":  # the only service that talks to Stripe and verifies its webhooks
+        env.append(secret("KONGFU_STRIPE_API_KEY", "kongfu-app-secrets", "stripe-api-key"))
+        env.append(secret("KONGFU_STRIPE_WEBHOOK_SECRET", "kongfu-app-secrets", "stripe-webhook-secret"))
     return env
 
 

@@ -79,13 +79,18 @@ def topology() -> tuple[ServiceTopology, ...]:
         return tuple(result)
 
 
+# First path segments that several services serve under (the caller's own data under /me, the
+# published rule sets under /rules): the ingress routes these by their first two segments.
+SHARED_SEGMENTS = ("me", "rules")
+
+
 def _describe(parts) -> ServiceTopology:
     prefixes = set()
     for router in parts.routers:
         for route in router.routes:
             segments = getattr(route, "path", "/").split("/")
-            if segments[1] == "rules" and len(segments) > 2:
-                prefixes.add(f"/rules/{segments[2]}")  # published rule sets live in several services
+            if segments[1] in SHARED_SEGMENTS and len(segments) > 2:
+                prefixes.add(f"/{segments[1]}/{segments[2]}")  # several services serve under it
             elif segments[1]:
                 prefixes.add("/" + segments[1])
     return ServiceTopology(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, Sequence
 
-SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
+SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud", "payments")
 
 
 def topic_for(service: str, namespace: str = "") -> str:

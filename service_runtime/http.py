@@ -133,7 +133,8 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
     @app.exception_handler(DomainError)
     async def refused(_: Request, exc: DomainError):
         titles = {404: "Not Found", 409: "Conflict", 403: "Forbidden"}
-        return problem(exc.status, titles.get(exc.status, "Unprocessable request"), str(exc), **exc.fields)
+        title = titles.get(exc.status) or getattr(exc, "title", "Unprocessable request")
+        return problem(exc.status, title, str(exc), **exc.fields)
 
     @app.exception_handler(AggregateNotFoundError)
     async def not_found(_: Request, exc: AggregateNotFoundError):

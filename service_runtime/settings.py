@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     jwt_issuer: str = "kongfumall"
     # HMAC secret carriers sign their tracking webhooks with; when unset, a local one in var/.
     carrier_webhook_secret: str = ""
+    # Stripe: the API (or the Stripe fake's URL), a test or live key, and the webhook signing secret.
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_api_key: str = "sk_test_kongfu_local"
+    stripe_webhook_secret: str = ""
+    payment_provider_timeout_seconds: float = Field(default=5.0, gt=0)
     relay_batch_size: int = Field(default=500, ge=1)
     # Fault drills (`make chaos` and its test): the relay exits like a SIGKILL right after it has
     # published a batch, before it records its position, so the next relay publishes it again.
@@ -59,6 +64,9 @@ class Settings(BaseSettings):
 
     def resolved_carrier_secret(self) -> str:
         return self.carrier_webhook_secret or self._local_secret("dev-carrier-secret")
+
+    def resolved_stripe_webhook_secret(self) -> str:
+        return self.stripe_webhook_secret or self._local_secret("dev-stripe-webhook-secret")
 
     def _local_secret(self, name: str) -> str:
         path = self.var_dir / name

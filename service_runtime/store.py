@@ -162,6 +162,16 @@ class ServiceApplication(Application):
             return create()
 
         return self.save_with_retry(attempt)
+    def originators_of(self, event_class: type, **matching: Any) -> list[Any]:
+        """Ids of the aggregates that recorded `event_class` with these attribute values, in
+        store order (a scan of the service's own log: for small staff queues and lookups)."""
+        topic = f"{event_class.__module__}:{event_class.__qualname__}"
+        ids = []
+        for notification in self.recorder.select_notifications(start=1, limit=10_000_000, topics=[topic]):
+            event = self.mapper.to_domain_event(notification)
+            if all(getattr(event, k, None) == v for k, v in matching.items()):
+                ids.append(event.originator_id)
+        return list(dict.fromkeys(ids))
 
     def construct_recorder(self) -> Any:
         return self.factory.process_recorder()

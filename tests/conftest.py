@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from kongfu.local import SERVICES, ServiceProcess, start_platform
-from tests.support import stack_env
+from tests.support import listen_to, stack_env, start_fake_stripe, stripe_env
 
 KAFKA = os.environ.get("KONGFU_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 PG_DSN = os.environ.get("KONGFU_PG_DSN", "postgresql://kongfu:kongfu@127.0.0.1:15432/kongfu")
@@ -53,12 +53,23 @@ def launch(tmp_path: Path):
 
 
 @pytest.fixture
-def slice_on_stack(stack, namespace, launch, tmp_path):
-    """orders and fraud as separate processes on the real broker and database."""
-    env = stack_env(namespace, tmp_path / "var")
+def fake_stripe():
+    """The Stripe fake (a real HTTP server speaking Stripe's API, sending signed webhooks)."""
+    fake = start_fake_stripe()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def slice_on_stack(stack, namespace, launch, tmp_path, fake_stripe):
+    """orders, fraud and payments as separate processes on the real broker and database."""
+    env = {**stack_env(namespace, tmp_path / "var"), **stripe_env(fake_stripe)}
     orders = launch(["serve", "orders", "--mode", "stack"], env, "orders")
     fraud = launch(["serve", "fraud", "--mode", "stack"], env, "fraud")
-    return {"orders": orders.url, "fraud": fraud.url, "namespace": namespace, "env": env}
+    payments = launch(["serve", "payments", "--mode", "stack"], env, "payments")
+    listen_to(fake_stripe, payments.url)
+    return {"orders": orders.url, "fraud": fraud.url, "payments": payments.url, "namespace": namespace, "env": env,
+            "stripe": fake_stripe}
 
 
 @pytest.fixture(scope="module")
@@ -66,18 +77,24 @@ def platform_on_stack(stack, tmp_path_factory):
     """All six services as separate processes on the real broker and database (one per module)."""
     namespace = f"t{uuid.uuid4().hex[:10]}"
     log_dir = tmp_path_factory.mktemp("platform")
-    env = stack_env(namespace, log_dir / "var")
+    fake = start_fake_stripe()
+    env = {**stack_env(namespace, log_dir / "var"), **stripe_env(fake)}
     urls, processes = start_platform(["--mode", "stack"], env, log_dir)
-    yield {**urls, "namespace": namespace, "env": env, "mode": "stack"}
+    listen_to(fake, urls["payments"])
+    yield {**urls, "namespace": namespace, "env": env, "mode": "stack", "stripe": fake}
     for process in processes:
         process.stop()
+    fake.stop()
 
 
 @pytest.fixture
-def embedded(launch, tmp_path):
+def embedded(launch, tmp_path, fake_stripe):
     """The embedded default (`kongfu run`): every service in one process on SQLite."""
     secrets = stack_env("", tmp_path)
     env = {"KONGFU_VAR_DIR": str(tmp_path / "var"), "KONGFU_JWT_SECRET": secrets["KONGFU_JWT_SECRET"],
-           "KONGFU_CARRIER_WEBHOOK_SECRET": secrets["KONGFU_CARRIER_WEBHOOK_SECRET"]}
+           "KONGFU_CARRIER_WEBHOOK_SECRET": secrets["KONGFU_CARRIER_WEBHOOK_SECRET"],
+           "KONGFU_PAYMENT_PROVIDER_TIMEOUT_SECONDS": "2", **stripe_env(fake_stripe)}
     process = launch(["run"], env, "embedded")
-    return {**{s: process.url for s in SERVICES}, "env": {**env, "KONGFU_MODE": "embedded"}, "mode": "embedded"}
+    listen_to(fake_stripe, process.url)
+    return {**{s: process.url for s in SERVICES}, "env": {**env, "KONGFU_MODE": "embedded"}, "mode": "embedded",
+            "stripe": fake_stripe}

@@ -16,8 +16,10 @@ from service_runtime.auth import issue_token
 
 JWT_SECRET = "test-suite-secret-that-is-long-enough-for-hs256"
 CARRIER_SECRET = "test-suite-carrier-webhook-secret"
+STRIPE_WEBHOOK_SECRET = "whsec_test_suite_stripe_secret"
 ISSUER = "kongfumall"
 __all__ = ["ROOT", "ServiceProcess", "free_port", "wait_until", "token", "auth", "stack_env", "read_topic",
+           "start_fake_stripe", "stripe_env", "listen_to",
            "publish_raw", "envelopes", "metric"]
 
 
@@ -36,9 +38,26 @@ def stack_env(namespace: str, var_dir: Path) -> dict[str, str]:
         "KONGFU_VAR_DIR": str(var_dir),
         "KONGFU_JWT_SECRET": JWT_SECRET,
         "KONGFU_CARRIER_WEBHOOK_SECRET": CARRIER_SECRET,
+        "KONGFU_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "KONGFU_PAYMENT_PROVIDER_TIMEOUT_SECONDS": "2",
         "KONGFU_PG_DSN": os.environ.get("KONGFU_PG_DSN", "postgresql://kongfu:kongfu@127.0.0.1:15432/kongfu"),
         "KONGFU_KAFKA_BOOTSTRAP": os.environ.get("KONGFU_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
     }
+
+
+def start_fake_stripe():
+    """The Stripe fake a test platform pays through; point it at payments with `listen_to`."""
+    from services.payments.providers.fake_stripe import FakeStripe
+
+    return FakeStripe(STRIPE_WEBHOOK_SECRET, hang_seconds=4).start()
+
+
+def stripe_env(fake) -> dict[str, str]:
+    return {"KONGFU_STRIPE_API_BASE": fake.url, "KONGFU_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET}
+
+
+def listen_to(fake, payments_url: str) -> None:
+    fake.webhook_url = f"{payments_url}/payments/webhooks/stripe"
 
 
 def read_topic(bootstrap: str, topic: str, timeout: float = 5.0) -> list[Any]:

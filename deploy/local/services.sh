@@ -5,8 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 run_dir="$root/var/run"
 kongfu="$root/.venv/bin/kongfu"
-services=(orders fraud purchasing warehouse logistics claims)
-declare -A ports=([orders]=8001 [purchasing]=8002 [warehouse]=8003 [logistics]=8004 [claims]=8005 [fraud]=8006)
+services=(orders fraud purchasing warehouse logistics claims payments)
+declare -A ports=([orders]=8001 [purchasing]=8002 [warehouse]=8003 [logistics]=8004 [claims]=8005 [fraud]=8006 [payments]=8007)
 
 running() { [ -f "$run_dir/$1.pid" ] && kill -0 "$(cat "$run_dir/$1.pid")" 2>/dev/null; }
 
@@ -14,7 +14,9 @@ start() {
   mkdir -p "$run_dir"
   for s in "${services[@]}"; do
     if running "$s"; then echo "$s already running"; continue; fi
-    KONGFU_MODE=stack KONGFU_VAR_DIR="$root/var" nohup "$kongfu" serve "$s" --port "${ports[$s]}" \
+    extra=()  # without a Stripe configured, payments uses the named Stripe fake
+    [ "$s" = payments ] && [ -z "${KONGFU_STRIPE_API_BASE:-}" ] && extra=(--fake-stripe)
+    KONGFU_MODE=stack KONGFU_VAR_DIR="$root/var" nohup "$kongfu" serve "$s" --port "${ports[$s]}" "${extra[@]}" \
       >"$run_dir/$s.log" 2>&1 &
     echo $! >"$run_dir/$s.pid"
   done

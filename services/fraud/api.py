@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
@@ -33,10 +33,30 @@ class Decision(BaseModel):
     rules_version: str
 
 
+class Review(BaseModel):
+    decision: Literal["release", "cancel_and_refund"]
+    analyst: str
+    reason: str
+    rules_version: str
+
+
 class CaseView(BaseModel):
     order_id: UUID
     customer_id: str
     decisions: list[Decision]
+    held: bool
+    review: Review | None
+
+    @classmethod
+    def of(cls, case) -> "CaseView":
+        return cls(order_id=case.order_id, customer_id=case.customer_id, decisions=case.decisions, held=case.held,
+                   review=case.review)
+
+
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["release", "cancel_and_refund"]
+    reason: str = Field(min_length=3, max_length=1000)
 
 
 def router(app: FraudApplication) -> APIRouter:
@@ -50,7 +70,16 @@ def router(app: FraudApplication) -> APIRouter:
 
     @api.get("/cases/{order_id}", response_model=CaseView)
     def get_case(order_id: UUID, _: Caller = Depends(require_roles(RISK_ANALYST, AUDITOR, SUPPORT_AGENT))):
-        case = app.case_for_order(order_id)
-        return CaseView(order_id=case.order_id, customer_id=case.customer_id, decisions=case.decisions)
+        return CaseView.of(app.case_for_order(order_id))
+
+    @api.get("/review-queue", response_model=list[CaseView])
+    def review_queue(_: Caller = Depends(require_roles(RISK_ANALYST, AUDITOR))):
+        """Held orders with the rules' reasons and evidence, waiting for a risk analyst."""
+        return [CaseView.of(case) for case in app.review_queue()]
+
+    @api.post("/cases/{order_id}/review", response_model=CaseView)
+    def review(order_id: UUID, body: ReviewRequest, caller: Caller = Depends(require_roles(RISK_ANALYST))):
+        """Release the order (it proceeds) or cancel it (everything paid goes back to the balance)."""
+        return CaseView.of(app.resolve(order_id, body.decision, caller.subject, body.reason))
 
     return api

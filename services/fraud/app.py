@@ -39,6 +39,19 @@ class FraudApplication(ServiceApplication):
             raise NotFound(f"no fraud case for order {order_id}")
         return case
 
+    def review_queue(self) -> list[FraudCase]:
+        """Held orders waiting for a risk analyst, oldest flag first."""
+        cases = [self.repository.get(case_id) for case_id in self.originators_of(FraudCase.Flagged)]
+        return [case for case in cases if case.held]
+
+    def resolve(self, order_id: UUID, decision: str, analyst: str, reason: str) -> FraudCase:
+        def attempt():
+            case = self.case_for_order(order_id)
+            case.resolve(decision, analyst, reason)
+            return [case], case
+
+        return self.save_with_retry(attempt)
+
     # Reactions to orders ---------------------------------------------------------------
 
     def on_order_placed(self, payload: OrderPlaced, _envelope: Any) -> list[FraudCase]:

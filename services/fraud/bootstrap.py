@@ -12,6 +12,8 @@ from services.fraud.domain import FraudCase, ReferencePrice
 PUBLISHES = {
     FraudCase.Cleared: published.OrderCleared,
     FraudCase.Flagged: published.OrderFlagged,
+    FraudCase.Released: published.ReviewReleased,
+    FraudCase.CancelledAfterReview: published.ReviewCancelled,
     ReferencePrice.Set: published.ReferencePriceSet,
     ReferencePrice.Changed: published.ReferencePriceSet,
 }

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from service_runtime.errors import Conflict
 from service_runtime.tracing import TracedAggregate, stable_id
 from services.fraud import rules
 
@@ -31,6 +32,7 @@ class FraudCase(TracedAggregate):
         self.items = items
         self.payment_ids: list[str] = []
         self.decisions: list[dict] = []
+        self.review: dict | None = None  # a risk analyst's resolution of a hold
 
     def review_payment(self, payment_id: UUID, references: dict[tuple[str, str], Decimal]) -> None:
         """Decide once per payment: clear it, or flag the order with the reasons."""
@@ -54,6 +56,29 @@ class FraudCase(TracedAggregate):
         self.payment_ids.append(str(payment_id))
         self.decisions.append({"payment_id": payment_id, "outcome": "flagged", "reasons": list(reasons),
                                "rules_version": rules_version})
+
+
+    @property
+    def held(self) -> bool:
+        """Flagged by a rule and not yet resolved by an analyst."""
+        return self.review is None and any(d["outcome"] == "flagged" for d in self.decisions)
+
+    def resolve(self, decision: str, analyst: str, reason: str) -> None:
+        if not self.held:
+            raise Conflict(f"order {self.order_id} is not waiting for a review")
+        if decision == "release":
+            self._release(self.order_id, analyst, reason, rules.RULES_VERSION)
+        else:
+            self._cancel(self.order_id, analyst, reason, rules.RULES_VERSION)
+
+    @event("Released")
+    def _release(self, order_id: UUID, analyst: str, reason: str, rules_version: str) -> None:
+        self.review = {"decision": "release", "analyst": analyst, "reason": reason, "rules_version": rules_version}
+
+    @event("CancelledAfterReview")
+    def _cancel(self, order_id: UUID, analyst: str, reason: str, rules_version: str) -> None:
+        self.review = {"decision": "cancel_and_refund", "analyst": analyst, "reason": reason,
+                       "rules_version": rules_version}
 
 
 class ReferencePrice(TracedAggregate):

@@ -32,13 +32,6 @@ class PlaceOrderRequest(Strict):
     items: list[ItemRequest] = Field(min_length=1, max_length=50)
 
 
-class PaymentRequest(Strict):
-    amount: Money
-    currency: Literal["CNY"] = "CNY"
-    method: PaymentMethod
-    provider_reference: ProviderReference
-
-
 class PaymentDetails(Strict):
     amount: Money
     method: PaymentMethod
@@ -97,6 +90,11 @@ class PaymentView(BaseModel):
     method: str
 
 
+class FailedPaymentView(BaseModel):
+    payment_id: UUID
+    reason: str
+
+
 class OrderView(BaseModel):
     order_id: UUID
     customer_id: str
@@ -108,6 +106,7 @@ class OrderView(BaseModel):
     payments: list[PaymentView]
     pending_decisions: list[PendingDecision]
     refunds: list[RefundView]
+    failed_payments: list[FailedPaymentView]
     placed_at: datetime
     version: int
 
@@ -125,7 +124,9 @@ class OrderView(BaseModel):
             payments=[PaymentView(order_id=order.id, **_public(p)) for p in order.payments],
             pending_decisions=[{"line_no": n, **q, "choices": list(CHOICES[q["kind"]])}
                                for n, q in sorted(order.pending.items())],
-            refunds=order.refunds, placed_at=order.created_on, version=order.version,
+            refunds=order.refunds,
+            failed_payments=[{"payment_id": k, "reason": v} for k, v in order.failed_payments.items()],
+            placed_at=order.created_on, version=order.version,
         )
 
 
@@ -151,13 +152,6 @@ def router(app: OrdersApplication) -> APIRouter:
     @api.get("/{order_id}", response_model=OrderView)
     def get_order(order_id: UUID, caller: Caller = Depends(current_caller)):
         return OrderView.of(app.order_for(caller, order_id))
-
-    @api.post("/{order_id}/payments", status_code=201, response_model=PaymentView)
-    def pay(order_id: UUID, body: PaymentRequest,
-            idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=200)],
-            caller: Caller = Depends(require_roles(CUSTOMER))):
-        payment = app.pay(caller, order_id, idempotency_key, body.model_dump(mode="json"))
-        return PaymentView(order_id=order_id, **_public(payment))
 
     @api.post("/{order_id}/lines/{line_no}/decision", response_model=OrderView)
     def decide(order_id: UUID, line_no: int, body: DecisionRequest,

@@ -7,12 +7,14 @@ from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 
-from contracts.fraud import OrderCleared, OrderFlagged
+from contracts.fraud import OrderCleared, OrderFlagged, ReviewCancelled, ReviewReleased
+from contracts.payments import PaymentFailed, PaymentSucceeded
 from contracts.purchasing import OutOfStockReported, PriceChangeRequested
 from contracts.warehouse import COUNTERFEIT, ItemInspected
 from service_runtime.auth import AUDITOR, PURCHASING_AGENT, RISK_ANALYST, SUPPORT_AGENT, Caller
 from service_runtime.errors import DomainError, NotFound
 from service_runtime.requests import fingerprint
+from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.orders.domain import Order
 from services.orders.governance import Governance
@@ -82,14 +84,6 @@ class OrdersApplication(Governance, Privacy):
 
         return self.save_with_retry(attempt)
 
-    def pay(self, caller: Caller, order_id: UUID, idempotency_key: str, request: dict[str, Any]) -> dict:
-        return self.change_order(caller, order_id, lambda order: order.pay(
-            payment_id=stable_id("payment", order_id, idempotency_key),
-            amount=Decimal(request["amount"]), method=request["method"],
-            provider_reference=request["provider_reference"],
-            idempotency_key=idempotency_key, fingerprint=fingerprint(request),
-        ))
-
     def decide(self, caller: Caller, order_id: UUID, line_no: int, choice: str, payment: dict | None) -> Order:
         """The customer's answer to a question about one line (new price, out of stock, failed QC)."""
 
@@ -155,11 +149,38 @@ class OrdersApplication(Governance, Privacy):
             "issues": list(payload.issues)})
         return [order]
 
+    # Reactions to payments: only a confirmed payment counts --------------------------------
+
+    def on_payment_succeeded(self, payload: PaymentSucceeded, _envelope: Any) -> list[Order]:
+        if payload.purpose != "order" or payload.order_id is None:
+            return []
+        order = self.repository.get(payload.order_id)
+        recorded = order.record_payment(payload.payment_id, payload.amount, payload.method, payload.provider)
+        return [order] if recorded else []
+
+    def on_payment_failed(self, payload: PaymentFailed, _envelope: Any) -> list[Order]:
+        if payload.purpose != "order" or payload.order_id is None:
+            return []
+        order = self.repository.get(payload.order_id)
+        order.note_failed_payment(payload.payment_id, payload.reason)
+        return [order]
+
     # Reactions to fraud's decisions -------------------------------------------------------
 
     def on_order_cleared(self, payload: OrderCleared, _envelope: Any) -> list[Order]:
         order = self.repository.get(payload.order_id)
         order.apply_clearance()
+        return [order]
+
+    def on_review_released(self, payload: ReviewReleased, _envelope: Any) -> list[Order]:
+        order = self.repository.get(payload.order_id)
+        order.release(refund_id=stable_id("review-refund", order.id))
+        return [order]
+
+    def on_review_cancelled(self, payload: ReviewCancelled, _envelope: Any) -> list[Order]:
+        order = self.repository.get(payload.order_id)
+        order.cancel_after_review(f"cancelled after payment review: {payload.reason}",
+                                  refund_id=stable_id("review-refund", order.id))
         return [order]
 
     def on_order_flagged(self, payload: OrderFlagged, _envelope: Any) -> list[Order]:

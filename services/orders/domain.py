@@ -8,13 +8,13 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from service_runtime.errors import Conflict, DomainError
-from service_runtime.idempotency import earlier_answer
 from service_runtime.tracing import TracedAggregate
 
 AWAITING_PAYMENT = "awaiting_payment"
 UNDER_REVIEW = "under_review"
 CONFIRMED = "confirmed"
 ON_HOLD = "on_hold"
+CANCELLED = "cancelled"
 
 
 # What a customer may answer to each kind of question about a line.
@@ -43,6 +43,7 @@ class Order(TracedAggregate):
         self.pending: dict[int, dict] = {}  # line_no -> the question awaiting the customer
         self.cancelled_lines: list[int] = []
         self.refunds: list[dict] = []
+        self.failed_payments: dict[UUID, str] = {}  # payment id -> why the provider refused it
 
     @classmethod
     def place(cls, order_id: UUID | None, customer_id: str, destination_country: str, lines: list, quote: dict,
@@ -55,19 +56,21 @@ class Order(TracedAggregate):
     def total(self) -> Decimal:
         return self.quote["total"]
 
-    def payment_for_key(self, idempotency_key: str) -> dict | None:
-        return next((p for p in self.payments if p["idempotency_key"] == idempotency_key), None)
+    def record_payment(self, payment_id: UUID, amount: Decimal, method: str, provider: str) -> bool:
+        """A payment the payments service saw confirmed (by the provider's webhook or the
+        balance); the same payment twice records nothing. Never the customer's word."""
+        if any(str(p["payment_id"]) == str(payment_id) for p in self.payments):
+            return False
+        self._record_payment(payment_id, amount, "CNY", method, provider, None, None)
+        return True
 
-    def pay(self, payment_id: UUID, amount: Decimal, method: str, provider_reference: str,
-            idempotency_key: str, fingerprint: str) -> dict:
-        """Record a payment; the same key with the same request returns the first payment."""
-        earlier = earlier_answer(self.payment_for_key(idempotency_key), fingerprint)
-        if earlier is not None:
-            return earlier
-        if amount != self.total:
-            raise DomainError(f"payment amount {amount} CNY does not match the order total {self.total} CNY")
-        self._record_payment(payment_id, amount, "CNY", method, provider_reference, idempotency_key, fingerprint)
-        return self.payments[-1]
+    def note_failed_payment(self, payment_id: UUID, reason: str) -> None:
+        if payment_id not in self.failed_payments:
+            self._payment_failed(payment_id, reason)
+
+    @event("PaymentFailed")
+    def _payment_failed(self, payment_id: UUID, reason: str) -> None:
+        self.failed_payments[payment_id] = reason
 
     @event("PaymentRecorded")
     def _record_payment(self, payment_id: UUID, amount: Decimal, currency: str, method: str,
@@ -90,6 +93,37 @@ class Order(TracedAggregate):
             raise Conflict("an unpaid order cannot be put on hold by payment review")
         if self.status != ON_HOLD or set(reasons) - set(self.status_reasons):
             self._hold(reasons)
+
+    def release(self, refund_id: UUID) -> None:
+        """A risk analyst released the hold: the order proceeds; a second payment goes back."""
+        if self.status != ON_HOLD:
+            return
+        excess = sum((Decimal(p["amount"]) for p in self.payments), Decimal(0)) - self.total
+        if excess > 0:
+            self.refund(refund_id=refund_id, amount=excess, currency="CNY",
+                        reason="paid more than once: the extra payment goes back", line_no=None)
+        self._confirm()
+
+    @property
+    def refundable(self) -> Decimal:
+        return (sum((Decimal(p["amount"]) for p in self.payments), Decimal(0))
+                - sum((Decimal(r["amount"]) for r in self.refunds), Decimal(0)))
+
+    def cancel_after_review(self, reason: str, refund_id: UUID) -> None:
+        """A risk analyst cancelled the held order: every line is cancelled, all money paid goes back."""
+        if self.status == CANCELLED:
+            return
+        for line in self.lines:
+            if line["line_no"] not in self.cancelled_lines:
+                self.cancel_line(line_no=line["line_no"], reason=reason)
+        if self.refundable > 0:
+            self.refund(refund_id=refund_id, amount=self.refundable, currency="CNY", reason=reason, line_no=None)
+        self._cancel_order(reason)
+
+    @event("Cancelled")
+    def _cancel_order(self, reason: str) -> None:
+        self.status = CANCELLED
+        self.status_reasons = [reason]
 
     @event("Confirmed")
     def _confirm(self) -> None:

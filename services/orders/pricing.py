@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from service_runtime.errors import DomainError
 
-RULES_VERSION = "pricing-2026.11"
+RULES_VERSION = "pricing-2026.12"  # .12: international shipping is estimated here, paid once at shipping
 CENT = Decimal("0.01")
 
 DOMESTIC_SHIPPING_PER_LINE = Decimal("8.00")  # merchant to our warehouse in China
@@ -56,17 +56,19 @@ def quote(lines: list[PricedLine], destination_country: str) -> dict:
     domestic = money(DOMESTIC_SHIPPING_PER_LINE * len(lines))
     service_fee = money(max(items * SERVICE_FEE_RATE, SERVICE_FEE_MINIMUM))
     weight = max(sum((l.unit_weight_kg * l.quantity for l in lines), Decimal(0)), MINIMUM_CHARGEABLE_KG)
-    international = money(weight * INTERNATIONAL_RATE_PER_KG)
-    taxes = money((items + international) * TAX_RATES[destination_country])
+    estimate = money(weight * INTERNATIONAL_RATE_PER_KG)
+    taxes = money(items * TAX_RATES[destination_country])
     quote_lines = [
         {"code": "items", "label": "Items", "amount": items},
         {"code": "domestic_shipping", "label": "Domestic shipping to our warehouse", "amount": domestic},
         {"code": "service_fee", "label": f"Service fee ({SERVICE_FEE_RATE:.0%}, min {SERVICE_FEE_MINIMUM})",
          "amount": service_fee},
-        {"code": "international_shipping_estimate", "label": f"Estimated international shipping ({weight} kg)",
-         "amount": international},
-        {"code": "taxes", "label": f"Import taxes {destination_country} ({TAX_RATES[destination_country]:.0%})",
-         "amount": taxes},
+        # One settlement per parcel: the line's real price is paid once, when the parcel ships.
+        {"code": "international_shipping_estimate",
+         "label": f"International shipping: about {estimate} CNY for {weight} kg, paid once when your parcel "
+                  f"ships at the chosen line's price (not charged now)", "amount": Decimal("0.00")},
+        {"code": "taxes", "label": f"Import taxes {destination_country} ({TAX_RATES[destination_country]:.0%} "
+                                   f"of the goods)", "amount": taxes},
     ]
     total = sum((l["amount"] for l in quote_lines), Decimal(0))
     return {"currency": "CNY", "lines": quote_lines, "total": total, "rules_version": RULES_VERSION}

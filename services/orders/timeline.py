@@ -10,8 +10,12 @@ from service_runtime.clock import utc_timestamp
 STAGES: dict[str, tuple[str, str, str]] = {
     "orders.OrderPlaced": ("order_placed", "Order placed", "已下单"),
     "orders.PaymentRecorded": ("payment_received", "Payment received", "已付款"),
+    "payments.PaymentFailed": ("payment_failed", "Payment failed: nothing was charged", "支付失败，未扣款"),
+    "payments.BalanceCredited": ("balance_credited", "Credited to your balance", "已退至余额"),
     "fraud.OrderCleared": ("payment_review_passed", "Payment review passed", "支付审核通过"),
     "fraud.OrderFlagged": ("payment_review_flagged", "Payment review flagged the order", "支付审核异常"),
+    "fraud.ReviewReleased": ("review_released", "Payment review: released by an analyst", "人工审核通过"),
+    "fraud.ReviewCancelled": ("review_cancelled", "Payment review: cancelled and refunded", "人工审核取消并退款"),
     "orders.OrderConfirmed": ("order_confirmed", "Order confirmed", "订单已确认"),
     "orders.OrderHeld": ("order_on_hold", "Order on hold", "订单已暂停"),
     "purchasing.PurchaseTaskOpened": ("purchasing_started", "Purchasing started", "开始采购"),
@@ -63,7 +67,7 @@ STAGES: dict[str, tuple[str, str, str]] = {
 # Facts a customer may see on their timeline, by stage; internal references stay out.
 DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "carrier", "tracking_number",
                  "location", "passed", "issues", "photos", "new_unit_price", "old_unit_price", "amount",
-                 "reason", "reasons", "choice", "line_code", "traceability_code", "kind", "approved",
+                 "reason", "reasons", "choice", "rules_version", "line_code", "traceability_code", "kind", "approved",
                  "insured", "premium", "incident", "origin", "explanation_en", "explanation_zh",
                  "topic", "urgent", "due_at", "within_sla", "rating", "refund_amount", "outcome")
 

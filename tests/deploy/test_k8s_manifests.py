@@ -146,6 +146,15 @@ def test_deployments_per_role_with_probes_resources_and_one_relay(overlay):
     assert hpas == (gateways if overlay == "prod" else set())
     ingress_backends = {p["backend"]["service"]["name"] for p in by_kind(docs, "Ingress")[0]["spec"]["rules"][0]["http"]["paths"]}
     assert ingress_backends == {f"kongfu-{s.name}" for s in topology()}
+    # No path is claimed by two services (the ingress would send one service's calls to the other),
+    # and no service's path is a prefix of another service's (e.g. /me beside /me/balance).
+    owners: dict[str, set[str]] = {}
+    for p in by_kind(docs, "Ingress")[0]["spec"]["rules"][0]["http"]["paths"]:
+        owners.setdefault(p["path"], set()).add(p["backend"]["service"]["name"])
+    assert {path: names for path, names in owners.items() if len(names) > 1} == {}
+    nested = [(a, b) for a in owners for b in owners
+              if a != b and b.startswith(a + "/") and owners[a] != owners[b]]
+    assert nested == []
 
 
 def test_a_new_service_gets_its_workloads_topics_and_acls_from_its_topology():

@@ -24,10 +24,19 @@ def place_order(base: str, customer: str, unit_price: str = "99.50", item: str |
     return response.json()
 
 
-def pay(base: str, customer: str, order: dict, key: str | None = None, method: str = "stripe") -> httpx.Response:
-    body = {"amount": order["quote"]["total"], "method": method, "provider_reference": "pi_test_123"}
+def pay(urls: dict, customer: str, order: dict, key: str | None = None, method: str = "card",
+        token: str | None = "pm_card_visa") -> httpx.Response:
+    """Pay through payments: a Stripe PaymentMethod id (never card data), or the balance."""
+    body = {"method": method, **({"payment_token": token} if token else {})}
     headers = {**auth(customer, "customer"), "Idempotency-Key": key or f"pay-{uuid.uuid4()}"}
-    return httpx.post(f"{base}/orders/{order['order_id']}/payments", json=body, headers=headers, timeout=10)
+    return httpx.post(f"{urls['payments']}/payments/orders/{order['order_id']}", json=body, headers=headers,
+                      timeout=10)
+
+
+def wait_for_bill(urls: dict, customer: str, order: dict) -> httpx.Response:
+    """Pay as soon as payments has heard of the order (it learns the total from orders' event)."""
+    return wait_until(lambda: (r := pay(urls, customer, order)).status_code != 404 and r,
+                      what=f"payments to know order {order['order_id']}")
 
 
 def get_order(base: str, customer: str, order_id: str) -> dict:
@@ -47,7 +56,7 @@ def place_pay_confirm(urls: dict) -> None:
     assert order["status"] == "awaiting_payment"
     quote = order["quote"]
     assert sum(Decimal(l["amount"]) for l in quote["lines"]) == Decimal(quote["total"])
-    assert pay(urls["orders"], customer, order).status_code == 201
+    assert wait_for_bill(urls, customer, order).status_code == 201
     confirmed = wait_for_status(urls["orders"], customer, order["order_id"], "confirmed")
     assert confirmed["status_reasons"] == [] and len(confirmed["payments"]) == 1
 
@@ -55,8 +64,8 @@ def place_pay_confirm(urls: dict) -> None:
 def pay_twice_is_held(urls: dict) -> None:
     customer = f"cust-{uuid.uuid4().hex[:8]}"
     order = place_order(urls["orders"], customer)
-    assert pay(urls["orders"], customer, order).status_code == 201
-    assert pay(urls["orders"], customer, order).status_code == 201  # a second, different payment
+    assert wait_for_bill(urls, customer, order).status_code == 201
+    assert pay(urls, customer, order).status_code == 201  # a second, different payment
     held = wait_for_status(urls["orders"], customer, order["order_id"], "on_hold")
     assert any("duplicate payment" in reason for reason in held["status_reasons"]), held
     assert len(held["payments"]) == 2

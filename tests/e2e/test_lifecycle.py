@@ -25,7 +25,7 @@ IN_ORDER = ["order_placed", "payment_received", "order_confirmed", "purchasing_s
             "shipping_requested", "packed", "shipping_paid", "customs_declared", "shipped", "in_transit",
             "customs_cleared", "out_for_delivery", "delivered", "receipt_confirmed", "claim_opened",
             "claim_decided"]
-PROJECTIONS = ("timeline", "traceability", "compensation_decisions")
+PROJECTIONS = ("timeline", "traceability", "compensation_decisions", "ledger")
 
 
 def journey(platform: dict) -> Lifecycle:
@@ -40,7 +40,7 @@ def platform(request):
 def live_checksum(platform: dict, name: str) -> str:
     response = httpx.get(f"{platform['orders']}/admin/projections/{name}/checksum", headers=auth("audit-1", "auditor"))
     if response.status_code == 404:  # the projection lives in another gateway on the stack
-        owner = {"traceability": "warehouse", "compensation_decisions": "claims"}[name]
+        owner = {"traceability": "warehouse", "compensation_decisions": "claims", "ledger": "payments"}[name]
         response = httpx.get(f"{platform[owner]}/admin/projections/{name}/checksum", headers=auth("audit-1", "auditor"))
     assert response.status_code == 200, response.text
     return response.json()["checksum"]
@@ -108,6 +108,27 @@ def test_full_lifecycle_with_projections_rebuilt_from_the_log(platform):
     assert as_support.json()["decision"]["decided_by"] == "support-agent-1"
     listed = httpx.get(f"{platform['claims']}/compensation-decisions", headers=auth("audit-1", "auditor")).json()
     assert [d["decision"]["amount"] for d in listed if d["claim_id"] == claim["claim_id"]] == ["268.00"]
+
+    # One settlement per parcel: the goods' payment carried no international shipping (the quote
+    # showed it as an estimate, not charged), and the parcel's line price was paid once, at shipping.
+    order = httpx.get(f"{platform['orders']}/orders/{result['order_id']}", headers=auth(trip.customer, "customer")).json()
+    estimate = next(line for line in order["quote"]["lines"] if line["code"] == "international_shipping_estimate")
+    assert Decimal(estimate["amount"]) == 0 and "not charged now" in estimate["label"]
+    assert [Decimal(p["amount"]) for p in order["payments"]] == [Decimal(order["quote"]["total"])]
+    (shipping,) = [e for e in timeline if e["stage"] == "shipping_paid"]
+    line_prices = {l["code"]: l["price"] for l in trip.quotes(result["parcel_id"]) if l.get("price")}
+    assert Decimal(shipping["details"]["amount"]) == Decimal(line_prices[shipping["details"]["line_code"]])
+
+    # The compensation is credited to the balance by default, with its rule version, in the ledger.
+    ledger = wait_until(lambda: (page := httpx.get(f"{platform['payments']}/me/ledger",
+                                                   headers=auth(trip.customer, "customer")).json())
+                        and any(m["kind"] == "compensation" for m in page["movements"]) and page,
+                        what="the compensation in the ledger")
+    (credit,) = [m for m in ledger["movements"] if m["kind"] == "compensation"]
+    assert Decimal(credit["amount"]) == Decimal("268.00") and credit["rule_version"]
+    assert [m["kind"] for m in ledger["movements"]] == ["card_charge", "compensation"]
+    balance = httpx.get(f"{platform['payments']}/me/balance", headers=auth(trip.customer, "customer")).json()
+    assert Decimal(balance["balance"]) == Decimal(ledger["balance"]) == Decimal("268.00")
 
     # Another customer sees none of it.
     mallory = auth("mallory", "customer")

@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contracts.envelope import Envelope
 from service_runtime.eventlog import dead_letter_topic, topic_for
 from tests.e2e import journeys
-from tests.support import ROOT, ServiceProcess, envelopes, metric, publish_raw, read_topic, stack_env, wait_until
+from tests.support import (ROOT, ServiceProcess, envelopes, listen_to, metric, publish_raw, read_topic, stack_env,
+                           stripe_env, wait_until)
 
 DECISIONS = {"fraud.OrderCleared", "fraud.OrderFlagged"}
 
@@ -27,16 +28,19 @@ def distinct_by_order(items: list[Envelope], types: set[str]) -> dict[str, set[s
     return found
 
 
-def test_fraud_killed_mid_stream_decides_every_order_exactly_once(stack, namespace, launch, tmp_path):
-    env = stack_env(namespace, tmp_path / "var")
+def test_fraud_killed_mid_stream_decides_every_order_exactly_once(stack, namespace, launch, tmp_path, fake_stripe):
+    env = {**stack_env(namespace, tmp_path / "var"), **stripe_env(fake_stripe)}
     orders = launch(["serve", "orders", "--mode", "stack"], env, "orders")
+    payments = launch(["serve", "payments", "--mode", "stack"], env, "payments")
+    listen_to(fake_stripe, payments.url)
+    urls = {"orders": orders.url, "payments": payments.url}
     fraud_args = ["serve", "fraud", "--mode", "stack", "--roles", "relay,worker"]
     fraud = launch(fraud_args, env, "fraud")
     customers = [f"crash-{i}" for i in range(60)]
     placed = [journeys.place_order(orders.url, c) for c in customers]
 
     def pay(index: int) -> None:
-        response = journeys.pay(orders.url, customers[index], placed[index])
+        response = journeys.wait_for_bill(urls, customers[index], placed[index])
         assert response.status_code == 201, response.text
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -66,7 +70,7 @@ def test_republishing_a_relay_batch_changes_nothing(slice_on_stack, stack):
     customers = [f"replay-{i}" for i in range(5)]
     placed = [journeys.place_order(urls["orders"], c) for c in customers]
     for customer, order in zip(customers, placed):
-        assert journeys.pay(urls["orders"], customer, order).status_code == 201
+        assert journeys.wait_for_bill(urls, customer, order).status_code == 201
     before = {o["order_id"]: journeys.wait_for_status(urls["orders"], c, o["order_id"], "confirmed")["version"]
               for c, o in zip(customers, placed)}
     fraud_events_before = envelopes(stack["kafka"], topic_for("fraud", namespace))

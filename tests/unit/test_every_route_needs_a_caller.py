@@ -10,7 +10,7 @@ from services.warehouse.codes import code_for
 from tests.apptest import ServiceHarness
 
 # The carrier webhook identifies its caller by signature instead (tested with the carrier).
-SIGNED_NOT_BEARER = {"/logistics/carrier-webhooks/{carrier}"}
+SIGNED_NOT_BEARER = {"/logistics/carrier-webhooks/{carrier}", "/payments/webhooks/{provider}"}
 # Published rules anyone may read: the screening rules and every published rule set under /rules/.
 PUBLIC = {"/screening/rules"}
 PUBLIC_PREFIX = "/rules/"

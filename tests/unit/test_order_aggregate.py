@@ -3,9 +3,7 @@ from uuid import uuid4
 
 import pytest
 
-from service_runtime.errors import DomainError
 from service_runtime.tracing import trace
-from service_runtime.idempotency import IdempotencyKeyReused
 from services.orders.domain import CONFIRMED, ON_HOLD, UNDER_REVIEW, Order
 
 
@@ -14,29 +12,25 @@ def new_order() -> Order:
     return Order(customer_id="alice", destination_country="GB", lines=[], quote=quote)
 
 
-def test_same_key_same_request_returns_first_payment_without_new_event():
+def test_a_confirmed_payment_counts_once():
     order = new_order()
-    first = order.pay(uuid4(), Decimal("100.00"), "stripe", "pi_1", "key-1", "fp-a")
+    payment_id = uuid4()
+    assert order.record_payment(payment_id, Decimal("100.00"), "card", "stripe")
     version = order.version
-    again = order.pay(uuid4(), Decimal("100.00"), "stripe", "pi_1", "key-1", "fp-a")
-    assert again == first and order.version == version and order.status == UNDER_REVIEW
+    assert not order.record_payment(payment_id, Decimal("100.00"), "card", "stripe")
+    assert order.version == version and order.status == UNDER_REVIEW and len(order.payments) == 1
 
 
-def test_same_key_different_request_is_refused():
+def test_a_failed_payment_leaves_the_order_unpaid_with_the_reason():
     order = new_order()
-    order.pay(uuid4(), Decimal("100.00"), "stripe", "pi_1", "key-1", "fp-a")
-    with pytest.raises(IdempotencyKeyReused):
-        order.pay(uuid4(), Decimal("100.00"), "paypal", "pi_1", "key-1", "fp-b")
-
-
-def test_wrong_amount_is_refused():
-    with pytest.raises(DomainError, match="does not match the order total"):
-        new_order().pay(uuid4(), Decimal("99.99"), "stripe", "pi_1", "key-1", "fp")
+    order.note_failed_payment(payment_id := uuid4(), "declined: Your card was declined.")
+    order.note_failed_payment(payment_id, "declined: Your card was declined.")
+    assert order.status == "awaiting_payment" and order.payments == [] and len(order.failed_payments) == 1
 
 
 def test_clearance_confirms_and_a_later_flag_holds_with_reasons():
     order = new_order()
-    order.pay(uuid4(), Decimal("100.00"), "stripe", "pi_1", "key-1", "fp")
+    order.record_payment(uuid4(), Decimal("100.00"), "card", "stripe")
     order.apply_clearance()
     assert order.status == CONFIRMED
     order.apply_flag(["duplicate payment"])

@@ -14,8 +14,12 @@ def test_quote_lines_add_up_to_total_and_show_every_fee():
     assert amounts["items"] == Decimal("214.00")
     assert amounts["domestic_shipping"] == Decimal("16.00")  # two lines
     assert amounts["service_fee"] == Decimal("10.70")  # 5% of items
-    assert amounts["international_shipping_estimate"] == Decimal("90.00")  # 1.5 kg at 60/kg
-    assert amounts["taxes"] == Decimal("60.80")  # 20% of items + shipping
+    # International shipping is an estimate (1.5 kg at 60/kg), shown but not charged with the goods:
+    # the chosen line's price is paid once, at shipping, so the customer never pays for it twice.
+    estimate = next(line for line in q["lines"] if line["code"] == "international_shipping_estimate")
+    assert estimate["amount"] == Decimal("0.00") and "about 90.00 CNY" in estimate["label"]
+    assert "not charged now" in estimate["label"]
+    assert amounts["taxes"] == Decimal("42.80")  # 20% of the goods
     assert q["currency"] == "CNY" and q["rules_version"]
 
 

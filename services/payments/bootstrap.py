@@ -1,0 +1,32 @@
+"""Wiring: settings → the payments application, its providers, what it publishes, its handlers,
+the ledger projection and the gateway."""
+
+from __future__ import annotations
+
+from contracts import payments as published
+from service_runtime.process import ServiceParts, assemble
+from service_runtime.settings import Settings
+from services.payments import api, consumers, projections
+from services.payments.app import PaymentsApplication
+from services.payments.domain import Account, PaymentIntent
+from services.payments.providers.stripe import StripeProvider
+
+PUBLISHES = {
+    PaymentIntent.Succeeded: published.PaymentSucceeded,
+    PaymentIntent.Failed: published.PaymentFailed,
+    Account.Credited: published.BalanceCredited,
+    Account.Debited: published.BalanceDebited,
+}
+
+
+def providers(settings: Settings) -> dict:
+    stripe = StripeProvider(settings.stripe_api_key, settings.stripe_api_base,
+                            settings.resolved_stripe_webhook_secret(), settings.payment_provider_timeout_seconds)
+    return {"card": stripe}
+
+
+def bootstrap(settings: Settings) -> ServiceParts:
+    parts = assemble("payments", PaymentsApplication, PUBLISHES, settings, api.router, consumers.handlers,
+                     consumers.CONSUMES, projections=[projections.LEDGER], projection_router=projections.router)
+    parts.app.providers = providers(settings)
+    return parts

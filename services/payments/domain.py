@@ -1,0 +1,171 @@
+"""Payments aggregates (pure): a payment intent per charge, the customer's account (balance), and
+the bill payments keeps per order so it knows what an order costs without asking orders.
+
+Money is CNY with two decimals. The balance can never go negative: a debit larger than the
+balance is refused. Every movement has an id, so a redelivered refund or compensation credits once.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from service_runtime.errors import Conflict, DomainError
+from service_runtime.tracing import TracedAggregate, stable_id
+
+PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+
+
+def account_id(customer_id: str) -> UUID:
+    return stable_id("account", customer_id)
+
+
+def bill_id(order_id: UUID) -> UUID:
+    return stable_id("bill", order_id)
+
+
+class InsufficientBalance(DomainError):
+    status = 402
+    title = "Payment Required"
+
+
+class OrderBill(TracedAggregate):
+    """What an order costs, as orders published it when the order was placed."""
+
+    @staticmethod
+    def create_id(order_id: UUID) -> UUID:
+        return bill_id(order_id)
+
+    @event("Opened")
+    def __init__(self, order_id: UUID, customer_id: str, amount: Decimal, currency: str) -> None:
+        self.order_id, self.customer_id = order_id, customer_id
+        self.amount, self.currency = amount, currency
+
+
+class PaymentIntent(TracedAggregate):
+    """One attempt to take money: pending until the provider (or the balance) confirms it."""
+
+    @staticmethod
+    def create_id(payment_id: UUID) -> UUID:
+        return payment_id
+
+    @event("Created")
+    def __init__(self, payment_id: UUID, customer_id: str, purpose: str, order_id: UUID | None, amount: Decimal,
+                 currency: str, method: str, provider: str, fingerprint: str) -> None:
+        self.payment_id, self.fingerprint = payment_id, fingerprint
+        self.customer_id, self.purpose, self.order_id = customer_id, purpose, order_id
+        self.amount, self.currency, self.method, self.provider = amount, currency, method, provider
+        self.status = PENDING
+        self.provider_ref: str | None = None
+        self.failure: str | None = None
+        self.refunded = Decimal("0.00")
+        self.refunds: dict[str, dict] = {}  # refund id -> amount and the provider's reference
+
+    def submitted(self, provider_ref: str) -> None:
+        """The provider accepted the request; its answer is not the confirmation."""
+        if self.provider_ref is None:
+            self._submit(provider_ref)
+
+    @event("Submitted")
+    def _submit(self, provider_ref: str) -> None:
+        self.provider_ref = provider_ref
+
+    def facts(self) -> dict:
+        """What a published outcome says about the payment (events carry their contract's fields)."""
+        return {"payment_id": self.id, "order_id": self.order_id, "customer_id": self.customer_id,
+                "purpose": self.purpose, "amount": self.amount, "currency": self.currency,
+                "method": self.method, "provider": self.provider}
+
+    def confirm(self, provider_ref: str | None) -> str | None:
+        """The provider confirmed: "on_time", or "late" after we had reported a failure (a
+        timeout); None for a replay, which has no second effect."""
+        if self.status == SUCCEEDED:
+            return None
+        if self.status == FAILED:
+            self._confirm_late(provider_ref or self.provider_ref)
+            return "late"
+        self._succeed(**self.facts(), provider_ref=provider_ref or self.provider_ref)
+        return "on_time"
+
+    @event("Succeeded")
+    def _succeed(self, payment_id: UUID, order_id: UUID | None, customer_id: str, purpose: str, amount: Decimal,
+                 currency: str, method: str, provider: str, provider_ref: str | None) -> None:
+        self.status, self.provider_ref = SUCCEEDED, provider_ref
+
+    @event("ConfirmedLate")
+    def _confirm_late(self, provider_ref: str | None) -> None:
+        """The provider took the money after we told the customer it failed (a timeout): it is
+        not lost, it goes to the balance."""
+        self.status, self.provider_ref = SUCCEEDED, provider_ref
+
+    def fail(self, reason: str) -> bool:
+        if self.status != PENDING:
+            return False
+        self._fail(**self.facts(), reason=reason)
+        return True
+
+    @event("Failed")
+    def _fail(self, payment_id: UUID, order_id: UUID | None, customer_id: str, purpose: str, amount: Decimal,
+              currency: str, method: str, provider: str, reason: str) -> None:
+        self.status, self.failure = FAILED, reason
+
+    def refundable(self) -> Decimal:
+        return self.amount - self.refunded if self.status == SUCCEEDED and self.method != "balance" else Decimal(0)
+
+    @event("Refunded")
+    def refund(self, refund_id: UUID, amount: Decimal, provider_refund_ref: str) -> None:
+        self.refunded += amount
+        self.refunds[str(refund_id)] = {"amount": amount, "provider_refund": provider_refund_ref}
+
+
+class Account(TracedAggregate):
+    """A customer's balance. Credits and debits are idempotent by movement id."""
+
+    @staticmethod
+    def create_id(customer_id: str) -> UUID:
+        return account_id(customer_id)
+
+    @event("Opened")
+    def __init__(self, customer_id: str) -> None:
+        self.customer_id = customer_id
+        self.balance = Decimal("0.00")
+        self.movement_ids: set[str] = set()
+
+    def has(self, movement_id: UUID) -> bool:
+        return str(movement_id) in self.movement_ids
+
+    def credit(self, movement_id: UUID, kind: str, amount: Decimal, reason: str,
+               order_id: UUID | None = None, rule_version: str | None = None) -> bool:
+        if amount <= 0:
+            raise DomainError("a credit must be a positive amount")
+        if self.has(movement_id):
+            return False
+        self._credit(self.customer_id, movement_id, kind, amount, "CNY", reason, order_id, rule_version, self.balance + amount)
+        return True
+
+    def debit(self, movement_id: UUID, kind: str, amount: Decimal, reason: str,
+              order_id: UUID | None = None) -> bool:
+        if amount <= 0:
+            raise DomainError("a debit must be a positive amount")
+        if self.has(movement_id):
+            return False
+        if amount > self.balance:
+            raise InsufficientBalance(f"your balance is {self.balance} CNY; {amount} CNY is needed")
+        self._debit(self.customer_id, movement_id, kind, amount, "CNY", reason, order_id, None, self.balance - amount)
+        return True
+
+    @event("Credited")
+    def _credit(self, customer_id: str, movement_id: UUID, kind: str, amount: Decimal, currency: str, reason: str,
+                order_id: UUID | None, rule_version: str | None, balance_after: Decimal) -> None:
+        self.movement_ids.add(str(movement_id))
+        self.balance = balance_after
+
+    @event("Debited")
+    def _debit(self, customer_id: str, movement_id: UUID, kind: str, amount: Decimal, currency: str, reason: str,
+               order_id: UUID | None, rule_version: str | None, balance_after: Decimal) -> None:
+        if balance_after < 0:
+            raise Conflict("the balance can never go negative")
+        self.movement_ids.add(str(movement_id))
+        self.balance = balance_after

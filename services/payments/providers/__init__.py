@@ -1,0 +1,67 @@
+"""The one small port every payment provider sits behind, and what it answers.
+
+An adapter takes tokens or provider ids only (a Stripe PaymentMethod id, a PayPal order id):
+card data never reaches the platform. The answer to a charge is not a confirmation; the
+provider's signed webhook is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Mapping, Protocol
+from uuid import UUID
+
+
+class ProviderError(Exception):
+    """The provider refused or could not answer; nothing was charged."""
+
+    kind = "error"
+    status = 502
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class Declined(ProviderError):
+    kind, status = "declined", 402
+
+
+class ProviderTimeout(ProviderError):
+    kind, status = "timeout", 504
+
+
+class ProviderUnavailable(ProviderError):
+    kind, status = "unavailable", 502
+
+
+class WebhookRejected(Exception):
+    """The webhook's signature, timestamp or body did not verify."""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    event_id: str
+    outcome: str  # "succeeded" | "failed" | "ignored"
+    payment_id: UUID | None
+    provider_ref: str | None
+    reason: str = ""
+
+
+def minor_units(amount: Decimal) -> int:
+    """Providers count CNY in fen."""
+    return int((amount * 100).to_integral_value())
+
+
+class PaymentProvider(Protocol):
+    name: str
+    method: str
+
+    def charge(self, payment_id: UUID, amount: Decimal, currency: str, token: str, customer_id: str) -> str:
+        """Ask for the money; returns the provider's reference. Raises a ProviderError."""
+
+    def refund(self, refund_id: UUID, provider_ref: str, amount: Decimal) -> str:
+        """Give money back to the original method; returns the provider's refund reference."""
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        """The event the provider signed; raises WebhookRejected."""

@@ -1,0 +1,189 @@
+"""Payments on its own store, paying through the Stripe fake (a real HTTP server speaking
+Stripe's REST shapes, driven by the official SDK) and learning outcomes from its signed webhooks."""
+
+import time
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from contracts.claims import CompensationDecided, CounterfeitConfirmed
+from contracts.orders import OrderPlaced, RefundIssued
+from services.payments.bootstrap import bootstrap
+from services.payments.providers.fake_stripe import DECLINED, PROVIDER_ERROR, TIMEOUT, FakeStripe, sign
+from tests.apptest import ServiceHarness
+
+SECRET = "whsec_test_unit"
+
+
+@pytest.fixture
+def fake_stripe():
+    fake = FakeStripe(SECRET, hang_seconds=3).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def payments(fake_stripe, tmp_path, monkeypatch):
+    monkeypatch.setenv("KONGFU_STRIPE_API_BASE", fake_stripe.url)
+    monkeypatch.setenv("KONGFU_STRIPE_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("KONGFU_PAYMENT_PROVIDER_TIMEOUT_SECONDS", "1")
+    return ServiceHarness(bootstrap, tmp_path)
+
+
+def placed(harness, customer="alice", total="248.00") -> uuid.UUID:
+    order_id = uuid.uuid4()
+    harness.react(OrderPlaced.model_validate({
+        "order_id": str(order_id), "customer_id": customer, "destination_country": "GB",
+        "lines": [{"line_no": 1, "platform": "taobao", "item_id": "1", "product_url": "https://item.taobao.com/item.htm?id=1",
+                   "sku": "m", "quantity": 1, "unit_price": total}],
+        "quote": {"currency": "CNY", "lines": [{"code": "items", "label": "Items", "amount": total}],
+                  "total": total, "rules_version": "t"}}))
+    return order_id
+
+
+def pay(harness, order_id, customer="alice", method="card", token="pm_card_visa", key=None):
+    body = {"method": method, **({"payment_token": token} if token else {})}
+    return harness.client.post(f"/payments/orders/{order_id}", json=body,
+                               headers={**harness.as_(customer, "customer"), "Idempotency-Key": key or uuid.uuid4().hex})
+
+
+def deliver_webhooks(harness, fake) -> list[dict]:
+    answers = []
+    for payload, header in fake.take_undelivered():
+        response = harness.client.post("/payments/webhooks/stripe", content=payload,
+                                       headers={"Stripe-Signature": header, "content-type": "application/json"})
+        assert response.status_code == 200, response.text
+        answers.append(response.json())
+    return answers
+
+
+def balance(harness, customer="alice") -> Decimal:
+    response = harness.client.get("/me/balance", headers=harness.as_(customer, "customer"))
+    assert response.status_code == 200, response.text
+    return Decimal(response.json()["balance"])
+
+
+def test_a_card_payment_is_pending_until_the_signed_webhook_confirms_it(payments, fake_stripe):
+    order_id = placed(payments)
+    response = pay(payments, order_id)
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "pending" and "PaymentSucceeded" not in str(payments.published_types())
+    assert fake_stripe.intents and list(fake_stripe.intents.values())[0]["amount"] == 24800
+    assert deliver_webhooks(payments, fake_stripe) == [{"result": "applied"}]
+    payment = payments.client.get(f"/payments/{response.json()['payment_id']}", headers=payments.as_("alice", "customer"))
+    assert payment.json()["status"] == "succeeded"
+    assert payments.published_types().count("payments.PaymentSucceeded") == 1
+
+
+def test_a_replayed_webhook_changes_nothing_and_a_stale_or_forged_one_is_refused(payments, fake_stripe):
+    order_id = placed(payments)
+    pay(payments, order_id)
+    deliver_webhooks(payments, fake_stripe)
+    payload, header = fake_stripe.sent[-1]
+    again = payments.client.post("/payments/webhooks/stripe", content=payload, headers={"Stripe-Signature": header})
+    assert again.json() == {"result": "duplicate"}
+    stale = sign(SECRET, payload, int(time.time()) - 3600)
+    forged = sign("whsec_someone_else", payload, int(time.time()))
+    for signature in (stale, forged, None):
+        headers = {"Stripe-Signature": signature} if signature else {}
+        refused = payments.client.post("/payments/webhooks/stripe", content=payload, headers=headers)
+        assert refused.status_code == 400 and refused.headers["content-type"].startswith("application/problem+json")
+    assert payments.published_types().count("payments.PaymentSucceeded") == 1
+
+
+@pytest.mark.parametrize("token,status,words", [(DECLINED, 402, "declined"), (TIMEOUT, 504, "in time"),
+                                                (PROVIDER_ERROR, 502, "Stripe failed")])
+def test_provider_failures_leave_the_order_unpaid_with_a_clear_problem(payments, fake_stripe, token, status, words):
+    order_id = placed(payments)
+    response = pay(payments, order_id, token=token)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert words in response.json()["detail"]
+    deliver_webhooks(payments, fake_stripe)  # the declined card's payment_failed webhook: no second effect
+    types = payments.published_types()
+    assert types.count("payments.PaymentFailed") == 1 and "payments.PaymentSucceeded" not in types
+
+
+def test_the_same_idempotency_key_never_charges_twice(payments, fake_stripe):
+    order_id = placed(payments)
+    first, second = pay(payments, order_id, key="same-key-123"), pay(payments, order_id, key="same-key-123")
+    assert first.json()["payment_id"] == second.json()["payment_id"]
+    assert len(fake_stripe.intents) == 1
+    other = pay(payments, order_id, key="same-key-123", method="balance", token=None)
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
+
+
+def test_card_data_is_refused(payments):
+    order_id = placed(payments)
+    response = pay(payments, order_id, token="4111111111111111")
+    assert response.status_code == 422 and "4111" not in response.text
+    extra = payments.client.post(f"/payments/orders/{order_id}", json={"method": "card", "card_number": "4111111111111111"},
+                                 headers={**payments.as_("alice", "customer"), "Idempotency-Key": "k" * 10})
+    assert extra.status_code == 422 and "4111" not in extra.text
+
+
+def test_another_customer_cannot_pay_or_read(payments, fake_stripe):
+    order_id = placed(payments)
+    assert pay(payments, order_id, customer="mallory").status_code == 404
+    mine = pay(payments, order_id).json()
+    assert payments.client.get(f"/payments/{mine['payment_id']}", headers=payments.as_("mallory", "customer")).status_code == 404
+
+
+def test_top_up_pay_from_balance_refund_compensation_and_withdraw_to_the_card(payments, fake_stripe):
+    top = payments.client.post("/me/top-ups", json={"amount": "500.00", "method": "card", "payment_token": "pm_card_visa"},
+                               headers={**payments.as_("alice", "customer"), "Idempotency-Key": "top-up-0001"})
+    assert top.status_code == 201 and balance(payments) == 0  # pending until the webhook
+    deliver_webhooks(payments, fake_stripe)
+    assert balance(payments) == Decimal("500.00")
+    order_id = placed(payments, total="248.00")
+    paid = pay(payments, order_id, method="balance", token=None)
+    assert paid.status_code == 201 and paid.json()["status"] == "succeeded"
+    assert balance(payments) == Decimal("252.00")
+    short = pay(payments, placed(payments, total="300.00"), method="balance", token=None)
+    assert short.status_code == 402 and "balance" in short.json()["detail"] and balance(payments) == Decimal("252.00")
+
+    refund = RefundIssued(order_id=order_id, refund_id=uuid.uuid4(), amount=Decimal("100.00"), currency="CNY",
+                          reason="refund after failed inspection", line_no=1)
+    assert payments.react(refund) == "handled"
+    assert payments.react(refund) == "handled"  # a redelivery under another event id: the movement id stops it
+    assert balance(payments) == Decimal("352.00")
+    decided = CompensationDecided(claim_id=uuid.uuid4(), parcel_id=uuid.uuid4(), customer_id="alice",
+                                  order_ids=[order_id], kind="damaged", approved=True, amount=Decimal("30.00"),
+                                  currency="CNY", rule="r", rule_version="comp-1", inputs={}, decided_by="s", notes="")
+    payments.react(decided)
+    payments.react(decided.model_copy(update={"claim_id": uuid.uuid4(), "approved": False}))
+    counterfeit = CounterfeitConfirmed(order_id=order_id, customer_id="alice", line_no=1, traceability_code=None,
+                                       platform="taobao", merchant_id="m", merchant_name="M", source="inspection",
+                                       evidence=[], confirmed_by="qc", refund_amount=Decimal("20.00"), currency="CNY")
+    payments.react(counterfeit)
+    payments.react(counterfeit)
+    assert balance(payments) == Decimal("402.00")
+
+    too_much = payments.client.post("/me/withdrawals", json={"amount": "9999.00"},
+                                    headers={**payments.as_("alice", "customer"), "Idempotency-Key": "withdraw-01"})
+    assert too_much.status_code == 402 and balance(payments) == Decimal("402.00")
+    out = payments.client.post("/me/withdrawals", json={"amount": "400.00"},
+                               headers={**payments.as_("alice", "customer"), "Idempotency-Key": "withdraw-02"})
+    assert out.status_code == 201, out.text
+    again = payments.client.post("/me/withdrawals", json={"amount": "400.00"},
+                                 headers={**payments.as_("alice", "customer"), "Idempotency-Key": "withdraw-02"})
+    assert again.json() == out.json() and Decimal(out.json()["amount"]) == Decimal("400.00")
+    assert balance(payments) == Decimal("2.00")
+    assert [r["amount"] for r in fake_stripe.refunds.values()] == [40000]
+    credited = [e.payload["kind"] for e in payments.published() if e.type == "payments.BalanceCredited"]
+    assert credited == ["top_up", "refund", "compensation", "counterfeit_refund"]
+
+
+def test_a_confirmation_after_a_reported_failure_goes_to_the_balance_not_lost(payments, fake_stripe):
+    """A timeout that did go through at the provider: the order stays unpaid (the customer was
+    told it failed), and the money the provider confirms later is credited to the balance."""
+    order_id = placed(payments)
+    payment_id = pay(payments, order_id).json()["payment_id"]
+    payments.app._change(uuid.UUID(payment_id), lambda intent: intent.fail("timeout: no answer in time"))
+    deliver_webhooks(payments, fake_stripe)
+    assert balance(payments) == Decimal("248.00")
+    types = payments.published_types()
+    assert "payments.PaymentSucceeded" not in types and types.count("payments.PaymentFailed") == 1
+    (credit,) = [e.payload for e in payments.published() if e.type == "payments.BalanceCredited"]
+    assert credit["kind"] == "late_confirmation" and credit["order_id"] == str(order_id)
