@@ -58,6 +58,7 @@ class Chaos:
         self.env = {"KONGFU_MODE": "stack", "KONGFU_NAMESPACE": self.namespace, "KONGFU_JWT_SECRET": self.jwt_secret,
                     "KONGFU_CARRIER_WEBHOOK_SECRET": self.carrier_secret, "KONGFU_VAR_DIR": str(self.log_dir / "var"),
                     "KONGFU_LOG_LEVEL": "WARNING"}
+        self.stripe = None  # the card path's provider: the Stripe fake, started with the platform
         self.answers: list[tuple[float, str, int]] = []  # (time, service, status) of every request
         self.lock = threading.Lock()
         self.processes: dict[str, ServiceProcess] = {}
@@ -241,7 +242,13 @@ class Chaos:
     # -- the run ------------------------------------------------------------------------------
     def run(self) -> int:
         self.log(f"chaos: namespace {self.namespace}, logs in {self.log_dir}")
+        from services.payments.providers.fake_stripe import FakeStripe
+
+        self.stripe = FakeStripe(uuid.uuid4().hex).start()
+        self.env.update({"KONGFU_STRIPE_API_BASE": self.stripe.url,
+                         "KONGFU_STRIPE_WEBHOOK_SECRET": self.stripe.webhook_secret})
         self.urls, processes = start_platform(["--mode", "stack"], self.env, self.log_dir)
+        self.stripe.webhook_url = f"{self.urls['payments']}/payments/webhooks/stripe"
         self.processes = dict(zip(SERVICES, processes))
         try:
             baseline = self.lifecycle()
@@ -277,6 +284,7 @@ class Chaos:
         finally:
             for process in self.processes.values():
                 process.stop()
+            self.stripe.stop()
         for problem in problems:
             self.log(f"PROBLEM: {problem}")
         self.log("verdict: " + ("PASS" if not problems else f"FAIL ({len(problems)} problems)"))

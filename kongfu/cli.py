@@ -122,7 +122,8 @@ def cmd_replay(args: argparse.Namespace) -> None:
         await event_log.start()
         try:
             return await rebuild(projection, parts.projection_store, event_log,
-                                 projection_topics(projection, settings), progress, until=args.until)
+                                 projection_topics(projection, settings), progress, until=args.until,
+                                 optimistic_catch_ups=settings.replay_optimistic_catch_ups)
         finally:
             await event_log.stop()
 

@@ -170,23 +170,46 @@ class ProjectionStore:
         the old rows or the new ones, never a mix. Refused (False) while the live projector is
         ahead of the rebuild somewhere: the caller catches up and tries again."""
         with self._transaction() as cur:
-            if self.is_postgres:  # live writers wait (readers do not) until the swap commits
-                cur.execute(f"LOCK TABLE {self._prefix}{LIVE}_entries, {self._prefix}{LIVE}_positions "
-                            "IN SHARE ROW EXCLUSIVE MODE")
-            select = f"SELECT source, position FROM {self._prefix}{{t}}_positions WHERE projection=?"
-            cur.execute(self._param(select.format(t=LIVE)), (projection,))
-            live = dict(cur.fetchall())
-            cur.execute(self._param(select.format(t=REBUILD)), (rebuilt_as,))
-            rebuilt = dict(cur.fetchall())
-            if any(position > rebuilt.get(source, -1) for source, position in live.items()):
-                return False
-            self._delete(cur, projection, LIVE)
-            for table, columns in (("entries", "?, key, at, event_id, data"), ("positions", "?, source, position")):
-                cur.execute(self._param(
-                    f"INSERT INTO {self._prefix}{LIVE}_{table} SELECT {columns} FROM {self._prefix}{REBUILD}_{table} "
-                    "WHERE projection=?"), (projection, rebuilt_as))
-            self._delete(cur, rebuilt_as, REBUILD)
-            return True
+            self._hold_live_writers(cur)
+            return self._swap(cur, projection, rebuilt_as)
+
+    def _hold_live_writers(self, cur) -> None:
+        if self.is_postgres:  # live writers wait (readers do not) until this transaction ends
+            cur.execute(f"LOCK TABLE {self._prefix}{LIVE}_entries, {self._prefix}{LIVE}_positions "
+                        "IN SHARE ROW EXCLUSIVE MODE")
+
+    def _swap(self, cur, projection: str, rebuilt_as: str) -> bool:
+        select = f"SELECT source, position FROM {self._prefix}{{t}}_positions WHERE projection=?"
+        cur.execute(self._param(select.format(t=LIVE)), (projection,))
+        live = dict(cur.fetchall())
+        cur.execute(self._param(select.format(t=REBUILD)), (rebuilt_as,))
+        rebuilt = dict(cur.fetchall())
+        if any(position > rebuilt.get(source, -1) for source, position in live.items()):
+            return False
+        self._delete(cur, projection, LIVE)
+        for table, columns in (("entries", "?, key, at, event_id, data"), ("positions", "?, source, position")):
+            cur.execute(self._param(
+                f"INSERT INTO {self._prefix}{LIVE}_{table} SELECT {columns} FROM {self._prefix}{REBUILD}_{table} "
+                "WHERE projection=?"), (projection, rebuilt_as))
+        self._delete(cur, rebuilt_as, REBUILD)
+        return True
+
+    def held_live_writers(self) -> "HeldLiveWriters | None":
+        """PostgreSQL: a transaction that keeps the live projectors from writing until it ends, so
+        a replay's last catch-up cannot be overtaken under load. None on SQLite (the embedded
+        default has one process; its optimistic swap converges)."""
+        if not self.is_postgres:
+            return None
+        pool = self._postgres_pool()
+        conn = pool.getconn()
+        try:
+            cur = conn.cursor()
+            self._hold_live_writers(cur)
+        except BaseException:
+            conn.rollback()
+            pool.putconn(conn)
+            raise
+        return HeldLiveWriters(self, pool, conn, cur)
 
     @database.retried_once_if_dropped
     def entries(self, projection: str, key: str, tables: str = LIVE) -> list[dict[str, Any]]:
@@ -230,6 +253,27 @@ class ProjectionStore:
 
 
 # --------------------------------------------------------------------------- running
+
+
+class HeldLiveWriters:
+    """An open transaction holding the live tables' write lock (see `held_live_writers`)."""
+
+    def __init__(self, store: ProjectionStore, pool, conn, cur) -> None:
+        self.store, self._pool, self._conn, self._cur = store, pool, conn, cur
+
+    def positions(self, projection: str) -> dict[str, int]:
+        self._cur.execute(self.store._param(
+            f"SELECT source, position FROM {self.store._prefix}{LIVE}_positions WHERE projection=?"), (projection,))
+        return {source: int(position) for source, position in self._cur.fetchall()}
+
+    def swap_in(self, projection: str, rebuilt_as: str) -> bool:
+        return self.store._swap(self._cur, projection, rebuilt_as)
+
+    def release(self, commit: bool) -> None:
+        try:
+            self._conn.commit() if commit else self._conn.rollback()
+        finally:
+            self._pool.putconn(self._conn)
 
 
 def apply_batch(store: ProjectionStore, projection: Projection, records: Sequence[LogRecord],

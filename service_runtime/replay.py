@@ -16,7 +16,8 @@ from service_runtime.eventlog import EventLog
 from service_runtime.projections import LIVE, REBUILD, Projection, ProjectionStore, apply_batch
 
 Progress = Callable[[int, int], None]
-MAX_CATCH_UPS = 50  # the live projector is ahead at most by what arrived during one catch-up
+OPTIMISTIC_CATCH_UPS = 5  # then the live writers are held for the last catch-up (PostgreSQL)
+MAX_CATCH_UPS = 50  # SQLite: the live projector is ahead at most by what arrived during one catch-up
 
 
 def as_of_label(projection: str, until: datetime) -> str:
@@ -45,7 +46,8 @@ async def _build(projection: Projection, store: ProjectionStore, event_log: Even
 
 
 async def rebuild(projection: Projection, store: ProjectionStore, event_log: EventLog, topics: Sequence[str],
-                  progress: Progress | None = None, until: datetime | None = None) -> tuple[str, int]:
+                  progress: Progress | None = None, until: datetime | None = None,
+                  optimistic_catch_ups: int = OPTIMISTIC_CATCH_UPS) -> tuple[str, int]:
     """Rebuild from offset 0 and swap in (or, with `until`, build the projection as it was then,
     kept under `name@until` in the rebuild tables); returns the result's checksum and rows."""
     label = projection.name if until is None else as_of_label(projection.name, until)
@@ -54,13 +56,32 @@ async def rebuild(projection: Projection, store: ProjectionStore, event_log: Eve
     await _build(projection, store, event_log, topics, label, ends, None, until, progress)
     if until is not None:
         return await asyncio.to_thread(store.checksum, label, REBUILD)
-    for _ in range(MAX_CATCH_UPS):
-        rebuilt = _offsets(await asyncio.to_thread(store.positions, label, REBUILD))
-        live = _offsets(await asyncio.to_thread(store.positions, projection.name, LIVE))
-        behind = {tp: end for tp, end in live.items() if end > rebuilt.get(tp, 0)}
-        if behind:  # the live projector applied more meanwhile: read exactly that too
-            await _build(projection, store, event_log, topics, label, behind,
-                         {tp: rebuilt.get(tp, 0) for tp in behind}, None, None)
+    for _ in range(optimistic_catch_ups if store.is_postgres else MAX_CATCH_UPS):
+        await _catch_up(projection, store, event_log, topics, label,
+                        await asyncio.to_thread(store.positions, projection.name, LIVE))
         if await asyncio.to_thread(store.swap_in, projection.name, label):
             return await asyncio.to_thread(store.checksum, projection.name, LIVE)
-    raise RuntimeError(f"{projection.name}: the live projector stayed ahead of the rebuild; try again")
+    # The live projector keeps overtaking the rebuild (load): hold its writes for the last catch-up.
+    held = await asyncio.to_thread(store.held_live_writers)
+    if held is None:
+        raise RuntimeError(f"{projection.name}: the live projector stayed ahead of the rebuild; try again")
+    swapped = False
+    try:
+        live = await asyncio.to_thread(held.positions, projection.name)
+        await _catch_up(projection, store, event_log, topics, label, live)
+        swapped = await asyncio.to_thread(held.swap_in, projection.name, label)
+    finally:
+        await asyncio.to_thread(held.release, swapped)
+    if not swapped:
+        raise RuntimeError(f"{projection.name}: the rebuild could not catch up with the held live projection")
+    return await asyncio.to_thread(store.checksum, projection.name, LIVE)
+
+
+async def _catch_up(projection: Projection, store: ProjectionStore, event_log: EventLog, topics: Sequence[str],
+                    label: str, live_positions: dict[str, int]) -> None:
+    """Read into the rebuild whatever the live projection has applied beyond it."""
+    rebuilt = _offsets(await asyncio.to_thread(store.positions, label, REBUILD))
+    behind = {tp: end for tp, end in _offsets(live_positions).items() if end > rebuilt.get(tp, 0)}
+    if behind:
+        await _build(projection, store, event_log, topics, label, behind,
+                     {tp: rebuilt.get(tp, 0) for tp in behind}, None, None)

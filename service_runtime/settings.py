@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str = ""
     payment_provider_timeout_seconds: float = Field(default=5.0, gt=0)
     relay_batch_size: int = Field(default=500, ge=1)
+    # A replay's catch-ups before it holds the live projector's writes for the last one (0: at once).
+    replay_optimistic_catch_ups: int = Field(default=5, ge=0)
     # Fault drills (`make chaos` and its test): the relay exits like a SIGKILL right after it has
     # published a batch, before it records its position, so the next relay publishes it again.
     chaos_relay_exit_after_publish: bool = False
