@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     republish.set_defaults(func=cmd_republish)
 
     replay = sub.add_parser("replay", help="drop a projection and rebuild it from the topics; print its checksum")
-    replay.add_argument("projection", help="timeline, traceability or compensation_decisions")
+    replay.add_argument("projection", help="timeline, traceability, compensation_decisions or parcels")
     replay.add_argument("--mode", choices=["embedded", "stack"], default=None)
     replay.set_defaults(func=cmd_replay)
 

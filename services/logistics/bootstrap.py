@@ -5,7 +5,7 @@ from __future__ import annotations
 from contracts import logistics as published
 from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
-from services.logistics import api, consumers
+from services.logistics import api, consumers, projections
 from services.logistics.app import LogisticsApplication
 from services.logistics.domain import Shipment
 
@@ -20,4 +20,4 @@ PUBLISHES = {
 
 def bootstrap(settings: Settings) -> ServiceParts:
     return assemble("logistics", LogisticsApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                    consumers.CONSUMES)
+                    consumers.CONSUMES, projections=[projections.PARCELS], projection_router=projections.router)

@@ -67,3 +67,31 @@ def entry_for(event_type: str, actor: str, occurred_at: str,
         "actor": actor,
         "details": {k: payload[k] for k in DETAIL_FIELDS if payload.get(k) not in (None, [], "")},
     }
+
+
+# What the customer is asked to do next, by the latest stage of their order (None: nothing, we are on it).
+NEXT_ACTIONS: dict[str, str] = {
+    "order_placed": "pay",
+    "price_changed": "decide",
+    "out_of_stock": "decide",
+    "stored": "request_shipment",
+    "packed": "choose_shipping",
+    "delivered": "confirm_receipt",
+}
+NEXT_ACTION_NAMES = {
+    "pay": ("Pay for the order", "支付订单"),
+    "decide": ("Your decision is needed", "需要您的决定"),
+    "request_shipment": ("Request shipment from the warehouse", "申请从仓库发货"),
+    "choose_shipping": ("Choose a shipping line and pay", "选择线路并支付运费"),
+    "confirm_receipt": ("Confirm receipt", "确认收货"),
+}
+
+
+def next_action(entries: list[dict[str, Any]]) -> str | None:
+    """The latest stage decides; a failed inspection waits for the customer's choice."""
+    if not entries:
+        return None
+    latest = entries[-1]
+    if latest["stage"] == "quality_inspection" and latest["details"].get("passed") is False:
+        return "decide"
+    return NEXT_ACTIONS.get(latest["stage"])
