@@ -20,7 +20,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     """Embedded default: every service in one process, SQLite under var/, in-process event log."""
     settings = _settings("embedded")
     _serve(list(_registry().SERVICES), ["api", "relay", "worker", "projector"], args.host, args.port, settings,
-           title="kongfu-embedded")
+           title="kongfu-embedded", with_portal=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -36,7 +36,7 @@ def _registry():
     return registry
 
 
-def _serve(names, roles, host, port, settings, title):
+def _serve(names, roles, host, port, settings, title, with_portal=False):
     import uvicorn
 
     from service_runtime.logs import configure_logging
@@ -45,6 +45,10 @@ def _serve(names, roles, host, port, settings, title):
     configure_logging(settings.log_level)
     parts = [_registry().bootstrap(name, settings) for name in names]
     app = build_gateway(parts, roles, settings, title=title)
+    if with_portal:  # the customer portal at /portal, reading this same server's gateways
+        from kongfu.portal.web import router as portal_router
+
+        app.include_router(portal_router())
     print(f"kongfu: {title} ({settings.mode}, roles {','.join(roles)}) listening on http://{host}:{port} "
           f"(OpenAPI docs at http://{host}:{port}/docs)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
