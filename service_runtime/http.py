@@ -29,13 +29,15 @@ from service_runtime.tracing import trace
 _bearer = HTTPBearer(auto_error=False)
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
+    headers = {**({"WWW-Authenticate": "Bearer"} if status == 401 else {}), **(headers or {})}
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
-async def _answer(request: Request, status: int, detail: str | tuple[str, str], **extra: Any) -> JSONResponse:
+async def _answer(request: Request, status: int, detail: str | tuple[str, str],
+                  headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     """A problem in the caller's language (Accept-Language), its detail scrubbed of their input."""
     chinese = wants_chinese(request.headers.get("accept-language"))
     if isinstance(detail, tuple):
@@ -45,7 +47,7 @@ async def _answer(request: Request, status: int, detail: str | tuple[str, str], 
     except RuntimeError:  # already streamed to the route; its values may still be in the path or query
         body = b""
     inputs = inputs_of(request.path_params, request.query_params.multi_items(), body)
-    return problem(status, title(status, chinese), scrub(detail, inputs), **extra)
+    return problem(status, title(status, chinese), scrub(detail, inputs), headers, **extra)
 
 
 def current_caller(creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
@@ -131,10 +133,13 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException):
-        generic = {404: MESSAGES["unknown_path"], 405: MESSAGES["wrong_method"]}
-        detail = generic[exc.status_code] if request.scope.get("route") is None and exc.status_code in generic \
-            else MESSAGES.get(str(exc.detail), str(exc.detail))
-        return await _answer(request, exc.status_code, detail)
+        if exc.status_code == 405:  # Allow: every method any router serves on this path
+            allowed = sorted({method for route in request.app.routes if isinstance(route, APIRoute)
+                              and route.path_regex.match(request.url.path) for method in route.methods})
+            return await _answer(request, 405, MESSAGES["wrong_method"], headers={"Allow": ", ".join(allowed)})
+        if exc.status_code == 404 and request.scope.get("route") is None:
+            return await _answer(request, 404, MESSAGES["unknown_path"])
+        return await _answer(request, exc.status_code, MESSAGES.get(str(exc.detail), str(exc.detail)))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):

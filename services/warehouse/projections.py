@@ -17,6 +17,7 @@ from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGE
 from service_runtime.errors import NotFound
 from service_runtime.http import current_caller, require_roles
 from service_runtime.listing import PageParams, page, page_model, page_params
+from services.warehouse.api import TypedCode
 from services.warehouse.storage import storage_state
 from service_runtime.clock import utc_timestamp
 from service_runtime.projections import Entry, Projection, ProjectionStore
@@ -166,7 +167,7 @@ def router(store: ProjectionStore) -> APIRouter:
                     lambda r: [r["received_at"], r["traceability_code"]], params, request)
 
     @api.get("/trace/{code}")
-    def traceability_record(code: str, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
+    def traceability_record(code: TypedCode, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
         from services.warehouse.codes import parse_code
 
         code = parse_code(code)  # a mistyped code is a 422, never someone else's item
