@@ -19,8 +19,8 @@ def _settings(mode: str | None = None):
 def cmd_run(args: argparse.Namespace) -> None:
     """Embedded default: every service in one process, SQLite under var/, in-process event log."""
     settings = _settings("embedded")
-    _serve(list(_registry().SERVICES), ["api", "relay", "worker", "projector"], args.host, args.port, settings,
-           title="kongfu-embedded", with_portal=True)
+    _serve(list(_registry().SERVICES), ["api", "relay", "worker", "projector", "scheduler"], args.host, args.port,
+           settings, title="kongfu-embedded", with_portal=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -157,8 +157,8 @@ def main(argv: list[str] | None = None) -> None:
 
     serve = sub.add_parser("serve", help="run services (one process) on the local stack or embedded")
     serve.add_argument("services", nargs="+")
-    serve.add_argument("--roles", default="api,relay,worker,projector",
-                       help="comma list of api, relay, worker, projector")
+    serve.add_argument("--roles", default="api,relay,worker,projector,scheduler",
+                       help="comma list of api, relay, worker, projector, scheduler")
     serve.add_argument("--mode", choices=["embedded", "stack"], default=None)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None)

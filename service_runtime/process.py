@@ -1,7 +1,8 @@
 """Running services: a service's parts, its process roles, and the gateway that hosts them.
 
-Roles: `api` (the HTTP gateway), `relay` (outbox → Kafka), `worker` (consumers). Every process
-serves /healthz, /readyz and /metrics, whichever roles it runs.
+Roles: `api` (the HTTP gateway), `relay` (outbox → Kafka), `worker` (consumers), `projector`,
+`scheduler` (fires the service's due timers, see `timers.py`). Every process serves /healthz,
+/readyz and /metrics, whichever roles it runs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from fastapi import APIRouter, FastAPI
 
+from service_runtime.clock import SYSTEM_CLOCK, Clock, OffsetFileClock
 from service_runtime.consumer import ConsumerRunner, Handler
 from service_runtime.eventlog import EventLog, KafkaEventLog, LocalEventLog, topic_for
 from service_runtime.http import create_app
@@ -20,8 +22,9 @@ from service_runtime.publishing import Publication
 from service_runtime.relay import OutboxRelay
 from service_runtime.settings import Settings
 from service_runtime.store import ServiceApplication
+from service_runtime.timers import FireHandler, TimerScheduler
 
-ROLES = ("api", "relay", "worker", "projector")
+ROLES = ("api", "relay", "worker", "projector", "scheduler")
 
 
 @dataclass
@@ -34,17 +37,20 @@ class ServiceParts:
     consumes: Sequence[str] = ()  # services whose topics this one reads
     projections: Sequence[Projection] = ()
     projection_store: ProjectionStore | None = None
+    timers: Mapping[str, FireHandler] = field(default_factory=dict)  # timer purpose -> fire handler
 
 
 def assemble(name: str, app_class: type[ServiceApplication], publishes: Mapping[type, Any], settings: Settings,
              router_factory: Any, handler_factory: Any = None, consumes: Sequence[str] = (),
-             projections: Sequence[Projection] = (), projection_router: Any = None) -> ServiceParts:
+             projections: Sequence[Projection] = (), projection_router: Any = None,
+             timer_factory: Any = None) -> ServiceParts:
     """The usual bootstrap: schema, application on its store, publication, gateway, reactions,
     and the projections this service owns (with the router that reads them)."""
     from service_runtime.store import ensure_schema, schema_for, store_env
 
     ensure_schema(name, settings)
     app = app_class(env=store_env(name, settings))
+    app.clock = clock_for(settings)
     store = ProjectionStore(settings, schema_for(name, settings), name) if projections else None
     routers = [router_factory(app)]
     if projection_router is not None:
@@ -53,7 +59,12 @@ def assemble(name: str, app_class: type[ServiceApplication], publishes: Mapping[
         name=name, app=app, publication=Publication(name, publishes, settings.namespace),
         routers=routers, handlers=handler_factory(app) if handler_factory else {},
         consumes=consumes, projections=projections, projection_store=store,
+        timers=timer_factory(app) if timer_factory else {},
     )
+
+
+def clock_for(settings: Settings) -> Clock:
+    return OffsetFileClock(settings.clock_offset_file) if settings.clock_offset_file else SYSTEM_CLOCK
 
 
 def projection_topics(projection: Projection, settings: Settings) -> list[str]:
@@ -85,6 +96,8 @@ def background_tasks(parts: ServiceParts, event_log: EventLog, roles: Sequence[s
             group = f"{group_for(parts.name, settings.namespace)}.projection.{projection.name}"
             tasks.append(ProjectionRunner(projection, parts.projection_store, event_log,
                                           projection_topics(projection, settings), group).run)
+    if "scheduler" in roles and parts.timers:
+        tasks.append(TimerScheduler(parts.app, parts.timers, parts.app.clock, parts.name).run)
     return tasks
 
 

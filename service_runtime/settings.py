@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1)
     poll_interval_seconds: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
+    # Tests and demos only: a file holding seconds to add to the system time (simulated days
+    # for deadlines, shared by every process that reads it). Unset in production.
+    clock_offset_file: str = ""
 
     def resolved_jwt_secret(self) -> str:
         return self.jwt_secret or self._local_secret("dev-jwt-secret")

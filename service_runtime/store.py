@@ -17,6 +17,7 @@ from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
+from service_runtime.clock import SYSTEM_CLOCK, Clock
 from service_runtime.settings import Settings
 
 INBOX_KWARG = "inbox_event_id"
@@ -113,6 +114,8 @@ SAVE_ATTEMPTS = 5
 
 class ServiceApplication(Application):
     """An application whose recorder also keeps tracking and inbox records."""
+
+    clock: Clock = SYSTEM_CLOCK  # what time it is for commands and timers; tests inject a ManualClock
 
     def find(self, aggregate_id: Any, kind: type[A]) -> A | None:
         """The aggregate if it exists and is a `kind`: an id of another kind finds nothing."""
