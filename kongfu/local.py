@@ -14,7 +14,7 @@ from typing import Any, Callable
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
+SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud", "notifications")
 
 
 def free_port() -> int:
