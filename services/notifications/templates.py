@@ -36,14 +36,17 @@ TEMPLATES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("Your claim was decided", "Decision: {outcome}. Amount: {amount} {currency}. Rule: {rule} ({rule_version})."),
         ("您的售后申请已处理", "处理结果：{outcome}。金额：{amount} {currency}。规则：{rule}（{rule_version}）。")),
     "storage_reminder": (
-        ("Storage reminder", "Item {traceability_code} has been in our warehouse for {days} days. Storage is free "
-                             "for {free_days} days, then {daily_fee} CNY a day. Request shipment to avoid fees."),
-        ("仓储提醒", "商品 {traceability_code} 已在仓库存放 {days} 天。免费存放 {free_days} 天，之后每天 {daily_fee} 元。"
-                     "请尽快申请发货以免产生费用。")),
+        ("Storage reminder: {days_stored} days", "Item {traceability_code} has been in our warehouse for "
+         "{days_stored} days. Storage is free for 90 days, then 1.00 CNY a day per item; items not shipped "
+         "within 180 days are abandoned. Request shipment to avoid fees."),
+        ("仓储提醒：已存放 {days_stored} 天", "商品 {traceability_code} 已在仓库存放 {days_stored} 天。免费存放 90 天，"
+         "之后每件每天 1.00 元；180 天内未发运的商品视为弃置。请尽快申请发货以免产生费用。")),
     "storage_abandoned": (
-        ("Item abandoned after {days} days", "Item {traceability_code} was not shipped within {days} days and is "
-                                             "now abandoned: {disposal}"),
-        ("商品存放 {days} 天后视为弃置", "商品 {traceability_code} 在 {days} 天内未发运，现视为弃置：{disposal}")),
+        ("Item abandoned after {days_stored} days", "Item {traceability_code} was not shipped within 180 days and "
+         "is now abandoned: usable goods are donated to charity, the rest disposed of. Storage fees due: "
+         "{fees_due} {currency}."),
+        ("商品存放 {days_stored} 天后视为弃置", "商品 {traceability_code} 在 180 天内未发运，现视为弃置：可用物品将捐赠给慈善机构，"
+         "其余将被处置。应付仓储费：{fees_due} {currency}。")),
 }
 OUTCOMES = {True: ("approved", "已批准"), False: ("rejected", "已拒绝")}
 

@@ -28,6 +28,7 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "warehouse.ItemInspected": ("quality_inspection", "Quality inspection", "质量检验"),
     "orders.QcResolutionChosen": ("inspection_resolution", "Your choice after inspection", "质检问题处理方案"),
     "warehouse.ItemStored": ("stored", "Stored in the warehouse", "已上架存储"),
+    "warehouse.StorageNoticeDue": ("storage_notice", "Storage notice (reminder or abandonment)", "仓储通知（提醒或弃置）"),
     "warehouse.ConsolidationRequested": ("shipping_requested", "Shipping requested", "已申请发货"),
     "warehouse.ParcelPacked": ("packed", "Packed", "已打包"),
     "logistics.ShippingLineChosen": ("shipping_paid", "Shipping line chosen and paid", "已选择线路并支付运费"),
@@ -46,7 +47,8 @@ STAGES: dict[str, tuple[str, str, str]] = {
 # Facts a customer may see on their timeline, by stage; internal references stay out.
 DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "carrier", "tracking_number",
                  "location", "passed", "issues", "photos", "new_unit_price", "old_unit_price", "amount",
-                 "reason", "reasons", "choice", "line_code", "traceability_code", "kind", "approved")
+                 "reason", "reasons", "choice", "line_code", "traceability_code", "kind", "approved",
+                 "milestone", "days_stored", "fees_due")
 
 
 def stage_key(event_type: str, payload: dict[str, Any]) -> str:
@@ -75,6 +77,7 @@ NEXT_ACTIONS: dict[str, str] = {
     "price_changed": "decide",
     "out_of_stock": "decide",
     "stored": "request_shipment",
+    "storage_notice": "request_shipment",
     "packed": "choose_shipping",
     "delivered": "confirm_receipt",
 }

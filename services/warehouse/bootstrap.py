@@ -8,6 +8,7 @@ from service_runtime.settings import Settings
 from services.warehouse import api, consumers, projections
 from services.warehouse.app import WarehouseApplication
 from services.warehouse.domain import Item, Parcel, UnmatchedQueue
+from services.warehouse.storage import MILESTONES
 
 PUBLISHES = {
     Item.Received: published.ItemReceived,
@@ -17,9 +18,11 @@ PUBLISHES = {
     Item.Stored: published.ItemStored,
     Parcel.ConsolidationRequested: published.ConsolidationRequested,
     Parcel.Packed: published.ParcelPacked,
+    Item.StorageNoticeDue: published.StorageNoticeDue,
 }
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
     return assemble("warehouse", WarehouseApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                    consumers.CONSUMES, projections=[projections.TRACEABILITY], projection_router=projections.router)
+                    consumers.CONSUMES, projections=[projections.TRACEABILITY], projection_router=projections.router,
+                    timer_factory=lambda app: {f"storage.{m}": app.on_storage_milestone for m in MILESTONES})

@@ -253,6 +253,13 @@ class Item(TracedAggregate):
     def mark_packed(self, parcel_id: UUID) -> None:
         self.packed = True
 
+    @event("StorageNoticeDue")
+    def storage_notice(self, traceability_code: str, order_id: UUID, customer_id: str, milestone: str,
+                       days_stored: int, fees_due: str, currency: str, rules_version: str) -> None:
+        """A storage reminder or the abandonment notice (services/warehouse/storage.py)."""
+        if milestone == "abandoned":
+            self.abandoned = True
+
     def parcel_line(self) -> dict:
         """The item as it travels: ParcelItemV1's fields (value = what the merchant was paid)."""
         quantity = self.inspection["quantity_checked"] if self.inspection else self.quantity_expected

@@ -34,6 +34,7 @@ FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
         "quantity_checked", "exterior_condition", "photos", "passed", "issues", "staff_id")),
     "orders.QcResolutionChosen": ("inspection_resolution", ("choice",)),
     "warehouse.ItemStored": ("stored", ("location", "staff_id")),
+    "warehouse.StorageNoticeDue": ("storage_notice", ("milestone", "days_stored", "fees_due", "currency")),
     "warehouse.ConsolidationRequested": ("shipping_requested", ("parcel_id", "destination_country")),
     "warehouse.ParcelPacked": ("packed", ("parcel_id", "materials", "cushioning", "reinforced", "weight_kg",
                                           "staff_id")),

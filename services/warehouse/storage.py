@@ -21,6 +21,10 @@ DISPOSAL = ("Abandoned items are donated to charity when usable, otherwise dispo
             "the customer is told at each step.")
 
 
+# Deadlines scheduled when an item is stored (cancelled when it is put in a shipment request).
+MILESTONES = {"reminder_60": REMINDER_DAYS[0], "reminder_80": REMINDER_DAYS[1], "abandoned": ABANDONED_AFTER_DAYS}
+
+
 def days_stored(stored_at: datetime, until: datetime) -> int:
     """Whole days on the shelf; the day it was stored counts as day 0."""
     return max(0, (until - stored_at).days)

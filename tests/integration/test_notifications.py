@@ -189,3 +189,67 @@ def test_settings_are_the_customers_own_and_strict(service):
     staff = harness.client.put("/me/notification-settings", json={"language": "en"},
                                headers=harness.as_("ops", "support_agent"))
     assert staff.status_code == 403
+
+
+def test_storage_lifecycle_fees_reminders_and_abandonment_by_email(service, smtp, tmp_path):
+    """An item passes 60, 80, 90 and 180 days on an injected clock: the warehouse's durable timers
+    fire once each, fees accrue after day 90, and the customer gets each notice by email."""
+    from datetime import datetime, timedelta, timezone
+
+    from service_runtime.clock import ManualClock
+    from service_runtime.timers import TimerScheduler
+    from services.warehouse.bootstrap import bootstrap as warehouse_bootstrap
+    from services.warehouse.storage import storage_state
+    from tests.unit.test_warehouse_app import stored
+
+    _, mailbox = smtp
+    warehouse = ServiceHarness(warehouse_bootstrap, tmp_path / "warehouse")
+    clock = warehouse.app.clock = ManualClock(datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc))
+    code = stored(warehouse, warehouse.as_("packer-1", "warehouse_staff"), "SF900000000001", customer="mei")
+    scheduler = TimerScheduler(warehouse.app, warehouse.parts.timers, clock, "warehouse")
+    notifications = service()
+    notifications.client.put("/me/notification-settings", json={"language": "zh", "email": "mei@example.com"},
+                             headers=notifications.as_("mei", "customer"))
+
+    def day(n: int) -> list[dict]:
+        clock.current = datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc) + timedelta(days=n, minutes=1)
+        scheduler.fire_due()
+        notices = [e for e in warehouse.published() if e.type == "warehouse.StorageNoticeDue"]
+        for envelope in notices:  # the notifications service reads them off the topic
+            from contracts.warehouse import StorageNoticeDue
+
+            notifications.react(StorageNoticeDue.model_validate(envelope.payload), event_id=envelope.event_id)
+        dispatcher(notifications).dispatch()
+        return [n.payload for n in notices]
+
+    assert day(59) == [] and mailbox.messages == []
+    assert [n["milestone"] for n in day(60)] == ["reminder_60"]
+    assert [m["subject"] for m in mailbox.messages] == ["仓储提醒：已存放 60 天"]
+    assert [n["milestone"] for n in day(80)] == ["reminder_60", "reminder_80"]
+    stored_at = datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)
+    assert storage_state(stored_at, stored_at + timedelta(days=95))["fees_due"] == "5.00"  # fees accrue after 90
+    notices = day(180)
+    assert notices[-1]["milestone"] == "abandoned" and notices[-1]["fees_due"] == "90.00"
+    assert [m["subject"] for m in mailbox.messages] == ["仓储提醒：已存放 60 天", "仓储提醒：已存放 80 天",
+                                                        "商品存放 180 天后视为弃置"]
+    assert "捐赠" in mailbox.messages[-1]["body"] and code in mailbox.messages[-1]["body"]
+    day(400)  # each deadline fired once
+    assert len(mailbox.messages) == 3
+
+
+def test_a_shipment_request_cancels_the_storage_deadlines(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from service_runtime.clock import ManualClock
+    from service_runtime.timers import TimerScheduler
+    from services.warehouse.bootstrap import bootstrap as warehouse_bootstrap
+    from tests.unit.test_warehouse_app import stored
+
+    warehouse = ServiceHarness(warehouse_bootstrap, tmp_path)
+    clock = warehouse.app.clock = ManualClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    code = stored(warehouse, warehouse.as_("packer-1", "warehouse_staff"), "SF900000000002", customer="mei")
+    assert warehouse.client.post("/warehouse/shipment-requests", headers=warehouse.as_("mei", "customer"), json={
+        "traceability_codes": [code], "destination_country": "GB"}).status_code == 201
+    clock.advance(days=365)
+    assert TimerScheduler(warehouse.app, warehouse.parts.timers, clock, "warehouse").fire_due() == 0
+    assert not [e for e in warehouse.published() if e.type == "warehouse.StorageNoticeDue"]
