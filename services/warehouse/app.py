@@ -186,7 +186,7 @@ class WarehouseApplication(ServiceApplication):
             parcel.pack(weight_kg, length_cm, width_cm, height_cm, materials, cushioning, staff_id)
             for item in items:
                 item.mark_packed(parcel_id=parcel.parcel_id)
-            return [parcel, *items, *moot], parcel
+            return [parcel, *items], parcel
 
         return self.save_with_retry(attempt)
 
