@@ -106,13 +106,21 @@ def router() -> APIRouter:
             response.set_cookie(LANGUAGE_COOKIE, language, samesite="lax", path="/portal")
         return response
 
-    @portal.get("/orders")
-    async def my_orders(request: Request, cursor: str | None = None):
-        async def load(gateways: Gateways):
-            listing = await gateways.get("/orders", limit=10, cursor=cursor)
-            return {"orders": listing["items"], "next": _portal_link(listing["next"], "/portal/orders")}
+    def listing(page: str, source: str, name: str, limit: int):
+        """A page of one of the customer's listings, with a link to the next."""
 
-        return await page_or_error(request, "orders.html", load)
+        async def show(request: Request, cursor: str | None = None):
+            async def load(gateways: Gateways):
+                found = await gateways.get(source, limit=limit, cursor=cursor)
+                return {name: found["items"], "next": _portal_link(found["next"], f"/portal/{page}")}
+
+            return await page_or_error(request, f"{page}.html", load)
+
+        portal.add_api_route(f"/{page}", show, methods=["GET"])
+
+    listing("orders", "/orders", "orders", 10)
+    listing("warehouse", "/me/items", "items", 20)
+    listing("parcels", "/me/parcels", "parcels", 10)
 
     @portal.get("/orders/{order_id}")
     async def order_timeline(request: Request, order_id: uuid.UUID):
@@ -121,13 +129,6 @@ def router() -> APIRouter:
 
         return await page_or_error(request, "timeline.html", load)
 
-    @portal.get("/warehouse")
-    async def my_warehouse(request: Request, cursor: str | None = None):
-        async def load(gateways: Gateways):
-            listing = await gateways.get("/me/items", limit=20, cursor=cursor)
-            return {"items": listing["items"], "next": _portal_link(listing["next"], "/portal/warehouse")}
-
-        return await page_or_error(request, "warehouse.html", load)
 
     @portal.post("/warehouse/shipment")
     async def request_shipment(request: Request):
@@ -155,13 +156,6 @@ def router() -> APIRouter:
                           detail=error.detail)
         return RedirectResponse(result["redirect"], status_code=303)
 
-    @portal.get("/parcels")
-    async def my_parcels(request: Request, cursor: str | None = None):
-        async def load(gateways: Gateways):
-            listing = await gateways.get("/me/parcels", limit=10, cursor=cursor)
-            return {"parcels": listing["items"], "next": _portal_link(listing["next"], "/portal/parcels")}
-
-        return await page_or_error(request, "parcels.html", load)
 
     @portal.get("/parcels/{parcel_id}")
     async def parcel_page(request: Request, parcel_id: uuid.UUID):
