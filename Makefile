@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: run test unit venv up down status demo bench contracts clean
+.PHONY: run test unit venv up down status demo bench contracts clean k8s tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,11 +20,11 @@ run: venv
 	$(BIN)/kongfu run
 
 ## Everything: starts Kafka and PostgreSQL, runs unit, contract, integration and e2e tests, stops both
-test: venv
+test: venv tools
 	@bash -c 'trap "deploy/local/stack.sh down" EXIT; deploy/local/stack.sh up && $(BIN)/pytest $(PYTEST_ARGS)'
 
 ## Only the tests that need neither Kafka nor PostgreSQL
-unit: venv
+unit: venv tools
 	$(BIN)/pytest tests/unit tests/contract $(PYTEST_ARGS)
 
 ## Local stack for development: Kafka + PostgreSQL, then each service as its own process
@@ -48,6 +48,14 @@ demo: venv
 bench: venv
 	deploy/local/stack.sh up
 	$(BIN)/python -m kongfu.bench $(BENCH_ARGS)
+
+## Cluster manifests that follow the code (topics, ACLs, Deployments per role, Ingress, alerts)
+k8s: venv
+	$(BIN)/kongfu k8s generate
+
+## kustomize, promtool and the Strimzi CRD validators for the deploy/k8s checks (tests/tools.sh)
+tools:
+	tests/tools.sh
 
 contracts: venv
 	$(BIN)/kongfu contracts export

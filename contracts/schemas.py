@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from contracts.envelope import Envelope
 from contracts.registry import _upcasters, all_contracts
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
+# The envelope around every event: frozen like a contract version (a change breaks every reader).
+ENVELOPE_SCHEMA = Path(__file__).parent / "envelope.schema.json"
 
 
 def schema_path(event_type: str, version: int) -> Path:
@@ -27,6 +30,9 @@ def export() -> list[Path]:
     """Write the schema of every registered contract that has none yet (never overwrites)."""
     SCHEMA_DIR.mkdir(exist_ok=True)
     written = []
+    if not ENVELOPE_SCHEMA.exists():
+        ENVELOPE_SCHEMA.write_text(render(Envelope))
+        written.append(ENVELOPE_SCHEMA)
     for (event_type, version), model in all_contracts().items():
         path = schema_path(event_type, version)
         if not path.exists():
@@ -37,6 +43,8 @@ def export() -> list[Path]:
 
 def check() -> list[str]:
     problems = []
+    if not ENVELOPE_SCHEMA.exists() or ENVELOPE_SCHEMA.read_text() != render(Envelope):
+        problems.append(f"the envelope differs from {ENVELOPE_SCHEMA.name}: every reader depends on it")
     contracts = all_contracts()
     for (event_type, version), model in contracts.items():
         path = schema_path(event_type, version)

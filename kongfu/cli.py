@@ -87,13 +87,16 @@ def _projection(name: str, settings):
 
 
 def cmd_replay(args: argparse.Namespace) -> None:
-    """Drop a projection and rebuild it from offset 0 of its topics; print its checksum."""
+    """Rebuild a projection from offset 0 of its topics into new tables and swap it in when done
+    (or, with --until, build it as it was at that time, beside the live one); print its checksum."""
     import asyncio
+    import json
 
     from tqdm import tqdm
 
     from service_runtime.process import make_event_log, projection_topics
-    from service_runtime.projections import rebuild
+    from service_runtime.projections import REBUILD
+    from service_runtime.replay import as_of_label, rebuild
 
     settings = _settings(args.mode)
     parts, projection = _projection(args.projection, settings)
@@ -109,13 +112,30 @@ def cmd_replay(args: argparse.Namespace) -> None:
         await event_log.start()
         try:
             return await rebuild(projection, parts.projection_store, event_log,
-                                 projection_topics(projection, settings), progress)
+                                 projection_topics(projection, settings), progress, until=args.until)
         finally:
             await event_log.stop()
 
     checksum, rows = asyncio.run(go())
     bar.close()
-    print(f"{projection.name}: {rows} rows, checksum {checksum}")
+    if args.until is None:
+        print(f"{projection.name}: {rows} rows, checksum {checksum}")
+        return
+    label = as_of_label(projection.name, args.until)
+    print(f"{projection.name} as of {args.until.isoformat()}: {rows} rows, checksum {checksum}")
+    for key in args.key:
+        view = projection.view(key, parts.projection_store.entries(label, key, REBUILD))
+        print(json.dumps(view, ensure_ascii=False, sort_keys=True, default=str))
+
+
+def _timestamp(text: str):
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # naive means UTC
 
 
 def cmd_checksum(args: argparse.Namespace) -> None:
@@ -135,15 +155,54 @@ def cmd_token(args: argparse.Namespace) -> None:
 
 def cmd_contracts(args: argparse.Namespace) -> None:
     from contracts import schemas
+    from kongfu import asyncapi
 
     if args.action == "export":
-        for path in schemas.export():
+        for path in [*schemas.export(), asyncapi.export()]:
             print(path)
     else:
-        problems = schemas.check()
+        problems = schemas.check() + asyncapi.stale()
         for problem in problems:
             print(problem, file=sys.stderr)
         sys.exit(1 if problems else 0)
+
+
+def cmd_k8s(args: argparse.Namespace) -> None:
+    from kongfu import k8s
+
+    if args.action == "generate":
+        for path in k8s.generate():
+            print(path)
+    else:
+        problems = k8s.stale()
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        sys.exit(1 if problems else 0)
+
+
+def cmd_analytics(args: argparse.Namespace) -> None:
+    """Export the topics' new events as Parquet tables per event type (incremental)."""
+    import asyncio
+    from pathlib import Path
+
+    from kongfu.analytics import export
+    from service_runtime.process import make_event_log
+
+    settings = _settings(args.mode)
+    event_log = make_event_log(settings, client_id="analytics-export")
+
+    async def go():
+        await event_log.start()
+        try:
+            return await export(event_log, list(_registry().SERVICES), Path(args.out), settings.namespace)
+        finally:
+            await event_log.stop()
+
+    result = asyncio.run(go())
+    for event_type, count in result["written"].items():
+        print(f"{event_type}: {count} new events")
+    print(f"exported {sum(result['written'].values())} events to {args.out} "
+          f"({result['refused']} refused by their contract, left to the dead-letter topics)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -171,8 +230,12 @@ def main(argv: list[str] | None = None) -> None:
     republish.add_argument("--mode", choices=["embedded", "stack"], default=None)
     republish.set_defaults(func=cmd_republish)
 
-    replay = sub.add_parser("replay", help="drop a projection and rebuild it from the topics; print its checksum")
+    replay = sub.add_parser("replay", help="rebuild a projection from the topics and swap it in; print its checksum")
     replay.add_argument("projection", help="timeline, traceability, compensation_decisions or parcels")
+    replay.add_argument("--until", type=_timestamp, default=None,
+                        help="ISO time (UTC if no offset): the projection as it was then, built beside the live one")
+    replay.add_argument("--key", action="append", default=[],
+                        help="with --until: print this key's view as it was (repeat for more)")
     replay.add_argument("--mode", choices=["embedded", "stack"], default=None)
     replay.set_defaults(func=cmd_replay)
 
@@ -190,6 +253,16 @@ def main(argv: list[str] | None = None) -> None:
     contracts = sub.add_parser("contracts", help="export or check the JSON Schemas of the event contracts")
     contracts.add_argument("action", choices=["export", "check"])
     contracts.set_defaults(func=cmd_contracts)
+
+    analytics = sub.add_parser("analytics", help="export the topics as Parquet tables per event type")
+    analytics.add_argument("action", choices=["export"])
+    analytics.add_argument("--out", default="var/analytics", help="folder of the tables and the position")
+    analytics.add_argument("--mode", choices=["embedded", "stack"], default=None)
+    analytics.set_defaults(func=cmd_analytics)
+
+    kube = sub.add_parser("k8s", help="write (or check) the cluster manifests generated from the services")
+    kube.add_argument("action", choices=["generate", "check"])
+    kube.set_defaults(func=cmd_k8s)
 
     args = parser.parse_args(argv)
     args.func(args)

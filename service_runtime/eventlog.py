@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable, Protocol, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, Sequence
 
 SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")
 
@@ -77,9 +77,10 @@ class EventLog(Protocol):
     def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> LogConsumer: ...
     async def end_offsets(self, topics: Sequence[str]) -> dict[tuple[str, int], int]:
         """Per partition, the offset the next record will get (a snapshot of the end)."""
-    def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int]
-                            ) -> AsyncIterator[list[LogRecord]]:
-        """Every record from offset 0 up to `ends`, in batches, without a consumer group."""
+    def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int],
+                            starts: dict[tuple[str, int], int] | None = None) -> AsyncIterator[list[LogRecord]]:
+        """Every record from offset 0 (or `starts`, the first offset to read) up to `ends`, in
+        batches, without a consumer group."""
 
 
 # --------------------------------------------------------------------------- Kafka
@@ -87,8 +88,9 @@ class EventLog(Protocol):
 
 class KafkaEventLog:
     def __init__(self, bootstrap: str, partitions: int = 3, client_id: str = "kongfu",
-                 namespace: str = "") -> None:
+                 namespace: str = "", security: Mapping[str, Any] | None = None) -> None:
         self.bootstrap = bootstrap
+        self.security = dict(security or {})  # SASL/TLS options for every client (settings.kafka_security)
         self.namespace = namespace
         self.partitions = partitions
         self.client_id = client_id
@@ -108,6 +110,7 @@ class KafkaEventLog:
                 enable_idempotence=True,
                 linger_ms=2,
                 request_timeout_ms=30000,
+                **self.security,
             )
             await producer.start()
             self._producer = producer
@@ -117,7 +120,8 @@ class KafkaEventLog:
         from aiokafka.admin import AIOKafkaAdminClient, NewTopic
         from aiokafka.errors import TopicAlreadyExistsError
 
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin")
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin",
+                                    **self.security)
         await admin.start()
         try:
             existing = set(await admin.list_topics())
@@ -145,14 +149,14 @@ class KafkaEventLog:
         await asyncio.gather(*pending)
 
     def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> "KafkaLogConsumer":
-        return KafkaLogConsumer(self.bootstrap, group, topics, start_position)
+        return KafkaLogConsumer(self.bootstrap, group, topics, start_position, self.security)
 
     async def _assigned_reader(self, topics: Sequence[str]):
         from aiokafka import AIOKafkaConsumer
         from aiokafka.structs import TopicPartition
 
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                    isolation_level="read_committed", max_poll_records=1000)
+                                    isolation_level="read_committed", max_poll_records=1000, **self.security)
         await consumer.start()
         partitions = []
         for topic in topics:
@@ -172,13 +176,19 @@ class KafkaEventLog:
         finally:
             await consumer.stop()
 
-    async def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int]
+    async def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int],
+                                  starts: dict[tuple[str, int], int] | None = None
                                   ) -> AsyncIterator[list[LogRecord]]:
         consumer, partitions = await self._assigned_reader(topics)
+        starts = starts or {}
         try:
             if partitions:
                 await consumer.seek_to_beginning(*partitions)
-            remaining = {tp for tp in partitions if ends.get((tp.topic, tp.partition), 0) > 0}
+            for tp in partitions:
+                if starts.get((tp.topic, tp.partition), 0) > 0:
+                    consumer.seek(tp, starts[(tp.topic, tp.partition)])
+            remaining = {tp for tp in partitions
+                         if ends.get((tp.topic, tp.partition), 0) > starts.get((tp.topic, tp.partition), 0)}
             while remaining:
                 batches = await consumer.getmany(*remaining, timeout_ms=1000)
                 out = []
@@ -196,8 +206,10 @@ class KafkaEventLog:
 
 
 class KafkaLogConsumer:
-    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], start_position: StartPosition) -> None:
+    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], start_position: StartPosition,
+                 security: Mapping[str, Any] | None = None) -> None:
         self.bootstrap = bootstrap
+        self.security = dict(security or {})
         self.group = group
         self.topics = list(topics)
         self.start_position = start_position
@@ -228,6 +240,7 @@ class KafkaLogConsumer:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_records=200,
+            **self.security,
         )
         await self._consumer.start()
         self._consumer.subscribe(self.topics, listener=SeekToRecordedPosition())
@@ -361,10 +374,12 @@ class LocalEventLog:
         ends = await asyncio.to_thread(self.end_offsets_inclusive, topics)
         return {(t, 0): last + 1 for t, last in ends.items()}
 
-    async def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int]
+    async def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int],
+                                  starts: dict[tuple[str, int], int] | None = None
                                   ) -> AsyncIterator[list[LogRecord]]:
-        after = {t: -1 for t in topics}
-        while True:
+        after = {t: (starts or {}).get((t, 0), 0) - 1 for t in topics}
+        topics = [t for t in topics if ends.get((t, 0), 0) > after[t] + 1]
+        while topics:
             batch = [r for r in await asyncio.to_thread(self.read, topics, after, 1000)
                      if r.offset < ends.get((r.topic, 0), 0)]
             if not batch:

@@ -79,7 +79,7 @@ def group_for(service: str, namespace: str = "") -> str:
 def make_event_log(settings: Settings, client_id: str = "kongfu") -> EventLog:
     if settings.mode == "stack":
         return KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, client_id=client_id,
-                             namespace=settings.namespace)
+                             namespace=settings.namespace, security=settings.kafka_security())
     return LocalEventLog(settings.var_dir / "eventlog.sqlite")
 
 

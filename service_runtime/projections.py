@@ -25,6 +25,9 @@ from service_runtime.eventlog import EventLog, LogRecord
 from service_runtime.metrics import PROJECTION_DELAY, PROJECTION_LAG
 from service_runtime.settings import Settings
 
+LIVE, REBUILD = "projection", "projection_rebuild"  # table name stems
+
+
 @dataclass(frozen=True)
 class Entry:
     key: str
@@ -67,16 +70,18 @@ class ProjectionStore:
         return self.settings.mode == "stack"
 
     def _setup(self) -> None:
+        # LIVE tables serve readers; a replay builds into the REBUILD tables and swaps them in.
         statements = [
-            "CREATE TABLE IF NOT EXISTS {s}projection_entries (projection TEXT NOT NULL, key TEXT NOT NULL, "
+            "CREATE TABLE IF NOT EXISTS {s}{t}_entries (projection TEXT NOT NULL, key TEXT NOT NULL, "
             "at TEXT NOT NULL, event_id TEXT NOT NULL, data TEXT NOT NULL, "
             "PRIMARY KEY (projection, key, event_id))",
-            "CREATE TABLE IF NOT EXISTS {s}projection_positions (projection TEXT NOT NULL, source TEXT NOT NULL, "
+            "CREATE TABLE IF NOT EXISTS {s}{t}_positions (projection TEXT NOT NULL, source TEXT NOT NULL, "
             "position BIGINT NOT NULL, PRIMARY KEY (projection, source))",
         ]
         with self._transaction() as cur:
-            for statement in statements:
-                cur.execute(statement.format(s=self._prefix))
+            for tables in (LIVE, REBUILD):
+                for statement in statements:
+                    cur.execute(statement.format(s=self._prefix, t=tables))
 
     @property
     def _prefix(self) -> str:
@@ -115,15 +120,16 @@ class ProjectionStore:
 
         return transaction()
 
-    def apply(self, projection: str, entries: Sequence[Entry], positions: dict[str, int]) -> None:
+    def apply(self, projection: str, entries: Sequence[Entry], positions: dict[str, int],
+              tables: str = LIVE) -> None:
         with self._transaction() as cur:
             insert = self._param(
-                f"INSERT INTO {self._prefix}projection_entries VALUES (?, ?, ?, ?, ?) "
+                f"INSERT INTO {self._prefix}{tables}_entries VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (projection, key, event_id) DO NOTHING")
             for e in entries:
                 cur.execute(insert, (projection, e.key, e.at, e.event_id, canonical(e.data)))
             upsert = self._param(
-                f"INSERT INTO {self._prefix}projection_positions AS p VALUES (?, ?, ?) "
+                f"INSERT INTO {self._prefix}{tables}_positions AS p VALUES (?, ?, ?) "
                 "ON CONFLICT (projection, source) DO UPDATE SET position = "
                 + ("GREATEST(p.position, excluded.position)" if self.is_postgres
                    else "MAX(p.position, excluded.position)"))
@@ -133,20 +139,52 @@ class ProjectionStore:
     def position(self, projection: str, source: str) -> int | None:
         with self._transaction() as cur:
             cur.execute(self._param(
-                f"SELECT position FROM {self._prefix}projection_positions WHERE projection=? AND source=?"),
+                f"SELECT position FROM {self._prefix}{LIVE}_positions WHERE projection=? AND source=?"),
                 (projection, source))
             row = cur.fetchone()
         return None if row is None else int(row[0])
 
-    def reset(self, projection: str) -> None:
+    def reset(self, projection: str, tables: str = LIVE) -> None:
         with self._transaction() as cur:
-            for table in ("projection_entries", "projection_positions"):
-                cur.execute(self._param(f"DELETE FROM {self._prefix}{table} WHERE projection=?"), (projection,))
+            self._delete(cur, projection, tables)
 
-    def entries(self, projection: str, key: str) -> list[dict[str, Any]]:
+    def _delete(self, cur, projection: str, tables: str) -> None:
+        for table in (f"{tables}_entries", f"{tables}_positions"):
+            cur.execute(self._param(f"DELETE FROM {self._prefix}{table} WHERE projection=?"), (projection,))
+
+    def positions(self, projection: str, tables: str = LIVE) -> dict[str, int]:
         with self._transaction() as cur:
             cur.execute(self._param(
-                f"SELECT data FROM {self._prefix}projection_entries WHERE projection=? AND key=? "
+                f"SELECT source, position FROM {self._prefix}{tables}_positions WHERE projection=?"), (projection,))
+            return {source: int(position) for source, position in cur.fetchall()}
+
+    def swap_in(self, projection: str, rebuilt_as: str) -> bool:
+        """Replace the live projection with the rebuilt one in one transaction, so a reader sees
+        the old rows or the new ones, never a mix. Refused (False) while the live projector is
+        ahead of the rebuild somewhere: the caller catches up and tries again."""
+        with self._transaction() as cur:
+            if self.is_postgres:  # live writers wait (readers do not) until the swap commits
+                cur.execute(f"LOCK TABLE {self._prefix}{LIVE}_entries, {self._prefix}{LIVE}_positions "
+                            "IN SHARE ROW EXCLUSIVE MODE")
+            select = f"SELECT source, position FROM {self._prefix}{{t}}_positions WHERE projection=?"
+            cur.execute(self._param(select.format(t=LIVE)), (projection,))
+            live = dict(cur.fetchall())
+            cur.execute(self._param(select.format(t=REBUILD)), (rebuilt_as,))
+            rebuilt = dict(cur.fetchall())
+            if any(position > rebuilt.get(source, -1) for source, position in live.items()):
+                return False
+            self._delete(cur, projection, LIVE)
+            for table, columns in (("entries", "?, key, at, event_id, data"), ("positions", "?, source, position")):
+                cur.execute(self._param(
+                    f"INSERT INTO {self._prefix}{LIVE}_{table} SELECT {columns} FROM {self._prefix}{REBUILD}_{table} "
+                    "WHERE projection=?"), (projection, rebuilt_as))
+            self._delete(cur, rebuilt_as, REBUILD)
+            return True
+
+    def entries(self, projection: str, key: str, tables: str = LIVE) -> list[dict[str, Any]]:
+        with self._transaction() as cur:
+            cur.execute(self._param(
+                f"SELECT data FROM {self._prefix}{tables}_entries WHERE projection=? AND key=? "
                 "ORDER BY at, event_id"), (projection, key))
             return [json.loads(row[0]) for row in cur.fetchall()]
 
@@ -155,19 +193,19 @@ class ProjectionStore:
         grouped: dict[str, list[dict[str, Any]]] = {}
         with self._transaction() as cur:
             cur.execute(self._param(
-                f"SELECT key, data FROM {self._prefix}projection_entries WHERE projection=? "
+                f"SELECT key, data FROM {self._prefix}{LIVE}_entries WHERE projection=? "
                 "ORDER BY key, at, event_id"), (projection,))
             for key, data in cur.fetchall():
                 grouped.setdefault(key, []).append(json.loads(data))
         return grouped
 
-    def checksum(self, projection: str) -> tuple[str, int]:
+    def checksum(self, projection: str, tables: str = LIVE) -> tuple[str, int]:
         """sha256 over every row in a fixed order, and the number of rows."""
         digest = hashlib.sha256()
         count = 0
         with self._transaction() as cur:
             cur.execute(self._param(
-                f"SELECT key, at, event_id, data FROM {self._prefix}projection_entries WHERE projection=? "
+                f"SELECT key, at, event_id, data FROM {self._prefix}{tables}_entries WHERE projection=? "
                 "ORDER BY key, at, event_id"), (projection,))
             for key, at, event_id, data in cur.fetchall():
                 digest.update(f"{key}\t{at}\t{event_id}\t{data}\n".encode())
@@ -185,7 +223,10 @@ class ProjectionStore:
 
 
 def apply_batch(store: ProjectionStore, projection: Projection, records: Sequence[LogRecord],
-                observe_delay: bool = False) -> None:
+                observe_delay: bool = False, tables: str = LIVE, label: str | None = None,
+                until: datetime | None = None) -> None:
+    """Apply records (to the live tables, or to the rebuild tables under `label`); events that
+    occurred after `until` are left out (a projection as it was at that time)."""
     entries: list[Entry] = []
     positions: dict[str, int] = {}
     occurred: list[datetime] = []
@@ -195,9 +236,11 @@ def apply_batch(store: ProjectionStore, projection: Projection, records: Sequenc
             envelope, payload = decode(record)
         except Rejected:
             continue  # the owning service's consumer parks it in the dead-letter topic
+        if until is not None and envelope.occurred_at > until:
+            continue
         entries += projection.entries(envelope, payload)
         occurred.append(envelope.occurred_at)
-    store.apply(projection.name, entries, positions)
+    store.apply(label or projection.name, entries, positions, tables)
     if observe_delay:  # a metric may read the clock; the rows never do
         now = datetime.now(timezone.utc)
         for at in occurred:
@@ -223,19 +266,3 @@ class ProjectionRunner:
             PROJECTION_LAG.labels(self.projection.name).set(sum(lags.values()))
 
         await follow(self.event_log, self.group, self.topics, self.recorded_position, handle_batch, report_lag, stop)
-
-
-async def rebuild(projection: Projection, store: ProjectionStore, event_log: EventLog, topics: Sequence[str],
-                  progress: Callable[[int, int], None] | None = None) -> tuple[str, int]:
-    """Drop the projection and rebuild it from offset 0 of its topics; returns its checksum."""
-    await asyncio.to_thread(store.reset, projection.name)
-    ends = await event_log.end_offsets(topics)
-    total = sum(end for end in ends.values())
-    done = 0
-    async for records in event_log.read_from_beginning(topics, ends):
-        await asyncio.to_thread(apply_batch, store, projection, records)
-        done += len(records)
-        if progress:
-            progress(done, total)
-    return await asyncio.to_thread(store.checksum, projection.name)
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     pg_dsn: str = "postgresql://kongfu:kongfu@127.0.0.1:15432/kongfu"
     kafka_bootstrap: str = "127.0.0.1:19092"
     topic_partitions: int = Field(default=3, ge=1)
+    # The cluster's broker wants SASL over TLS (Strimzi KafkaUser with SCRAM); locally PLAINTEXT.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    kafka_ca_file: str = ""  # the cluster CA that signed the broker's certificate
     # HS256 secret for bearer tokens; when unset, a local development secret is kept in var/.
     jwt_secret: str = ""
     jwt_issuer: str = "kongfumall"
@@ -43,6 +48,16 @@ class Settings(BaseSettings):
 
     def resolved_notification_secret(self) -> str:
         return self.notification_webhook_secret or self._local_secret("dev-notification-secret")
+
+    def kafka_security(self) -> dict[str, Any]:
+        """Options every aiokafka client of this process gets."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            return {}
+        from aiokafka.helpers import create_ssl_context
+
+        return {"security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
+                "sasl_plain_username": self.kafka_sasl_username, "sasl_plain_password": self.kafka_sasl_password,
+                "ssl_context": create_ssl_context(cafile=self.kafka_ca_file or None)}
 
     def resolved_jwt_secret(self) -> str:
         return self.jwt_secret or self._local_secret("dev-jwt-secret")

@@ -1,0 +1,108 @@
+"""The platform's wiring as the code declares it: who publishes which topic, who reads which.
+
+Derived by bootstrapping every service of the registry (embedded, in a throw-away directory), so
+the cluster manifests, the ACLs and the AsyncAPI document follow a new service or a new consumer
+without anyone restating it by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from kongfu import registry
+from service_runtime.eventlog import dead_letter_topic, topic_for
+from service_runtime.process import group_for
+
+
+@dataclass(frozen=True)
+class ServiceTopology:
+    name: str
+    topic: str  # the one topic it publishes
+    event_types: tuple[str, ...]  # contract types its relay publishes
+    consumes: tuple[str, ...]  # topics its workers read
+    handled_types: tuple[str, ...]  # event types its workers react to
+    projections: tuple[tuple[str, tuple[str, ...]], ...]  # (projection, topics it reads)
+    path_prefixes: tuple[str, ...]  # first path segments of its gateway routes
+    has_timers: bool = False  # it schedules deadlines, fired by its `scheduler` role
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every topic a process of this service reads (workers and projectors)."""
+        topics = set(self.consumes)
+        for _, sources in self.projections:
+            topics.update(sources)
+        return tuple(sorted(topics))
+
+    @property
+    def writes(self) -> tuple[str, ...]:
+        """Its own topic, and the dead-letter topics of what its workers consume."""
+        return (self.topic,) + tuple(dead_letter_topic(t) for t in self.consumes)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Consumer groups: the workers' group, and one per projection (`<group>.projection.<name>`)."""
+        own = group_for(self.name)
+        return (own,) + tuple(f"{own}.projection.{name}" for name, _ in self.projections)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        roles = ["api", "relay"]
+        if self.consumes:
+            roles.append("worker")
+        if self.projections:
+            roles.append("projector")
+        if self.has_timers:
+            roles.append("scheduler")
+        return tuple(roles)
+
+
+@lru_cache(maxsize=1)
+def topology() -> tuple[ServiceTopology, ...]:
+    from service_runtime.settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="kongfu-topology-") as var:
+        settings = Settings(mode="embedded", var_dir=Path(var), namespace="", jwt_secret="x" * 32,
+                            carrier_webhook_secret="x" * 32)
+        result = []
+        for name in registry.SERVICES:
+            parts = registry.bootstrap(name, settings)
+            try:
+                result.append(_describe(parts))
+            finally:
+                parts.app.close()
+                if parts.projection_store is not None:
+                    parts.projection_store.close()
+        return tuple(result)
+
+
+def _describe(parts) -> ServiceTopology:
+    prefixes = set()
+    for router in parts.routers:
+        for route in router.routes:
+            segment = getattr(route, "path", "/").split("/")[1]
+            if segment:
+                prefixes.add("/" + segment)
+    return ServiceTopology(
+        name=parts.name,
+        topic=topic_for(parts.name),
+        event_types=tuple(sorted({c.event_type for c in parts.publication.contracts.values()})),
+        consumes=tuple(topic_for(s) for s in parts.consumes),
+        handled_types=tuple(sorted(parts.handlers)),
+        projections=tuple((p.name, tuple(topic_for(s) for s in p.sources)) for p in parts.projections),
+        path_prefixes=tuple(sorted(prefixes)),
+        has_timers=bool(getattr(parts, "timers", None)),
+    )
+
+
+def by_name() -> dict[str, ServiceTopology]:
+    return {s.name: s for s in topology()}
+
+
+if __name__ == "__main__":  # a quick look: python -m kongfu.topology
+    os.environ.setdefault("KONGFU_MODE", "embedded")
+    for service in topology():
+        print(service)

@@ -1,0 +1,168 @@
+"""deploy/k8s: both overlays build, every resource validates, the alert rules load, and the
+topology in the manifests is the one the code declares."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+
+import kubernetes_validate
+import pytest
+
+from kongfu import k8s
+from kongfu.topology import topology
+from tests.deploy.manifests import (K8S, KUBERNETES_VERSION, STRIMZI, build, by_kind, crd_errors, group_of,
+                                    is_custom, strimzi_errors, tool)
+
+OVERLAYS = ("dev", "prod")
+
+
+def test_generated_manifests_are_what_the_code_says():
+    assert k8s.stale() == []
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_core_resources_validate_strictly(overlay):
+    docs = [d for d in build(overlay) if not is_custom(d)]
+    assert {d["kind"] for d in docs} >= {"Deployment", "Service", "Ingress", "PodDisruptionBudget", "NetworkPolicy"}
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_strict_core_validation_refuses_an_unknown_field():
+    doc = copy.deepcopy(by_kind(build("dev"), "Deployment")[0])
+    doc["spec"]["replica"] = 2
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_operator_resources_validate_against_their_crds(overlay):
+    docs = [d for d in build(overlay) if is_custom(d)]
+    others = [d for d in docs if group_of(d) != STRIMZI]
+    assert {d["kind"] for d in others} == {"Cluster", "ScheduledBackup", "ServiceMonitor", "PrometheusRule",
+                                           "ExternalSecret"}
+    assert [e for d in others for e in crd_errors(d)] == []
+    code, report = strimzi_errors([d for d in docs if group_of(d) == STRIMZI])
+    assert code == 0, report
+
+
+def test_crd_validation_catches_mistakes():
+    docs = build("prod")
+    cluster = copy.deepcopy(by_kind(docs, "Cluster")[0])
+    cluster["spec"]["instance"] = 3  # a typo the API server would prune silently
+    assert crd_errors(cluster)
+    topic = copy.deepcopy(by_kind(docs, "KafkaTopic")[0])
+    topic["spec"]["partitions"] = "six"
+    code, report = strimzi_errors([topic])
+    assert code == 1 and "partitions" in report
+
+
+def test_promtool_accepts_the_alert_rules():
+    out = subprocess.run([tool("promtool"), "check", "rules", str(K8S / "base/alerts/kongfu.rules.yaml")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    rule = by_kind(build("prod"), "PrometheusRule")[0]
+    alerts = {r["alert"] for g in rule["spec"]["groups"] for r in g["rules"]}
+    assert {"KongfuConsumerLagGrowing", "KongfuMessageDeadLettered", "KongfuRelayNotAdvancing",
+            "KongfuProjectionDelayHigh", "KongfuHttp5xxRate"} <= alerts
+
+
+# --------------------------------------------------------------------------- topology
+
+
+def _topic_names(docs) -> set[str]:
+    return {d["spec"]["topicName"] for d in by_kind(docs, "KafkaTopic")}
+
+
+def _acl_topics(user, operation: str) -> set[str]:
+    return {a["resource"]["name"] for a in user["spec"]["authorization"]["acls"]
+            if a["resource"]["type"] == "topic" and a["resource"]["patternType"] == "literal"
+            and operation in a["operations"]}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_topic_the_code_uses_has_a_kafka_topic(overlay):
+    from contracts import all_contracts
+
+    names = _topic_names(build(overlay))
+    services = topology()
+    used = {s.topic for s in services} | {t for s in services for t in s.reads} | {t for s in services for t in s.writes}
+    assert used <= names
+    # every published contract's producer has its topic and dead-letter topic
+    for event_type, _ in all_contracts():
+        producer = event_type.split(".")[0]
+        assert {f"kongfu.{producer}.events", f"kongfu.{producer}.events.dlq"} <= names
+
+
+def test_event_topics_keep_everything_forever_and_prod_replicates():
+    for doc in by_kind(build("prod"), "KafkaTopic"):
+        assert doc["spec"]["config"]["retention.ms"] == -1
+        assert doc["spec"]["config"]["cleanup.policy"] == "delete"  # never compacted: the audit log
+        assert doc["spec"]["replicas"] == 3
+    kafka = by_kind(build("prod"), "Kafka")[0]
+    assert kafka["spec"]["kafka"]["config"]["min.insync.replicas"] == 2
+    assert by_kind(build("prod"), "KafkaNodePool")[0]["spec"]["replicas"] == 3
+    assert by_kind(build("prod"), "Cluster")[0]["spec"]["instances"] == 3  # a primary and 2 standbys
+    assert by_kind(build("dev"), "KafkaNodePool")[0]["spec"]["replicas"] == 1
+    assert by_kind(build("dev"), "Cluster")[0]["spec"]["instances"] == 1
+
+
+def test_each_service_reads_only_what_it_consumes_and_writes_only_its_topic():
+    """Read from the consumers' own declarations, not from the generator."""
+    import importlib
+
+    users = {u["metadata"]["name"]: u for u in by_kind(build("prod"), "KafkaUser")}
+    for service in topology():
+        consumers = importlib.import_module(f"services.{service.name}.consumers")
+        declared = {f"kongfu.{s}.events" for s in consumers.CONSUMES}
+        projected = {t for _, sources in service.projections for t in sources}
+        user = users[f"kongfu-{service.name}"]
+        assert _acl_topics(user, "Read") == declared | projected, service.name
+        assert _acl_topics(user, "Write") == {f"kongfu.{service.name}.events"} | {f"{t}.dlq" for t in declared}
+        for event_type in service.handled_types:  # a handler for a topic it may not read would starve
+            assert f"kongfu.{event_type.split('.')[0]}.events" in declared, event_type
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_deployments_per_role_with_probes_resources_and_one_relay(overlay):
+    docs = build(overlay)
+    deployments = {d["metadata"]["name"]: d for d in by_kind(docs, "Deployment")}
+    for service in topology():
+        for role in service.roles:
+            deployment = deployments[f"kongfu-{service.name}-{role}"]
+            container = deployment["spec"]["template"]["spec"]["containers"][0]
+            assert container["args"][:2] == ["serve", service.name] and role in container["args"]
+            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+            assert container["resources"]["requests"] and container["resources"]["limits"]
+            if role == "worker":  # more workers than partitions would idle
+                assert deployment["spec"]["replicas"] <= k8s.EVENT_PARTITIONS
+            if role in ("relay", "scheduler"):
+                assert deployment["spec"]["replicas"] == 1
+                assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    hpas = {h["spec"]["scaleTargetRef"]["name"] for h in by_kind(docs, "HorizontalPodAutoscaler")}
+    gateways = {f"kongfu-{s.name}-api" for s in topology()}
+    assert hpas == (gateways if overlay == "prod" else set())
+    ingress_backends = {p["backend"]["service"]["name"] for p in by_kind(docs, "Ingress")[0]["spec"]["rules"][0]["http"]["paths"]}
+    assert ingress_backends == {f"kongfu-{s.name}" for s in topology()}
+
+
+def test_a_new_service_gets_its_workloads_topics_and_acls_from_its_topology():
+    """What `make k8s` writes for a service that joins the registry (payments, say)."""
+    from kongfu.topology import ServiceTopology
+
+    payments = ServiceTopology(
+        name="payments", topic="kongfu.payments.events", event_types=("payments.PaymentSucceeded",),
+        consumes=("kongfu.orders.events",), handled_types=("orders.OrderPlaced",), projections=(),
+        path_prefixes=("/payments",), has_timers=True)
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in k8s.service_manifests(payments)}
+    assert {("Deployment", f"kongfu-payments-{role}") for role in ("api", "relay", "worker", "scheduler")} <= kinds
+    assert ("Deployment", "kongfu-payments-projector") not in kinds  # it owns no projection
+    topics = {d["spec"]["topicName"] for d in k8s.topics([payments])}
+    assert topics == {"kongfu.payments.events", "kongfu.payments.events.dlq"}
+    (user, _ops) = k8s.users([payments])
+    assert _acl_topics(user, "Write") == {"kongfu.payments.events", "kongfu.orders.events.dlq"}
+    assert _acl_topics(user, "Read") == {"kongfu.orders.events"}
+    paths = k8s.ingress([payments])["spec"]["rules"][0]["http"]["paths"]
+    assert [(p["path"], p["backend"]["service"]["name"]) for p in paths] == [("/payments", "kongfu-payments")]
