@@ -1,5 +1,6 @@
 """The customer portal in a real headless Chromium at phone width, in English and in Chinese:
-list orders → open a timeline → see the QC photos → request shipment → compare quotes → pay.
+list orders → open a timeline → see the QC photos → request shipment → compare quotes → pay, then
+open a claim with evidence and read its decision.
 Staff steps go through the gateways as staff tools would. Screenshots land in var/screenshots/."""
 
 from __future__ import annotations
@@ -75,13 +76,21 @@ def phone(driver) -> None:
 
 def follow(driver, element) -> None:
     """Click a link or a submit button and wait for the next page to replace this one."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+
+    def replaced(_) -> bool:
+        try:
+            page.is_enabled()  # any call on an element of the old page fails once it is gone
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 30).until(replaced)
 
 
 def fits_phone(driver) -> bool:
@@ -98,6 +107,7 @@ def shot(driver, language: str, step: str) -> None:
 @pytest.mark.parametrize("language,accept_language", [("en", "en-GB,en"), ("zh", "zh-CN,zh")])
 def test_customer_walk_in_a_real_browser(embedded, browser_for, language, accept_language):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
 
     trip, order, codes = stored_order(embedded)
     stranger_order = place_order(embedded["orders"], f"stranger-{uuid.uuid4().hex[:6]}")
@@ -185,9 +195,44 @@ def test_customer_walk_in_a_real_browser(embedded, browser_for, language, accept
     assert chosen in wait_until(paid, what="the payment on the parcel page")[0].text
     shot(driver, language, "5-paid")
 
+    # Shipped and delivered (staff and the carrier); the customer opens a claim with evidence and
+    # reads the decision and its reason.
+    trip.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/customs-declaration", "logistics_staff",
+              json={"items": [{"traceability_code": c, "hs_code": "691390", "description": "goods",
+                               "declared_value": "25.00", "currency": "USD"} for c in codes]})
+    tracking = f"KF{uuid.uuid4().int % 10**10:010d}GB"
+    trip.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/handover", "logistics_staff",
+              json={"carrier": "fake-express", "tracking_number": tracking})
+    trip.deliver(parcel_id, tracking)
+
+    def claim_opened():
+        driver.get(f"{base}/claims")
+        Select(driver.find_element(By.ID, "kind")).select_by_value("damaged")
+        driver.find_element(By.ID, "traceability_code").send_keys(codes[0])
+        driver.find_element(By.ID, "description").send_keys("The vase arrived cracked.")
+        driver.find_element(By.ID, "photos").send_keys("https://evidence.example/cracked-vase.jpg")
+        follow(driver, driver.find_element(By.ID, "submit-claim"))
+        return driver.current_url.endswith("/portal/claims")  # back on the list: the claim was opened
+
+    wait_until(claim_opened, what="the claim opened from the portal")  # until claims knows the delivery
+    claim = wait_until(lambda: trip.as_customer("claims", "GET", "/me/claims").json()["items"],
+                       what="the claim in my claims")[0]
+    assert claim["claim"]["photos"] == ["https://evidence.example/cracked-vase.jpg"]
+    trip.call("claims", "POST", f"/claims/{claim['claim_id']}/decision", "support_agent",
+              json={"approved": True, "notes": "photos show transport damage"})
+
+    def decided():
+        driver.get(f"{base}/claims")
+        text = driver.find_element(By.CSS_SELECTOR, "section.claim").text
+        return "photos show transport damage" in text and text
+
+    decision = wait_until(decided, what="the decision on the claims page")
+    assert {"en": "Approved: 268.00 CNY", "zh": "已批准：268.00 CNY"}[language] in decision
+    shot(driver, language, "6-claim-decided")
+
     # Another customer's order is a 404 page, as is a path that does not exist.
     driver.get(f"{base}/orders/{stranger_order['order_id']}")
     assert driver.find_element(By.ID, "not-found").text == {"en": "Page not found", "zh": "页面不存在"}[language]
-    shot(driver, language, "6-not-found")
+    shot(driver, language, "7-not-found")
     driver.get(f"{base}/rules")
     assert len(driver.find_elements(By.TAG_NAME, "h2")) == 5 and fits_phone(driver)
