@@ -69,3 +69,18 @@ class ReceiptConfirmed(EventPayload):
     customer_id: str
     order_ids: list[UUID]
     traceability_codes: list[str]
+
+
+@register
+class CustomsStatusReported(EventPayload):
+    """A carrier reports that customs holds or seized the parcel, or released a hold."""
+
+    event_type = "logistics.CustomsStatusReported"
+    parcel_id: UUID
+    order_ids: list[UUID]
+    traceability_codes: list[str]
+    status: Literal["customs_hold", "customs_seized", "customs_released"]
+    carrier: str
+    carrier_event_id: str
+    location: str
+    carrier_time: datetime

@@ -107,3 +107,25 @@ class QcResolutionChosen(EventPayload):
     line_no: int
     traceability_code: str
     choice: Literal["repurchase", "return_to_merchant", "refund"]
+
+
+@register
+class CustomerProfileUpdated(EventPayload):
+    """A customer's contact details. Every personal field is AES-GCM ciphertext under the customer's
+    own key (`pii:v1:...`), never plain text; after erasure nobody can read it."""
+
+    event_type = "orders.CustomerProfileUpdated"
+    customer_id: str
+    name: str | None
+    address: str | None
+    phone: str | None
+    email: str | None
+    comments: str | None
+
+
+@register
+class CustomerErased(EventPayload):
+    """The customer's key was destroyed: their personal fields everywhere now read as erased."""
+
+    event_type = "orders.CustomerErased"
+    customer_id: str

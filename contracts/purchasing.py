@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from contracts.common import Category
@@ -92,3 +93,34 @@ class DomesticShipmentRecorded(EventPayload):
     platform_order_no: str
     receipt_ref: str
     agent_id: str
+
+
+@register
+class MerchantBlocked(EventPayload):
+    """A merchant may no longer be bought from: by a rule (counterfeit, QC failure rate) or by a risk
+    analyst. `listings` are the marketplace item ids we bought from it, so orders can refuse them."""
+
+    event_type = "purchasing.MerchantBlocked"
+    platform: str
+    merchant_id: str
+    merchant_name: str
+    status: Literal["blocked_pending_review", "blocked", "blocked_permanently"]
+    rule: str
+    rules_version: str
+    reason: str
+    decided_by: str
+    listings: list[str]
+
+
+@register
+class MerchantUnblocked(EventPayload):
+    """A risk analyst approved a merchant after review, or lifted an analyst's block, with a reason."""
+
+    event_type = "purchasing.MerchantUnblocked"
+    platform: str
+    merchant_id: str
+    merchant_name: str
+    decision: Literal["approved", "unblocked"]
+    reason: str
+    decided_by: str
+    listings: list[str]

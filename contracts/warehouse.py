@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict
+
 from contracts.common import Category, ParcelItemV1
 from contracts.registry import EventPayload, register
 
@@ -120,3 +122,51 @@ class StorageNoticeDue(EventPayload):
     fees_due: Decimal
     currency: str
     rules_version: str
+
+
+@register
+class ItemRecalled(EventPayload):
+    """The item's batch was found defective. Not shipped: it is held, and its customer is offered a
+    refund or a re-purchase. Shipped (`shipped`, with its parcel): after-sales opens a claim for it."""
+
+    event_type = "warehouse.ItemRecalled"
+    traceability_code: str
+    order_id: UUID
+    customer_id: str
+    line_no: int
+    recall_id: UUID
+    reason: str
+    shipped: bool
+    parcel_id: UUID | None
+
+
+@register
+class RecallIssued(EventPayload):
+    event_type = "warehouse.RecallIssued"
+    recall_id: UUID
+    reason: str
+    criteria: dict[str, str]
+    held: list[str]
+    shipped: list[str]
+    issued_by: str
+
+
+class QualityRowV1(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    platform: str
+    merchant_id: str
+    category: str
+    inspected: int
+    failed: int
+    failure_rate: Decimal
+
+
+@register
+class QualityTracebackReported(EventPayload):
+    """The weekly quality traceback: QC failure rate by merchant and category (for analytics)."""
+
+    event_type = "warehouse.QualityTracebackReported"
+    week: str
+    report_version: str
+    rows: list[QualityRowV1]
+    triggered_by: str

@@ -26,6 +26,8 @@ class Lifecycle:
     token_for: TokenFactory
     carrier_webhook: Callable[[str, str, str], tuple[dict[str, str], bytes]]  # (tracking no, status, event id)
     customer: str = field(default_factory=lambda: f"customer-{uuid.uuid4().hex[:8]}")
+    # Each journey buys from its own shop, so one journey's failed inspection never counts against another's.
+    merchant_id: str = field(default_factory=lambda: f"m-{uuid.uuid4().hex[:8]}")
     log: Callable[[str], None] = lambda message: None
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -80,7 +82,7 @@ class Lifecycle:
         task_id = task["task_id"]
         self.call("purchasing", "POST", f"/purchasing/tasks/{task_id}/purchase", "purchasing_agent", json={
             "platform_order_no": f"TB{uuid.uuid4().int % 10**15}", "amount_paid": amount_paid,
-            "merchant_id": "m-88231", "merchant_name": "Hangzhou Good Goods Store",
+            "merchant_id": self.merchant_id, "merchant_name": "Hangzhou Good Goods Store",
             "receipt_ref": f"receipt://taobao/{task_id}", "category": category})
         tracking = f"SF{uuid.uuid4().int % 10**12:012d}"
         self.call("purchasing", "POST", f"/purchasing/tasks/{task_id}/domestic-shipment", "purchasing_agent",
@@ -110,9 +112,9 @@ class Lifecycle:
             self.call("warehouse", "POST", f"/warehouse/items/{code}/storage", "warehouse_staff",
                       json={"location": f"A-03-{code[-3:]}"})
 
-    def consolidate_and_pack(self, codes: list[str]) -> str:
+    def consolidate_and_pack(self, codes: list[str], destination: str = "GB") -> str:
         request = self.as_customer("warehouse", "POST", "/warehouse/shipment-requests",
-                                   json={"traceability_codes": codes, "destination_country": "GB"}).json()
+                                   json={"traceability_codes": codes, "destination_country": destination}).json()
         return self.pack(request["parcel_id"])
 
     def pack(self, parcel_id: str) -> str:
@@ -135,9 +137,11 @@ class Lifecycle:
                          headers={"Idempotency-Key": f"ship-{parcel_id}"},
                          json={"line_code": line["code"], "amount": line["price"], "method": "paypal",
                                "provider_reference": f"PAYID-{uuid.uuid4().hex[:12]}"})
+        paid = {item["traceability_code"]: item["value"] for item in self.call(
+            "logistics", "GET", f"/logistics/parcels/{parcel_id}", "logistics_staff").json()["items"]}
         self.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/customs-declaration", "logistics_staff",
                   json={"items": [{"traceability_code": c, "hs_code": "691390", "description": "ceramic goods",
-                                   "declared_value": "25.00", "currency": "USD"} for c in codes]})
+                                   "declared_value": paid[c], "currency": "CNY"} for c in codes]})
         tracking = f"KF{uuid.uuid4().int % 10**10:010d}GB"
         self.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/handover", "logistics_staff",
                   json={"carrier": "fake-express", "tracking_number": tracking})

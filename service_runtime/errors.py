@@ -6,6 +6,10 @@ class DomainError(Exception):
 
     status = 422
 
+    def __init__(self, message: str, **fields: object) -> None:
+        super().__init__(message)
+        self.fields = fields  # extra members of the problem body (e.g. which lines were refused)
+
 
 class NotFound(DomainError):
     status = 404

@@ -153,7 +153,7 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
 
     @app.exception_handler(DomainError)
     async def refused(request: Request, exc: DomainError):
-        return await _answer(request, exc.status, str(exc))
+        return await _answer(request, exc.status, str(exc), **exc.fields)
 
     @app.exception_handler(AggregateNotFoundError)
     async def not_found(request: Request, exc: AggregateNotFoundError):

@@ -98,3 +98,49 @@ def metric(base: str, name: str, **labels: str) -> float:
         if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def publish_as(platform: dict, service: str, payload: Any, order_id: Any = None) -> None:
+    """Publish a contract event on `service`'s topic of a running platform (stack or embedded), as
+    that service would: for journeys whose producing step belongs to a service not in this test."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from service_runtime.process import make_event_log
+    from service_runtime.publishing import Publication
+    from service_runtime.settings import Settings
+
+    env = platform["env"]
+    settings = Settings(mode=platform["mode"], var_dir=Path(env["KONGFU_VAR_DIR"]),
+                        namespace=env.get("KONGFU_NAMESPACE", ""),
+                        kafka_bootstrap=env.get("KONGFU_KAFKA_BOOTSTRAP", "127.0.0.1:19092"))
+    envelope = Envelope(event_id=uuid.uuid4(), type=payload.event_type, schema_version=payload.schema_version,
+                        occurred_at=datetime.now(timezone.utc), producer=service, aggregate_id=uuid.uuid4(),
+                        aggregate_version=1, order_id=order_id, actor=f"system:{service}",
+                        payload=payload.model_dump(mode="json"))
+
+    async def send() -> None:
+        log = make_event_log(settings, client_id="test-publisher")
+        await log.start()
+        try:
+            await log.publish([Publication(service, {}, settings.namespace).record(envelope)])
+        finally:
+            await log.stop()
+
+    asyncio.run(send())
+
+
+def topic_envelopes(platform: dict, service: str) -> list[Envelope]:
+    """Every envelope on a service's topic of a running platform: Kafka (stack) or the embedded log."""
+    from service_runtime.eventlog import topic_for
+
+    if platform["mode"] == "embedded":
+        import sqlite3
+
+        db = sqlite3.connect(Path(platform["env"]["KONGFU_VAR_DIR"]) / "eventlog.sqlite")
+        try:
+            rows = db.execute("SELECT value FROM records WHERE topic=? ORDER BY offset", (topic_for(service),))
+            return [Envelope.model_validate_json(value) for (value,) in rows.fetchall()]
+        finally:
+            db.close()
+    return envelopes(platform["env"]["KONGFU_KAFKA_BOOTSTRAP"], topic_for(service, platform["namespace"]))

@@ -15,14 +15,16 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
 from contracts.common import ParcelItemV1
 from contracts.logistics import TrackingStatus
-from service_runtime.auth import CUSTOMER, LOGISTICS_STAFF, Caller
+from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, Caller
 from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Money, PaymentMethod, ProviderReference, Strict
 from service_runtime.settings import get_settings
+from services.logistics import customs
 from services.logistics.app import LogisticsApplication
 from services.logistics.carriers import SIGNATURE_HEADER, SignatureRejected, verify
 from services.logistics.domain import Shipment
 from services.logistics.lines import LINES_VERSION, LineQuote
+from services.logistics.reliability import recommended
 
 CarrierName = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$",
                                    examples=["fake-express"])]
@@ -49,6 +51,17 @@ class CustomsRequest(Strict):
     items: list[DeclaredItemRequest] = Field(min_length=1, max_length=200)
 
 
+class PersonalisedDeclarationItem(Strict):
+    traceability_code: str = Field(min_length=1, max_length=64)
+    declared_value: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["USD"])
+
+
+class PersonalisedDeclarationRequest(Strict):
+    items: list[PersonalisedDeclarationItem] = Field(min_length=1, max_length=200)
+    warning_accepted: bool = Field(description="the customer read and accepted the under-declaration warning")
+
+
 class HandoverRequest(Strict):
     carrier: CarrierName
     tracking_number: TrackingNumber
@@ -57,7 +70,7 @@ class HandoverRequest(Strict):
 class CarrierUpdate(Strict):
     carrier_event_id: str = Field(min_length=1, max_length=200)
     tracking_number: str = Field(min_length=1, max_length=40)
-    status: TrackingStatus
+    status: TrackingStatus | Literal["customs_hold", "customs_seized", "customs_released"]
     location: str = Field(min_length=1, max_length=300)
     occurred_at: AwareDatetime
 
@@ -142,15 +155,17 @@ class LineQuoteView(BaseModel):
     price: Decimal | None
     refused: bool
     reason: str | None
+    reliability: dict | None = Field(default=None, description="this line's record from our own log")
+    recommended: bool = False
 
     @classmethod
-    def of(cls, offer: LineQuote) -> "LineQuoteView":
+    def of(cls, offer: LineQuote, reliability: dict | None = None, recommended: bool = False) -> "LineQuoteView":
         line = offer.line
         return cls(code=line.code, name=line.name, transit_days_min=line.transit_days_min,
                    transit_days_max=line.transit_days_max, volumetric_divisor=line.volumetric_divisor,
                    rate_per_kg=line.rate_per_kg, minimum_charge=line.minimum_charge,
                    chargeable_weight_kg=offer.chargeable_weight_kg, price=offer.price, refused=offer.refused,
-                   reason=offer.reason)
+                   reason=offer.reason, reliability=reliability, recommended=recommended)
 
 
 class QuoteView(BaseModel):
@@ -158,6 +173,8 @@ class QuoteView(BaseModel):
     currency: Literal["CNY"] = "CNY"
     lines_version: str
     lines: list[LineQuoteView]
+    duties: dict = Field(description="estimated duty and tax at the destination (customs table, versioned)")
+    recommended_line: str | None = Field(description="the cheapest line that carries the parcel with a clean record")
 
 
 class WebhookAnswer(BaseModel):
@@ -189,8 +206,24 @@ def router(app: LogisticsApplication) -> APIRouter:
     def get_quotes(parcel_id: UUID, caller: Caller = Depends(require_roles(CUSTOMER, LOGISTICS_STAFF))):
         """Every shipping line with its price for this parcel, or the reason it refuses it."""
         shipment, offers = app.quote(caller, parcel_id)
-        return QuoteView(parcel_id=shipment.id, lines_version=LINES_VERSION,
-                         lines=[LineQuoteView.of(offer) for offer in offers])
+        goods_value = sum((Decimal(item["value"]) for item in shipment.items), Decimal("0"))
+        reliability = app.line_reliability()
+        best = recommended(offers, reliability)
+        return QuoteView(parcel_id=shipment.id, lines_version=LINES_VERSION, recommended_line=best,
+                         lines=[LineQuoteView.of(o, reliability[o.line.code], o.line.code == best) for o in offers],
+                         duties=customs.estimate(shipment.destination_country, goods_value))
+
+    @api.get("/customs-rules")
+    def customs_rules(_: Caller = Depends(require_roles(CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, AUDITOR))) -> dict:
+        """The declared-value tolerance, the exchange rates and the duty table, with their version."""
+        return customs.published_table()
+
+    @api.post("/parcels/{parcel_id}/personalised-declaration", response_model=ParcelView)
+    def personalise_declaration(parcel_id: UUID, body: PersonalisedDeclarationRequest,
+                                caller: Caller = Depends(require_roles(CUSTOMER))):
+        """Declare your own value for items (below the purchase price), accepting the warning."""
+        items = [item.model_dump() for item in body.items]
+        return ParcelView.of(app.personalise_declaration(caller, parcel_id, items, body.warning_accepted))
 
     @api.post("/parcels/{parcel_id}/shipping", status_code=201, response_model=ShippingView)
     def choose_shipping(parcel_id: UUID, body: ShippingRequest,

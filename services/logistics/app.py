@@ -16,6 +16,7 @@ from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id, trace
 from services.logistics.domain import Shipment, TrackingIndex, tracking_index_id
 from services.logistics.lines import LineQuote
+from services.logistics.reliability import reliability_by_line
 
 STAFF_WHO_READ_PARCELS = (LOGISTICS_STAFF, SUPPORT_AGENT, AUDITOR)
 STAFF_WHO_QUOTE = (LOGISTICS_STAFF,)
@@ -46,6 +47,12 @@ class LogisticsApplication(ServiceApplication):
         if caller.subject != shipment.customer_id or CUSTOMER not in caller.roles:
             raise NotFound(f"parcel {parcel_id} not found")
         return shipment
+
+    # Every parcel's reliability facts by parcel id (the carrier_reliability projection); set by the bootstrap.
+    reliability_source: Callable[[], dict[str, list[dict]]] = staticmethod(lambda: {})
+
+    def line_reliability(self) -> dict[str, dict[str, Any]]:
+        return reliability_by_line(self.reliability_source())
 
     def quote(self, caller: Caller, parcel_id: UUID) -> tuple[Shipment, list[LineQuote]]:
         shipment = self.shipment_for(caller, parcel_id, STAFF_WHO_QUOTE)
@@ -82,6 +89,14 @@ class LogisticsApplication(ServiceApplication):
             return shipment
 
         return self.change_as_staff(parcel_id, declare)
+
+    def personalise_declaration(self, caller: Caller, parcel_id: UUID, items: list[dict],
+                                warning_accepted: bool) -> Shipment:
+        def personalise(shipment: Shipment) -> Shipment:
+            shipment.personalise_declaration(items, warning_accepted)
+            return shipment
+
+        return self.change_own(caller, parcel_id, personalise)
 
     def hand_over(self, caller: Caller, parcel_id: UUID, carrier: str, tracking_number: str) -> Shipment:
         def attempt() -> tuple[list[Any], Shipment]:

@@ -7,6 +7,7 @@ from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
 from services.logistics import api, consumers, projections
 from services.logistics.app import LogisticsApplication
+from services.logistics.reliability import RELIABILITY
 from services.logistics.domain import Shipment
 
 PUBLISHES = {
@@ -15,9 +16,13 @@ PUBLISHES = {
     Shipment.Shipped: published.ParcelShipped,
     Shipment.TrackingUpdated: published.TrackingUpdated,
     Shipment.ReceiptConfirmed: published.ReceiptConfirmed,
+    Shipment.CustomsStatusReported: published.CustomsStatusReported,
 }
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
-    return assemble("logistics", LogisticsApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                    consumers.CONSUMES, projections=[projections.PARCELS], projection_router=projections.router)
+    parts = assemble("logistics", LogisticsApplication, PUBLISHES, settings, api.router, consumers.handlers,
+                     consumers.CONSUMES, projections=[RELIABILITY, projections.PARCELS],
+                     projection_router=projections.router)
+    parts.app.reliability_source = lambda: parts.projection_store.entries_by_key(RELIABILITY.name)
+    return parts

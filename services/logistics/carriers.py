@@ -59,6 +59,9 @@ FAKE_LOCATIONS = {
     "out_for_delivery": "London, GB: with the courier",
     "delivered": "London, GB: handed to the recipient",
     "exception": "London, GB: address could not be found",
+    "customs_hold": "London Heathrow, GB: held by customs for inspection",
+    "customs_seized": "London Heathrow, GB: seized by customs",
+    "customs_released": "London Heathrow, GB: released by customs after inspection",
 }
 
 

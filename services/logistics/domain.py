@@ -16,7 +16,7 @@ from eventsourcing.domain import event
 from service_runtime.errors import Conflict, DomainError
 from service_runtime.idempotency import earlier_answer
 from service_runtime.tracing import TracedAggregate, stable_id
-from services.logistics import lines
+from services.logistics import customs, lines
 
 PACKED = "packed"
 SHIPPING_PAID = "shipping_paid"
@@ -127,10 +127,45 @@ class Shipment(TracedAggregate):
         if problems:
             raise DomainError(f"the declaration must list every item of parcel {self.id} once; "
                               + "; ".join(problems))
+        implausible = [problem for item in items if (problem := self._implausible(item))]
+        if implausible:
+            raise DomainError("; ".join(implausible))
         if self.customs_items == items:
             return
         self._declare(parcel_id=self.id, order_ids=self.order_ids, destination_country=self.destination_country,
                       items=items, staff_id=staff_id)
+
+    def _implausible(self, declared: dict) -> str | None:
+        code = declared["traceability_code"]
+        value, currency = Decimal(declared["declared_value"]), declared["currency"]
+        paid = next(Decimal(item["value"]) for item in self.items if item["traceability_code"] == code)
+        if getattr(self, "personal_declarations", {}).get(code) == {"declared_value": value, "currency": currency}:
+            return None  # the customer's own declaration, warning accepted
+        try:
+            return customs.under_declaration(code, paid, value, currency)
+        except ValueError as exc:
+            return f"item {code}: {exc}"
+
+    def personalise_declaration(self, items: list[dict], warning_accepted: bool) -> None:
+        """The customer declares their own values (below the purchase price) and accepts the warning."""
+        if not warning_accepted:
+            raise DomainError(f"a personalised declaration needs the warning accepted: {customs.PERSONALISED_WARNING}")
+        if self.handover:
+            raise Conflict(f"parcel {self.id} was already handed to {self.handover['carrier']}")
+        unknown = sorted({item["traceability_code"] for item in items} - set(self.traceability_codes))
+        if unknown:
+            raise DomainError(f"not in this parcel: {', '.join(unknown)}")
+        unknown_currencies = sorted({item["currency"] for item in items} - set(customs.CNY_PER_UNIT))
+        if unknown_currencies:
+            raise DomainError(f"no published rate for {', '.join(unknown_currencies)}; "
+                              f"currencies: {', '.join(customs.CNY_PER_UNIT)}")
+        self._personalise(declarations={item["traceability_code"]: {
+            "declared_value": Decimal(item["declared_value"]), "currency": item["currency"]} for item in items},
+            warning=customs.PERSONALISED_WARNING)
+
+    @event("PersonalisedDeclarationMade")
+    def _personalise(self, declarations: dict, warning: str) -> None:
+        self.personal_declarations = {**getattr(self, "personal_declarations", {}), **declarations}
 
     @event("CustomsDeclared")
     def _declare(self, parcel_id: UUID, order_ids: list, destination_country: str, items: list,
@@ -165,10 +200,18 @@ class Shipment(TracedAggregate):
             raise Conflict(f"parcel {self.id} has not been handed to a carrier yet")
         if any(update["carrier_event_id"] == carrier_event_id for update in self.tracking):
             return False
-        self._track(parcel_id=self.id, order_ids=self.order_ids, traceability_codes=self.traceability_codes,
-                    status=status, carrier=carrier, carrier_event_id=carrier_event_id, location=location,
-                    carrier_time=carrier_time)
+        record = self._customs_status if status in customs.CARRIER_STATUSES else self._track
+        record(parcel_id=self.id, order_ids=self.order_ids, traceability_codes=self.traceability_codes,
+               status=status, carrier=carrier, carrier_event_id=carrier_event_id, location=location,
+               carrier_time=carrier_time)
         return True
+
+    @event("CustomsStatusReported")
+    def _customs_status(self, parcel_id: UUID, order_ids: list, traceability_codes: list, status: str, carrier: str,
+                        carrier_event_id: str, location: str, carrier_time: datetime) -> None:
+        """Customs holds or seizes the parcel (or releases a hold): told apart from ordinary scans."""
+        self.tracking.append({"carrier_event_id": carrier_event_id, "status": status, "location": location,
+                              "carrier_time": carrier_time})
 
     @event("TrackingUpdated")
     def _track(self, parcel_id: UUID, order_ids: list, traceability_codes: list, status: str, carrier: str,

@@ -24,6 +24,8 @@ class ItemRequest(Strict):
     sku: str = Field(min_length=1, max_length=200, examples=["colour:black;size:M"])
     quantity: int = Field(ge=1, le=999)
     unit_price: Money = Field(description="Unit price in CNY as shown on the marketplace")
+    title: str | None = Field(default=None, max_length=500,
+                              description="The listing's title as shown on the marketplace; screened with the SKU")
 
 
 class PlaceOrderRequest(Strict):

@@ -13,9 +13,10 @@ from contracts.warehouse import ItemInspected
 from service_runtime.auth import AUDITOR, PURCHASING_AGENT, RISK_ANALYST, SUPPORT_AGENT, Caller
 from service_runtime.errors import DomainError, NotFound
 from service_runtime.requests import fingerprint
-from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.orders.domain import Order
+from services.orders.governance import Governance
+from services.orders.privacy import Privacy
 from services.orders.marketplace import parse_product_link
 from services.orders.pricing import PricedLine, line_refund, quote
 
@@ -23,7 +24,7 @@ STAFF_WHO_READ_ORDERS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR, PURCHASING_AGENT)
 T = TypeVar("T")
 
 
-class OrdersApplication(ServiceApplication):
+class OrdersApplication(Governance, Privacy):
     name = "orders"
 
     def place_order(self, customer_id: str, destination_country: str, items: list[dict]) -> Order:
@@ -36,6 +37,8 @@ class OrdersApplication(ServiceApplication):
                 "unit_price": Decimal(item["unit_price"]),
             })
             priced.append(PricedLine(item["quantity"], Decimal(item["unit_price"])))
+        self.refuse_unacceptable_lines([{**line, "title": item.get("title")} for line, item in zip(lines, items)],
+                                       destination_country)
         order = Order(customer_id=customer_id, destination_country=destination_country, lines=lines,
                       quote=quote(priced, destination_country))
         self.save(order)

@@ -22,6 +22,7 @@ CHOICES = {
     "price_change": ("accept_new_price", "cancel"),
     "out_of_stock": ("cancel",),
     "qc_failed": ("repurchase", "return_to_merchant", "refund"),
+    "recalled": ("repurchase", "refund"),  # the item's batch was recalled before it shipped
 }
 
 

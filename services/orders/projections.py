@@ -18,7 +18,7 @@ from service_runtime.listing import PageParams, page, page_model, page_params, v
 from service_runtime.eventlog import SERVICES
 from service_runtime.http import current_caller
 from service_runtime.projections import Entry, Projection, ProjectionStore
-from services.orders.timeline import STAGES, entry_for, next_action
+from services.orders.timeline import STAGES, actor_for_customer, entry_for, next_action
 
 STAFF_WHO_READ_TIMELINES = (SUPPORT_AGENT, AUDITOR, WAREHOUSE_STAFF, LOGISTICS_STAFF)
 
@@ -134,6 +134,35 @@ def router(store: ProjectionStore) -> APIRouter:
         if not view["entries"] or not caller.can_read_customer_data(view["customer_id"] or "",
                                                                     *STAFF_WHO_READ_TIMELINES):
             raise NotFound(f"order {order_id} not found")
+        if not caller.is_staff:
+            view["entries"] = [{**e, "actor": actor_for_customer(e["actor"])} for e in view["entries"]]
         return view
 
     return api
+
+
+# What the platform holds about a customer, by customer id: their orders and their (sealed) profile.
+def customer_data_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]:
+    data = payload.model_dump(mode="json")
+    at, event_id = envelope.occurred_at.isoformat(), str(envelope.event_id)
+    if envelope.type == "orders.OrderPlaced":
+        return [Entry(data["customer_id"], at, event_id, {"kind": "order", "order_id": data["order_id"], "at": at})]
+    if envelope.type == "orders.CustomerProfileUpdated":
+        return [Entry(data["customer_id"], at, event_id, {"kind": "profile", "at": at, "sealed": {
+            k: v for k, v in data.items() if k != "customer_id"}})]
+    if envelope.type == "orders.CustomerErased":
+        return [Entry(data["customer_id"], at, event_id, {"kind": "erased", "at": at})]
+    return []
+
+
+def customer_data_view(customer_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    profiles = [e for e in entries if e["kind"] == "profile"]
+    erasures = [e["at"] for e in entries if e["kind"] == "erased"]
+    return {"customer_id": customer_id, "orders": [e["order_id"] for e in entries if e["kind"] == "order"],
+            "profile": profiles[-1]["sealed"] if profiles else None,
+            "profile_updated_at": profiles[-1]["at"] if profiles else None,
+            "erased_at": erasures[-1] if erasures else None}
+
+
+CUSTOMER_DATA = Projection(name="customer_data", sources=("orders",), entries=customer_data_entries,
+                           view=customer_data_view)

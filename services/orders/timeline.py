@@ -29,6 +29,7 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "orders.QcResolutionChosen": ("inspection_resolution", "Your choice after inspection", "质检问题处理方案"),
     "warehouse.ItemStored": ("stored", "Stored in the warehouse", "已上架存储"),
     "warehouse.StorageNoticeDue": ("storage_notice", "Storage notice (reminder or abandonment)", "仓储通知（提醒或弃置）"),
+    "warehouse.ItemRecalled": ("recalled", "Recalled: its batch was found defective", "批次召回"),
     "warehouse.ConsolidationRequested": ("shipping_requested", "Shipping requested", "已申请发货"),
     "warehouse.ParcelPacked": ("packed", "Packed", "已打包"),
     "logistics.ShippingLineChosen": ("shipping_paid", "Shipping line chosen and paid", "已选择线路并支付运费"),
@@ -39,6 +40,9 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "logistics.TrackingUpdated:out_for_delivery": ("out_for_delivery", "Out for delivery", "派送中"),
     "logistics.TrackingUpdated:delivered": ("delivered", "Delivered", "已送达"),
     "logistics.TrackingUpdated:exception": ("shipping_exception", "Shipping exception", "运输异常"),
+    "logistics.CustomsStatusReported:customs_hold": ("customs_hold", "Held by customs", "海关扣留查验"),
+    "logistics.CustomsStatusReported:customs_seized": ("customs_seized", "Seized by customs", "被海关没收"),
+    "logistics.CustomsStatusReported:customs_released": ("customs_released", "Released by customs", "海关已放行"),
     "logistics.ReceiptConfirmed": ("receipt_confirmed", "Receipt confirmed", "已确认收货"),
     "claims.ClaimOpened": ("claim_opened", "After-sales claim opened", "已提交售后申请"),
     "claims.CompensationDecided": ("claim_decided", "Claim decided", "售后申请已处理"),
@@ -52,7 +56,7 @@ DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "car
 
 
 def stage_key(event_type: str, payload: dict[str, Any]) -> str:
-    if event_type == "logistics.TrackingUpdated":
+    if event_type in ("logistics.TrackingUpdated", "logistics.CustomsStatusReported"):
         return f"{event_type}:{payload['status']}"
     return event_type
 
@@ -98,3 +102,13 @@ def next_action(entries: list[dict[str, Any]]) -> str | None:
     if latest["stage"] == "quality_inspection" and latest["details"].get("passed") is False:
         return "decide"
     return NEXT_ACTIONS.get(latest["stage"])
+
+
+# Customers see which team acted, never which member of staff; auditors and staff see who.
+STAFF_TEAMS = {"purchasing_agent": "purchasing team", "warehouse_staff": "warehouse team",
+               "logistics_staff": "logistics team", "support_agent": "support team", "risk_analyst": "risk team",
+               "auditor": "audit team", "admin": "operations team", "staff": "operations team"}
+
+
+def actor_for_customer(actor: str) -> str:
+    return STAFF_TEAMS.get(actor.partition(":")[0], actor)

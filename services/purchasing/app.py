@@ -6,7 +6,9 @@ from decimal import Decimal
 from typing import Any, Callable, TypeVar
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
 
+from contracts.claims import ClaimOpened, CounterfeitConfirmed
 from contracts.orders import (
     LineCancelled,
     OrderConfirmed,
@@ -15,10 +17,12 @@ from contracts.orders import (
     PriceChangeAccepted,
     QcResolutionChosen,
 )
+from contracts.warehouse import ItemInspected, ItemReceived
 from service_runtime.errors import NotFound
 from service_runtime.store import ServiceApplication
 from service_runtime.tracing import TracedAggregate
 from services.purchasing.domain import FIRST_ATTEMPT, PurchaseTask, PurchasingOrder, purchasing_order_id
+from services.purchasing.merchants import Merchant, ReceivedItem, merchant_key, received_item_key
 
 T = TypeVar("T")
 
@@ -44,6 +48,9 @@ class PurchasingApplication(ServiceApplication):
         """Every attempt of every line, by line then attempt (empty until the order is confirmed)."""
         return [self.task(task_id) for task_id in self.order(order_id).task_ids()]
 
+    def merchant_of(self, platform: str, merchant_id: str) -> Merchant | None:
+        return self.find(merchant_key(platform, merchant_id), Merchant)
+
     # The agent's commands -----------------------------------------------------------------
 
     def change_task(self, task_id: UUID, change: Callable[[PurchaseTask], T]) -> PurchaseTask:
@@ -57,7 +64,18 @@ class PurchasingApplication(ServiceApplication):
         return self.save_with_retry(attempt)
 
     def purchase(self, task_id: UUID, agent_id: str, details: dict[str, Any]) -> PurchaseTask:
-        return self.change_task(task_id, lambda task: task.buy(agent_id=agent_id, **details))
+        """Record the purchase; a blocked merchant is refused with the reason (a 422)."""
+
+        def attempt() -> tuple[list[TracedAggregate], PurchaseTask]:
+            task = self.task(task_id)
+            merchant = self.merchant_of(task.platform, details["merchant_id"]) or Merchant(
+                platform=task.platform, merchant_id=details["merchant_id"], merchant_name=details["merchant_name"])
+            merchant.refuse_if_blocked()
+            task.buy(agent_id=agent_id, **details)
+            merchant.record_purchase(task.id, task.item_id)
+            return [task, merchant], task
+
+        return self.save_with_retry(attempt)
 
     def request_price_change(self, task_id: UUID, agent_id: str, new_unit_price: Decimal) -> PurchaseTask:
         return self.change_task(task_id, lambda task: task.request_price_change(new_unit_price, agent_id))
@@ -130,3 +148,59 @@ class PurchasingApplication(ServiceApplication):
         if order.hold_reasons:
             task.hold(order.hold_reasons)
         return task
+
+    # Merchant governance: the log updates reputations; a risk analyst works the review queue ----
+
+    def merchant(self, platform: str, merchant_id: str) -> Merchant:
+        merchant = self.merchant_of(platform, merchant_id)
+        if merchant is None:
+            raise NotFound(f"merchant {platform}/{merchant_id} is not known to purchasing")
+        return merchant
+
+    def merchants(self, status: str | None = None) -> list[Merchant]:
+        """Every merchant (or those with one status), by platform and id. Reads the store's
+        notification log filtered to merchant registrations: merchants are few next to purchases."""
+        topics, found, start = [get_topic(Merchant.Registered)], [], 1
+        while batch := self.recorder.select_notifications(start=start, limit=500, topics=topics):
+            found += [self.find(n.originator_id, Merchant) for n in batch]
+            start = batch[-1].id + 1
+        chosen = [m for m in found if m is not None and status in (None, m.status)]
+        return sorted(chosen, key=lambda m: (m.platform, m.merchant_id))
+
+    def decide_on_merchant(self, platform: str, merchant_id: str, decision: str, reason: str,
+                           analyst: str) -> Merchant:
+        def attempt() -> tuple[list[Merchant], Merchant]:
+            merchant = self.merchant(platform, merchant_id)
+            getattr(merchant, decision)(reason, analyst)
+            return [merchant], merchant
+
+        return self.save_with_retry(attempt)
+
+    def on_item_received(self, payload: ItemReceived, _envelope: Any) -> list[ReceivedItem]:
+        if received_item_key(payload.traceability_code) in self.repository:
+            return []
+        return [ReceivedItem(traceability_code=payload.traceability_code, order_id=payload.order_id,
+                             platform=payload.platform, merchant_id=payload.merchant_id)]
+
+    def on_item_inspected(self, payload: ItemInspected, _envelope: Any) -> list[Merchant]:
+        item = self.find(received_item_key(payload.traceability_code), ReceivedItem)
+        merchant = self.find(item.merchant, Merchant) if item is not None else None
+        if merchant is None:
+            return []  # bought before merchants were recorded: nothing to count against
+        merchant.record_inspection(payload.traceability_code, payload.passed)
+        return [merchant]
+
+    def on_claim_opened(self, payload: ClaimOpened, _envelope: Any) -> list[Merchant]:
+        code = payload.traceability_code
+        item = self.find(received_item_key(code), ReceivedItem) if code else None
+        merchant = self.find(item.merchant, Merchant) if item is not None else None
+        if merchant is None:
+            return []  # a claim about the parcel as a whole, or an item bought before merchants were recorded
+        merchant.record_claim(payload.claim_id)
+        return [merchant]
+
+    def on_counterfeit_confirmed(self, payload: CounterfeitConfirmed, _envelope: Any) -> list[Merchant]:
+        merchant = self.merchant_of(payload.platform, payload.merchant_id) or Merchant(
+            platform=payload.platform, merchant_id=payload.merchant_id, merchant_name=payload.merchant_name)
+        merchant.record_counterfeit(f"{payload.order_id}/{payload.line_no}/{payload.traceability_code or '-'}")
+        return [merchant]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from service_runtime.consumer import Handler
 from services.purchasing.app import PurchasingApplication
 
-CONSUMES = ("orders",)
+CONSUMES = ("orders", "warehouse", "claims")
 
 
 def handlers(app: PurchasingApplication) -> dict[str, Handler]:
@@ -16,4 +16,8 @@ def handlers(app: PurchasingApplication) -> dict[str, Handler]:
         "orders.PriceChangeAccepted": app.on_price_change_accepted,
         "orders.LineCancelled": app.on_line_cancelled,
         "orders.QcResolutionChosen": app.on_qc_resolution_chosen,
+        "warehouse.ItemReceived": app.on_item_received,
+        "warehouse.ItemInspected": app.on_item_inspected,
+        "claims.CounterfeitConfirmed": app.on_counterfeit_confirmed,
+        "claims.ClaimOpened": app.on_claim_opened,
     }

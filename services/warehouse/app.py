@@ -29,12 +29,13 @@ from services.warehouse.domain import (
     normalise_tracking_number,
 )
 from services.warehouse.packing import PackingPlan
+from services.warehouse.traceback_app import Traceback
 
 STAFF_WHO_READ_ITEMS = (WAREHOUSE_STAFF, SUPPORT_AGENT, AUDITOR)
 CODE_ATTEMPTS = 8  # another item already holding a derived code is rare; try the next derivation
 
 
-class WarehouseApplication(ServiceApplication):
+class WarehouseApplication(Traceback):
     name = "warehouse"
 
     # Intake ---------------------------------------------------------------------------

@@ -5,10 +5,12 @@ from __future__ import annotations
 from contracts import warehouse as published
 from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
-from services.warehouse import api, consumers, projections
+from services.warehouse import api, consumers, projections, traceback_api
 from services.warehouse.app import WarehouseApplication
 from services.warehouse.domain import Item, Parcel, UnmatchedQueue
 from services.warehouse.storage import MILESTONES
+from services.warehouse.recalls import QualityReport, Recall
+from services.warehouse.traceback_app import WEEKLY_REPORT
 
 PUBLISHES = {
     Item.Received: published.ItemReceived,
@@ -19,10 +21,16 @@ PUBLISHES = {
     Parcel.ConsolidationRequested: published.ConsolidationRequested,
     Parcel.Packed: published.ParcelPacked,
     Item.StorageNoticeDue: published.StorageNoticeDue,
+    Item.Recalled: published.ItemRecalled,
+    Recall.Issued: published.RecallIssued,
+    QualityReport.Published: published.QualityTracebackReported,
 }
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
-    return assemble("warehouse", WarehouseApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                    consumers.CONSUMES, projections=[projections.TRACEABILITY], projection_router=projections.router,
-                    timer_factory=lambda app: {f"storage.{m}": app.on_storage_milestone for m in MILESTONES})
+    parts = assemble("warehouse", WarehouseApplication, PUBLISHES, settings, api.router, consumers.handlers,
+                     consumers.CONSUMES, projections=[projections.TRACEABILITY], projection_router=projections.router,
+                     timer_factory=lambda app: {WEEKLY_REPORT: app.on_weekly_report_due,
+                                                **{f"storage.{m}": app.on_storage_milestone for m in MILESTONES}})
+    parts.routers.append(traceback_api.router(parts.app))
+    return parts

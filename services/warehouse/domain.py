@@ -159,6 +159,8 @@ class Item(TracedAggregate):
 
     @property
     def status(self) -> str:
+        if getattr(self, "recall", None) is not None and not self.packed:
+            return "held_for_recall"
         if self.packed:
             return "packed"
         if self.parcel_id is not None:
@@ -233,6 +235,9 @@ class Item(TracedAggregate):
     # Shipping -------------------------------------------------------------------------
 
     def ensure_packable(self) -> None:
+        recall = getattr(self, "recall", None)
+        if recall is not None:
+            raise Conflict(f"item {self.traceability_code} is held: its batch was recalled ({recall['reason']})")
         if self.qc_resolution in NEVER_PACKED:
             raise Conflict(f"the customer chose {self.qc_resolution.replace('_', ' ')} for item "
                            f"{self.traceability_code}; it can never be packed")
@@ -259,6 +264,20 @@ class Item(TracedAggregate):
         """A storage reminder or the abandonment notice (services/warehouse/storage.py)."""
         if milestone == "abandoned":
             self.abandoned = True
+
+    def recall_for(self, recall_id: UUID, reason: str) -> bool:
+        """Hold the item for a recall; False if a recall holds it already. A packed item has left."""
+        if getattr(self, "recall", None) is not None:
+            return False
+        self._recalled(traceability_code=self.traceability_code, customer_id=self.customer_id,
+                       line_no=self.line_no, recall_id=recall_id, reason=reason, shipped=self.packed,
+                       parcel_id=self.parcel_id if self.packed else None)
+        return True
+
+    @event("Recalled")
+    def _recalled(self, traceability_code: str, customer_id: str, line_no: int, recall_id: UUID, reason: str,
+                  shipped: bool, parcel_id: UUID | None) -> None:
+        self.recall = {"recall_id": recall_id, "reason": reason, "shipped": shipped}
 
     def parcel_line(self) -> dict:
         """The item as it travels: ParcelItemV1's fields (value = what the merchant was paid)."""

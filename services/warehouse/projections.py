@@ -41,6 +41,8 @@ FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "logistics.CustomsDeclared": ("customs_declared", ("parcel_id", "destination_country")),
     "logistics.ParcelShipped": ("shipped", ("parcel_id", "line_code", "carrier", "tracking_number")),
     "logistics.TrackingUpdated": ("tracking", ("status", "location", "carrier", "carrier_event_id")),
+    "logistics.CustomsStatusReported": ("tracking", ("status", "location", "carrier", "carrier_event_id")),
+    "warehouse.ItemRecalled": ("recalled", ("recall_id", "reason", "shipped")),
     "logistics.ReceiptConfirmed": ("receipt_confirmed", ("parcel_id",)),
     "claims.ClaimOpened": ("claim_opened", ("claim_id", "kind", "description")),
 }

@@ -86,7 +86,7 @@ def test_every_order_event_round_trips_through_the_serializer():
         assert decoded.order_id == order.id and decoded.correlation_id == "c-1"
         assert record.key == str(order.id).encode()
         seen.add(decoded.type)
-    assert seen == {m.event_type for m in PUBLISHES.values()}
+    assert seen == {m.event_type for e, m in PUBLISHES.items() if e.__qualname__.startswith("Order.")}
 
 
 def test_event_id_is_stable_for_the_same_aggregate_version():

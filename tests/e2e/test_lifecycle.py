@@ -72,7 +72,12 @@ def test_full_lifecycle_with_projections_rebuilt_from_the_log(platform):
     for entry in timeline:
         assert entry["name_en"] and re.search(r"[\u4e00-\u9fff]", entry["name_zh"]) and entry["actor"]
     assert stages.count("delivered") == 1
-    assert next(e for e in timeline if e["stage"] == "purchased")["actor"] == "purchasing_agent:purchasing-agent-1"
+    assert next(e for e in timeline if e["stage"] == "purchased")["actor"] == "purchasing team"  # not who
+    audited = httpx.get(f"{platform['orders']}/orders/{result['order_id']}/timeline",
+                        headers=auth("audit-1", "auditor")).json()["entries"]
+    assert next(e for e in audited if e["stage"] == "purchased")["actor"] == "purchasing_agent:purchasing-agent-1"
+    assert not any(e["actor"].startswith(("warehouse_staff:", "purchasing_agent:", "logistics_staff:",
+                                          "support_agent:")) for e in timeline)
     assert next(e for e in timeline if e["stage"] == "delivered")["actor"] == "carrier:fake-express"
     assert next(e for e in timeline if e["stage"] == "order_confirmed")["actor"] == "system:orders"
 

@@ -270,7 +270,7 @@ def test_every_route_but_the_webhook_needs_a_token(logistics):
             answer = logistics.client.request(method.upper(), path.replace("{parcel_id}", str(uuid.uuid4())), json={})
             assert answer.status_code == 401, f"{method} {path}"
             checked += 1
-    assert checked == 7  # six parcel operations and my parcels
+    assert checked == 9  # with the customs rules, the personalised declaration and my parcels
 
 
 def test_a_late_arriving_earlier_scan_does_not_move_the_parcel_back(logistics, parcel):
