@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -67,6 +68,15 @@ ProviderReference = Annotated[
     AfterValidator(_not_card_data),
 ]
 PaymentMethod = Literal["paypal", "stripe", "bank_card"]
+
+
+def _iso_date_text(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date is written YYYY-MM-DD")  # not a unix time or any other lax reading
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 
 
 def fingerprint(request: dict[str, Any]) -> str:

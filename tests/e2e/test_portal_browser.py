@@ -199,7 +199,7 @@ def test_customer_walk_in_a_real_browser(embedded, browser_for, language, accept
     # reads the decision and its reason.
     trip.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/customs-declaration", "logistics_staff",
               json={"items": [{"traceability_code": c, "hs_code": "691390", "description": "goods",
-                               "declared_value": "25.00", "currency": "USD"} for c in codes]})
+                               "declared_value": "40.00", "currency": "USD"} for c in codes]})
     tracking = f"KF{uuid.uuid4().int % 10**10:010d}GB"
     trip.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/handover", "logistics_staff",
               json={"carrier": "fake-express", "tracking_number": tracking})
