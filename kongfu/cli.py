@@ -244,6 +244,10 @@ def main(argv: list[str] | None = None) -> None:
     checksum.add_argument("--mode", choices=["embedded", "stack"], default=None)
     checksum.set_defaults(func=cmd_checksum)
 
+    chaos = sub.add_parser("chaos", add_help=False,
+                           help="full lifecycles on the local stack under a fault schedule, then a verdict")
+    chaos.set_defaults(func=lambda args: __import__("kongfu.chaos").chaos.main(args.chaos_args))
+
     token = sub.add_parser("token", help="issue a development bearer token from the local secret")
     token.add_argument("--sub", required=True, help="subject (customer id or staff id)")
     token.add_argument("--role", action="append", required=True, help="a role; repeat for more")
@@ -264,7 +268,10 @@ def main(argv: list[str] | None = None) -> None:
     kube.add_argument("action", choices=["generate", "check"])
     kube.set_defaults(func=cmd_k8s)
 
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command != "chaos" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.chaos_args = rest
     args.func(args)
 
 

@@ -3,6 +3,9 @@ carrier would. `make demo` prints what it saw; the end-to-end tests assert on it
 
 from __future__ import annotations
 
+import hashlib
+import string
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -18,6 +21,14 @@ class StepFailed(AssertionError):
     pass
 
 
+def provider_reference(prefix: str, *parts: object) -> str:
+    """A fake provider's payment reference, derived from what it pays for: the same on every
+    retry, and letters only after the prefix, so it never holds a digit run that could pass the
+    card-number check (random hex did, about once in 1,300 payments)."""
+    digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
+    return prefix + "".join(string.ascii_lowercase[byte % 26] for byte in digest[:16])
+
+
 @dataclass
 class Lifecycle:
     """One platform (embedded: every service at one URL; stack: one URL per service)."""
@@ -29,6 +40,11 @@ class Lifecycle:
     # Each journey buys from its own shop, so one journey's failed inspection never counts against another's.
     merchant_id: str = field(default_factory=lambda: f"m-{uuid.uuid4().hex[:8]}")
     log: Callable[[str], None] = lambda message: None
+    # Like a real frontend under faults (`kongfu chaos`): keep retrying connection errors and 5xx
+    # for this many seconds, with backoff and the same headers (so the same Idempotency-Key).
+    retry_for: float = 0.0
+    observe: Callable[[str, int], None] = lambda service, status: None  # every answer; 0 = no connection
+    patience: float = 60.0  # seconds to wait for a reaction (another service's step) to show
 
     # -- plumbing ----------------------------------------------------------------------------
     def call(self, service: str, method: str, path: str, role: str, subject: str | None = None,
@@ -36,8 +52,24 @@ class Lifecycle:
         headers = dict(kwargs.pop("headers", {}))
         if role:
             headers["Authorization"] = f"Bearer {self.token_for(subject or self._staff(role), role)}"
-        response = httpx.request(method, f"{self.urls[service]}{path}", headers=headers, timeout=30, **kwargs)
         expected = (expect,) if isinstance(expect, int) else expect
+        deadline, backoff, unsure = time.monotonic() + self.retry_for, 0.2, False
+        while True:
+            try:
+                response = httpx.request(method, f"{self.urls[service]}{path}", headers=headers, timeout=30,
+                                         **kwargs)
+                self.observe(service, response.status_code)
+                if response.status_code < 500 or time.monotonic() > deadline:
+                    break
+            except httpx.TransportError:
+                self.observe(service, 0)
+                if time.monotonic() > deadline:
+                    raise
+            unsure = unsure or method != "GET"  # the command may have been done before its answer was lost
+            time.sleep(backoff)
+            backoff = min(2.0, backoff * 2)
+        if unsure and response.status_code == 409 and "Idempotency-Key" not in headers:
+            return response  # an unkeyed command done by the lost attempt: the state moved on already
         if response.status_code not in expected:
             raise StepFailed(f"{method} {path} as {role}: {response.status_code} {response.text}")
         return response
@@ -51,12 +83,13 @@ class Lifecycle:
 
     # -- the journey ---------------------------------------------------------------------------
     def place_and_pay(self, items: list[dict[str, Any]]) -> dict[str, Any]:
-        order = self.as_customer("orders", "POST", "/orders", json={"destination_country": "GB", "items": items}).json()
+        order = self.as_customer("orders", "POST", "/orders", json={"destination_country": "GB", "items": items},
+                                 headers={"Idempotency-Key": f"place-{uuid.uuid4()}"}).json()
         self.log(f"placed order {order['order_id']}: total {order['quote']['total']} CNY")
         self.as_customer("orders", "POST", f"/orders/{order['order_id']}/payments",
                          headers={"Idempotency-Key": f"pay-{order['order_id']}"},
                          json={"amount": order["quote"]["total"], "method": "stripe",
-                               "provider_reference": f"pi_{uuid.uuid4().hex[:16]}"})
+                               "provider_reference": provider_reference("pi_", "order", order["order_id"])})
         self.wait_order(order["order_id"], lambda o: o["status"] == "confirmed", "the order to be confirmed")
         return order
 
@@ -68,7 +101,7 @@ class Lifecycle:
             order = self.order(order_id)
             return order if condition(order) else None
 
-        return wait_until(probe, what=what)
+        return wait_until(probe, timeout=self.patience, what=what)
 
     def tasks(self, order_id: str, count: int) -> list[dict[str, Any]]:
         def listed():
@@ -76,7 +109,7 @@ class Lifecycle:
                               expect=(200, 404)).json()
             return tasks if isinstance(tasks, list) and len(tasks) >= count else None
 
-        return sorted(wait_until(what="purchase tasks", condition=listed), key=lambda t: t["line_no"])
+        return sorted(wait_until(timeout=self.patience, what="purchase tasks", condition=listed), key=lambda t: t["line_no"])
 
     def purchase_and_ship(self, task: dict[str, Any], category: str, amount_paid: str) -> str:
         task_id = task["task_id"]
@@ -93,7 +126,7 @@ class Lifecycle:
     def receive(self, order_id: str, tracking: str, line_no: int) -> str:
         self.call("warehouse", "POST", "/warehouse/inbound", "warehouse_staff",
                   json={"tracking_number": tracking, "carrier": "SF Express"})
-        entry = wait_until(what=f"line {line_no} to arrive at the warehouse", condition=lambda: next(
+        entry = wait_until(timeout=self.patience, what=f"line {line_no} to arrive at the warehouse", condition=lambda: next(
             (e for e in self.timeline(order_id) if e["stage"] == "warehouse_entry"
              and e["details"].get("line_no") == line_no), None))
         code = entry["details"]["traceability_code"]
@@ -126,7 +159,7 @@ class Lifecycle:
         return parcel_id
 
     def quotes(self, parcel_id: str) -> list[dict[str, Any]]:
-        wait_until(what="logistics to know the parcel", condition=lambda: self.call(
+        wait_until(timeout=self.patience, what="logistics to know the parcel", condition=lambda: self.call(
             "logistics", "GET", f"/logistics/parcels/{parcel_id}", "logistics_staff", expect=(200, 404)
         ).status_code == 200)
         return self.as_customer("logistics", "GET", f"/logistics/parcels/{parcel_id}/quotes").json()["lines"]
@@ -136,7 +169,7 @@ class Lifecycle:
         self.as_customer("logistics", "POST", f"/logistics/parcels/{parcel_id}/shipping",
                          headers={"Idempotency-Key": f"ship-{parcel_id}"},
                          json={"line_code": line["code"], "amount": line["price"], "method": "paypal",
-                               "provider_reference": f"PAYID-{uuid.uuid4().hex[:12]}"})
+                               "provider_reference": provider_reference("PAYID-", "shipping", parcel_id)})
         paid = {item["traceability_code"]: item["value"] for item in self.call(
             "logistics", "GET", f"/logistics/parcels/{parcel_id}", "logistics_staff").json()["items"]}
         self.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/customs-declaration", "logistics_staff",
@@ -156,7 +189,7 @@ class Lifecycle:
     def deliver(self, parcel_id: str, tracking: str) -> None:
         for status in ("in_transit", "customs_cleared", "out_for_delivery", "delivered"):
             self.carrier_update(tracking, status)
-        wait_until(what="the parcel to be delivered", condition=lambda: self.as_customer(
+        wait_until(timeout=self.patience, what="the parcel to be delivered", condition=lambda: self.as_customer(
             "logistics", "POST", f"/logistics/parcels/{parcel_id}/receipt-confirmation", expect=(200, 201, 409)
         ).status_code in (200, 201))
         self.log(f"parcel {parcel_id} delivered and receipt confirmed")
@@ -168,7 +201,7 @@ class Lifecycle:
                 "description": "The vase arrived cracked.", "photos": ["photo://claim/1"]})
             return response.json() if response.status_code == 201 else None
 
-        claim = wait_until(what="claims to know the delivered parcel", condition=open_claim)
+        claim = wait_until(timeout=self.patience, what="claims to know the delivered parcel", condition=open_claim)
         decided = self.call("claims", "POST", f"/claims/{claim['claim_id']}/decision", "support_agent",
                             json={"approved": True, "notes": "photos show transport damage"}).json()
         self.log(f"claim {claim['claim_id']} decided")
@@ -183,7 +216,7 @@ class Lifecycle:
             entries = self.timeline(order_id)
             return entries if any(e["stage"] == stage for e in entries) else None
 
-        return wait_until(what=f"the timeline to show {stage}", condition=probe)
+        return wait_until(timeout=self.patience, what=f"the timeline to show {stage}", condition=probe)
 
     def trace(self, code: str) -> dict[str, Any]:
         return self.as_customer("warehouse", "GET", f"/warehouse/trace/{code}").json()

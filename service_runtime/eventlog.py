@@ -135,8 +135,24 @@ class KafkaEventLog:
                     )
                 except TopicAlreadyExistsError:
                     pass  # another process created them first
+            await self._wait_for_leaders(admin, list(topics))
         finally:
             await admin.close()
+
+    @staticmethod
+    async def _wait_for_leaders(admin, topics: list[str], timeout: float = 30.0) -> None:
+        """A created topic reaches the brokers' metadata a moment later; a consumer that subscribes
+        before that is assigned no partitions and keeps none until its next metadata refresh
+        (minutes), so start-up waits until every partition of every topic has a leader."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            described = await admin.describe_topics(topics)
+            if all(t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+                   for t in described):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"topics without partition leaders after {timeout:.0f} s")
+            await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
         if self._producer is not None:

@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service_runtime import database
 from service_runtime.auth import AuthError, Caller, verify_token
 from service_runtime.errors import DomainError
 from service_runtime.metrics import HTTP_LATENCY
@@ -91,7 +92,10 @@ BackgroundTask = Callable[[Any], Awaitable[None]]  # receives an asyncio.Event t
 
 def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
                readiness: Sequence[ReadinessCheck] = (), background: Sequence[BackgroundTask] = (),
-               on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()) -> FastAPI:
+               on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+               degradations: Sequence[Callable[[], str | None]] = ()) -> FastAPI:
+    """`readiness` checks fail /readyz (503); `degradations` name trouble the process works
+    through (a broker away: the outbox holds the events), shown by /readyz without failing it."""
     import asyncio
 
     @asynccontextmanager
@@ -163,6 +167,15 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
     async def conflict(request: Request, exc: IntegrityError):
         return await _answer(request, 409, MESSAGES["concurrent"])
 
+    def database_away(_: Request, exc: Exception):
+        # A restart or an outage of PostgreSQL: the client should retry, the server has no bug.
+        return problem(503, "Service Unavailable",
+                       f"the database is unavailable ({exc.__class__.__name__}); retry shortly",
+                       headers={"Retry-After": str(database.RETRY_AFTER_SECONDS)})
+
+    for unavailable in (database.DatabaseUnavailable, *database.UNAVAILABLE_ERRORS):
+        app.add_exception_handler(unavailable, database_away)
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz():
         return {"status": "ok"}
@@ -179,8 +192,10 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
             if task.done():
                 problems.append(f"background task {task.get_name()} stopped")
         if problems:
-            return problem(503, "Not ready", "; ".join(problems))
-        return {"status": "ready"}
+            return problem(503, "Not ready", "; ".join(problems),
+                           headers={"Retry-After": str(database.RETRY_AFTER_SECONDS)})
+        degraded = [note for note in (check() for check in degradations) if note]
+        return {"status": "ready", "degraded": degraded} if degraded else {"status": "ready"}
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics():

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from fastapi import APIRouter, FastAPI
 
+from service_runtime import database
 from service_runtime.clock import SYSTEM_CLOCK, Clock, OffsetFileClock
 from service_runtime.consumer import ConsumerRunner, Handler
 from service_runtime.eventlog import EventLog, KafkaEventLog, LocalEventLog, topic_for
@@ -86,7 +87,8 @@ def make_event_log(settings: Settings, client_id: str = "kongfu") -> EventLog:
 def background_tasks(parts: ServiceParts, event_log: EventLog, roles: Sequence[str], settings: Settings) -> list:
     tasks = []
     if "relay" in roles:
-        relay = OutboxRelay(parts.app, parts.publication, event_log, settings.relay_batch_size)
+        relay = OutboxRelay(parts.app, parts.publication, event_log, settings.relay_batch_size,
+                            exit_after_publish=settings.chaos_relay_exit_after_publish)
         tasks.append(relay.run)
     if "worker" in roles and parts.handlers:
         runner = ConsumerRunner(parts.name, parts.app, event_log, [topic_for(s, settings.namespace) for s in parts.consumes],
@@ -150,6 +152,9 @@ def build_gateway(all_parts: Sequence[ServiceParts], roles: Sequence[str], setti
         routers.append(admin_router(all_parts))
 
     async def store_reachable() -> None:
+        if settings.mode == "stack":  # a fresh connection, so an outage shows at once
+            await asyncio.to_thread(database.ping, settings.pg_dsn)
+            return
         for parts in all_parts:
             await asyncio.to_thread(parts.app.recorder.max_notification_id)
 
@@ -164,5 +169,7 @@ def build_gateway(all_parts: Sequence[ServiceParts], roles: Sequence[str], setti
         await event_log.start()  # topics exist before any consumer subscribes
         await asyncio.gather(*(task(stop) for task in tasks))
 
+    relays = [task.__self__ for task in tasks if isinstance(getattr(task, "__self__", None), OutboxRelay)]
     return create_app(title, routers, metrics_label=title, readiness=[store_reachable],
-                      background=[run_all] if tasks else [], on_shutdown=[close])
+                      background=[run_all] if tasks else [], on_shutdown=[close],
+                      degradations=[relay.trouble for relay in relays])

@@ -23,6 +23,7 @@ from contracts import Envelope, EventPayload
 from service_runtime.consumer import Rejected, decode, follow, tracking_name
 from service_runtime.eventlog import EventLog, LogRecord
 from service_runtime.metrics import PROJECTION_DELAY, PROJECTION_LAG
+from service_runtime import database
 from service_runtime.settings import Settings
 
 LIVE, REBUILD = "projection", "projection_rebuild"  # table name stems
@@ -96,11 +97,7 @@ class ProjectionStore:
         @contextlib.contextmanager
         def transaction():
             if self.is_postgres:
-                if self._pool is None:
-                    from psycopg_pool import ConnectionPool
-
-                    self._pool = ConnectionPool(self.settings.pg_dsn, min_size=1, max_size=4, open=True)
-                with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                with self._postgres_pool().connection() as conn, conn.transaction(), conn.cursor() as cur:
                     yield cur
             else:
                 with self._lock:
@@ -120,6 +117,12 @@ class ProjectionStore:
 
         return transaction()
 
+    def _postgres_pool(self):
+        if self._pool is None:
+            self._pool = database.checked_pool(self.settings.pg_dsn, max_size=4)
+        return self._pool
+
+    @database.retried_once_if_dropped
     def apply(self, projection: str, entries: Sequence[Entry], positions: dict[str, int],
               tables: str = LIVE) -> None:
         with self._transaction() as cur:
@@ -136,6 +139,7 @@ class ProjectionStore:
             for source, position in positions.items():
                 cur.execute(upsert, (projection, source, position))
 
+    @database.retried_once_if_dropped
     def position(self, projection: str, source: str) -> int | None:
         with self._transaction() as cur:
             cur.execute(self._param(
@@ -144,6 +148,7 @@ class ProjectionStore:
             row = cur.fetchone()
         return None if row is None else int(row[0])
 
+    @database.retried_once_if_dropped
     def reset(self, projection: str, tables: str = LIVE) -> None:
         with self._transaction() as cur:
             self._delete(cur, projection, tables)
@@ -152,12 +157,14 @@ class ProjectionStore:
         for table in (f"{tables}_entries", f"{tables}_positions"):
             cur.execute(self._param(f"DELETE FROM {self._prefix}{table} WHERE projection=?"), (projection,))
 
+    @database.retried_once_if_dropped
     def positions(self, projection: str, tables: str = LIVE) -> dict[str, int]:
         with self._transaction() as cur:
             cur.execute(self._param(
                 f"SELECT source, position FROM {self._prefix}{tables}_positions WHERE projection=?"), (projection,))
             return {source: int(position) for source, position in cur.fetchall()}
 
+    @database.retried_once_if_dropped
     def swap_in(self, projection: str, rebuilt_as: str) -> bool:
         """Replace the live projection with the rebuilt one in one transaction, so a reader sees
         the old rows or the new ones, never a mix. Refused (False) while the live projector is
@@ -181,6 +188,7 @@ class ProjectionStore:
             self._delete(cur, rebuilt_as, REBUILD)
             return True
 
+    @database.retried_once_if_dropped
     def entries(self, projection: str, key: str, tables: str = LIVE) -> list[dict[str, Any]]:
         with self._transaction() as cur:
             cur.execute(self._param(
@@ -188,6 +196,7 @@ class ProjectionStore:
                 "ORDER BY at, event_id"), (projection, key))
             return [json.loads(row[0]) for row in cur.fetchall()]
 
+    @database.retried_once_if_dropped
     def entries_by_key(self, projection: str) -> dict[str, list[dict[str, Any]]]:
         """Every key's entries in one query (a listing, not one query per key)."""
         grouped: dict[str, list[dict[str, Any]]] = {}
@@ -199,6 +208,7 @@ class ProjectionStore:
                 grouped.setdefault(key, []).append(json.loads(data))
         return grouped
 
+    @database.retried_once_if_dropped
     def checksum(self, projection: str, tables: str = LIVE) -> tuple[str, int]:
         """sha256 over every row in a fixed order, and the number of rows."""
         digest = hashlib.sha256()

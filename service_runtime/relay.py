@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 
 from eventsourcing.persistence import Tracking
 
@@ -18,16 +20,25 @@ from service_runtime.publishing import Publication
 from service_runtime.store import ServiceApplication
 
 RELAY_POSITION = "outbox-relay"
+KILLED_EXIT_CODE = 137  # what a SIGKILLed process reports
+# After a failed batch the relay waits, doubling up to the maximum: a broker away for minutes
+# is not hammered, and one back is used within BACKOFF_MAX seconds.
+BACKOFF_FIRST, BACKOFF_MAX = 0.5, 8.0
+PUBLISH_TIMEOUT = 20.0  # seconds for Kafka to acknowledge a batch before it counts as failed
 log = logging.getLogger("kongfu.relay")
 
 
 class OutboxRelay:
     def __init__(self, app: ServiceApplication, publication: Publication, event_log: EventLog,
-                 batch_size: int = 500) -> None:
+                 batch_size: int = 500, exit_after_publish: bool = False) -> None:
         self.app = app
         self.publication = publication
         self.event_log = event_log
         self.batch_size = batch_size
+        self.exit_after_publish = exit_after_publish  # a fault drill, see Settings
+        self.failing_since: float | None = None  # monotonic time of the first failure in a row
+        self.last_error = ""
+        self.waiting = 0  # events stored but not yet published
 
     def position(self) -> int:
         return self.app.recorder.max_tracking_id(RELAY_POSITION) or 0
@@ -53,7 +64,12 @@ class OutboxRelay:
         if last is None:
             RELAY_LAG.labels(self.publication.service).set(0)
             return 0
-        await self.event_log.publish(records)
+        # Bounded: a producer waiting for a broker that is away would otherwise wait unseen.
+        await asyncio.wait_for(self.event_log.publish(records), timeout=PUBLISH_TIMEOUT)
+        if self.exit_after_publish and records:
+            log.warning("fault drill: exiting after publishing %d events, before recording position %d",
+                        len(records), last)
+            os._exit(KILLED_EXIT_CODE)  # no shutdown hooks, no position: as if killed right here
         await asyncio.to_thread(self.app.recorder.insert_tracking, Tracking(RELAY_POSITION, last))
         EVENTS_PUBLISHED.labels(self.publication.service).inc(len(records))
         return max(1, len(records))
@@ -75,17 +91,48 @@ class OutboxRelay:
             count += len(records)
             start = notifications[-1].id + 1
 
+    def trouble(self) -> str | None:
+        """What keeps the relay from publishing, for /readyz; None while it publishes."""
+        if self.failing_since is None:
+            return None
+        return (f"relay {self.publication.service}: publishing has failed for "
+                f"{time.monotonic() - self.failing_since:.0f} s ({self.last_error}); {self.waiting} events wait "
+                "in the outbox and will be published when the broker is back")
+
     async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05) -> None:
+        backoff = BACKOFF_FIRST
         while not stop.is_set():
             try:
                 moved = await self.publish_once()
-                RELAY_LAG.labels(self.publication.service).set(await asyncio.to_thread(self.lag))
-            except Exception:  # broker or database away: keep the position, try again
-                log.exception("relay batch failed; retrying")
+                self.waiting = await asyncio.to_thread(self.lag)
+                RELAY_LAG.labels(self.publication.service).set(self.waiting)
+                if self.failing_since is not None:
+                    log.info("relay publishing again after %.0f s", time.monotonic() - self.failing_since)
+                self.failing_since, backoff = None, BACKOFF_FIRST
+            except Exception as exc:  # broker or database away: keep the position, back off, try again
+                if self.failing_since is None:
+                    self.failing_since = time.monotonic()
+                    log.exception("relay batch failed; retrying with backoff")
+                else:
+                    log.warning("relay batch failed again (%s); next try in %.1f s", exc.__class__.__name__, backoff)
+                self.last_error = f"{exc.__class__.__name__}: {str(exc)[:120]}"
+                await self._report_lag_while_failing()
                 moved = 0
-                await asyncio.sleep(1.0)
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=backoff)
+                except asyncio.TimeoutError:
+                    pass
+                backoff = min(BACKOFF_MAX, backoff * 2)
+                continue
             if not moved:
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=idle_sleep)
                 except asyncio.TimeoutError:
                     pass
+
+    async def _report_lag_while_failing(self) -> None:
+        try:  # the outbox keeps growing while the broker is away; the metric should show it
+            self.waiting = await asyncio.to_thread(self.lag)
+            RELAY_LAG.labels(self.publication.service).set(self.waiting)
+        except Exception:  # noqa: BLE001 - the database may be away too; the last figure stays
+            pass

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # HMAC secret carriers sign their tracking webhooks with; when unset, a local one in var/.
     carrier_webhook_secret: str = ""
     relay_batch_size: int = Field(default=500, ge=1)
+    # Fault drills (`make chaos` and its test): the relay exits like a SIGKILL right after it has
+    # published a batch, before it records its position, so the next relay publishes it again.
+    chaos_relay_exit_after_publish: bool = False
     poll_interval_seconds: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
     # Tests and demos only: a file holding seconds to add to the system time (simulated days

@@ -18,6 +18,8 @@ from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
 from service_runtime.clock import SYSTEM_CLOCK, Clock
+from service_runtime.database import CONNECT_TIMEOUT
+from service_runtime.idempotency import earlier_answer
 from service_runtime.settings import Settings
 
 INBOX_KWARG = "inbox_event_id"
@@ -85,6 +87,10 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "10",
+            # Check a pooled connection before use (a restart leaves dead ones behind), and do not
+            # wait long for one: a request then gets a 503 to retry instead of hanging.
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_CONNECT_TIMEOUT": str(int(CONNECT_TIMEOUT)),
             "CREATE_TABLE": "y",
             "PROCESS_RECORDER_TOPIC": f"{__name__}:InboxPostgresProcessRecorder",
         }
@@ -132,6 +138,8 @@ class ServiceApplication(Application):
         state; after a few attempts the IntegrityError reaches the caller (a 409)."""
         for attempt in range(SAVE_ATTEMPTS):
             aggregates, result = change()
+            if not aggregates:  # nothing changed (e.g. the answer to a repeated request)
+                return result
             try:
                 self.save(*aggregates)
                 return result
@@ -139,6 +147,21 @@ class ServiceApplication(Application):
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
+
+    def create_once(self, aggregate_id: Any, kind: type[A], request_fingerprint: str,
+                    create: Callable[[], tuple[Sequence[Any], A]]) -> A:
+        """Idempotency-Key for a command that creates an aggregate: its id is derived from the
+        key, so a retry finds what the first request created and gets it back (the same request)
+        or a 422 (another request under the same key); two racing requests save once."""
+
+        def attempt() -> tuple[Sequence[Any], A]:
+            earlier = self.find(aggregate_id, kind)
+            if earlier is not None:
+                earlier_answer({"fingerprint": earlier.request_fingerprint}, request_fingerprint)
+                return [], earlier
+            return create()
+
+        return self.save_with_retry(attempt)
 
     def construct_recorder(self) -> Any:
         return self.factory.process_recorder()

@@ -66,3 +66,13 @@ class ServiceHarness:
 
     def published_types(self) -> list[str]:
         return [e.type for e in self.published()]
+
+    def project(self) -> None:
+        """Apply everything this service published to its own projections, as its projector would."""
+        from contracts import parse_payload
+
+        for projection in self.parts.projections:
+            entries = [entry for envelope in self.published()
+                       for entry in projection.entries(envelope, parse_payload(
+                           envelope.type, envelope.schema_version, envelope.payload))]
+            self.parts.projection_store.apply(projection.name, entries, {})

@@ -82,7 +82,11 @@ def router(app: ClaimsApplication) -> APIRouter:
 
     @api.post("", status_code=201, response_model=ClaimView)
     def open_claim(body: OpenClaimRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
-        """Open a claim on one of your delivered parcels: for one item, or for the whole parcel."""
+        """Open a claim on one of your delivered parcels: for one item, or for the whole parcel.
+
+        Naturally idempotent, so it takes no Idempotency-Key: an item (or a parcel, per kind of
+        claim) has at most one open or approved claim, so a retry after a lost answer cannot open a
+        second one; it answers 409 naming the claim the first request opened."""
         claim = app.open_claim(caller, body.parcel_id, body.kind, body.traceability_code, body.description,
                                body.photos)
         return ClaimView.of(claim)

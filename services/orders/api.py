@@ -138,9 +138,15 @@ def router(app: OrdersApplication) -> APIRouter:
     api = APIRouter(prefix="/orders", tags=["orders"])
 
     @api.post("", status_code=201, response_model=OrderView)
-    def place_order(body: PlaceOrderRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
+    def place_order(body: PlaceOrderRequest, caller: Caller = Depends(require_roles(CUSTOMER)),
+                    idempotency_key: Annotated[str | None, Header(
+                        alias="Idempotency-Key", min_length=8, max_length=200,
+                        description="Send one with every order and the same one on each retry: a retry of "
+                                    "the same request returns the order it placed (201), the key with "
+                                    "another body is a 422. Without a key every request places a new order.",
+                    )] = None):
         order = app.place_order(caller.subject, body.destination_country,
-                                [item.model_dump() for item in body.items])
+                                [item.model_dump(mode="json") for item in body.items], idempotency_key)
         return OrderView.of(order)
 
     @api.get("/{order_id}", response_model=OrderView)

@@ -27,7 +27,24 @@ T = TypeVar("T")
 class OrdersApplication(Governance, Privacy):
     name = "orders"
 
-    def place_order(self, customer_id: str, destination_country: str, items: list[dict]) -> Order:
+    def place_order(self, customer_id: str, destination_country: str, items: list[dict],
+                    idempotency_key: str | None = None) -> Order:
+        """A new order; with an Idempotency-Key, a retry of the same request gets the same order."""
+        if idempotency_key is None:
+            order = self._new_order(customer_id, destination_country, items)
+            self.save(order)
+            return order
+        order_id = stable_id("order", customer_id, idempotency_key)
+        request = fingerprint({"destination_country": destination_country, "items": items})
+
+        def create() -> tuple[list[Order], Order]:
+            order = self._new_order(customer_id, destination_country, items, order_id, request)
+            return [order], order
+
+        return self.create_once(order_id, Order, request, create)
+
+    def _new_order(self, customer_id: str, destination_country: str, items: list[dict], order_id: UUID | None = None,
+                   request_fingerprint: str | None = None) -> Order:
         lines, priced = [], []
         for number, item in enumerate(items, start=1):
             product = parse_product_link(item["product_url"])
@@ -39,10 +56,8 @@ class OrdersApplication(Governance, Privacy):
             priced.append(PricedLine(item["quantity"], Decimal(item["unit_price"])))
         self.refuse_unacceptable_lines([{**line, "title": item.get("title")} for line, item in zip(lines, items)],
                                        destination_country)
-        order = Order(customer_id=customer_id, destination_country=destination_country, lines=lines,
-                      quote=quote(priced, destination_country))
-        self.save(order)
-        return order
+        return Order.place(order_id, customer_id=customer_id, destination_country=destination_country, lines=lines,
+                           quote=quote(priced, destination_country), request_fingerprint=request_fingerprint)
 
     def order_for(self, caller: Caller, order_id: UUID) -> Order:
         """The order, if the caller may see it; otherwise the same 404 as a missing order."""

@@ -30,8 +30,10 @@ class Order(TracedAggregate):
     id_is_order_id = True
 
     @event("Placed")
-    def __init__(self, customer_id: str, destination_country: str, lines: list, quote: dict) -> None:
+    def __init__(self, customer_id: str, destination_country: str, lines: list, quote: dict,
+                 request_fingerprint: str | None = None) -> None:
         self.customer_id = customer_id
+        self.request_fingerprint = request_fingerprint  # of the placing request, for its Idempotency-Key
         self.destination_country = destination_country
         self.lines = [dict(line) for line in lines]  # prices change later; the event stays as placed
         self.quote = quote
@@ -41,6 +43,13 @@ class Order(TracedAggregate):
         self.pending: dict[int, dict] = {}  # line_no -> the question awaiting the customer
         self.cancelled_lines: list[int] = []
         self.refunds: list[dict] = []
+
+    @classmethod
+    def place(cls, order_id: UUID | None, customer_id: str, destination_country: str, lines: list, quote: dict,
+              request_fingerprint: str | None = None) -> "Order":
+        """A new order; its id is derived from the request's Idempotency-Key when there is one."""
+        return cls._create(cls.Placed, id=order_id, customer_id=customer_id, destination_country=destination_country,
+                           lines=lines, quote=quote, request_fingerprint=request_fingerprint)
 
     @property
     def total(self) -> Decimal:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from contracts.common import ParcelItemV1
-from service_runtime.auth import AUDITOR, CUSTOMER, WAREHOUSE_STAFF, Caller
+from service_runtime.auth import CUSTOMER, WAREHOUSE_STAFF, Caller
 from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Strict, decimal_text
 from services.warehouse.app import WarehouseApplication
@@ -181,10 +181,6 @@ def router(app: WarehouseApplication) -> APIRouter:
         codes = result.get("traceability_codes", [])
         return InboundResult(**result, traceability_code=codes[0] if codes else None)
 
-    @api.get("/unmatched", response_model=list[UnmatchedParcel])
-    def unmatched_parcels(_: Caller = Depends(require_roles(WAREHOUSE_STAFF, AUDITOR))):
-        return app.unmatched()
-
     @api.get("/items/{code}", response_model=ItemView)
     def get_item(code: TypedCode, caller: Caller = Depends(current_caller)):
         return ItemView.of(app.item_for(caller, code))
@@ -204,7 +200,11 @@ def router(app: WarehouseApplication) -> APIRouter:
 
     @api.post("/shipment-requests", status_code=201, response_model=ParcelView)
     def request_shipment(body: ShipmentRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
-        """Ship your stored items together: they become one parcel."""
+        """Ship your stored items together: they become one parcel.
+
+        Naturally idempotent, so it takes no Idempotency-Key: an item can be in one shipment
+        request only, so a retry after a lost answer cannot make a second parcel; it answers 409
+        and `GET /warehouse/items/{code}` shows the parcel the first request made."""
         return ParcelView.of(app.request_shipment(caller, body.traceability_codes, body.destination_country))
 
     @api.get("/parcels/{parcel_id}", response_model=ParcelView)

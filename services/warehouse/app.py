@@ -19,11 +19,9 @@ from services.warehouse import storage
 from services.warehouse.codes import code_for, parse_code
 from services.warehouse.domain import (
     AUTO_MATCH_STAFF,
-    UNMATCHED_QUEUE_ID,
     InboundParcel,
     Item,
     Parcel,
-    UnmatchedQueue,
     inbound_id,
     item_aggregate_id,
     normalise_tracking_number,
@@ -49,10 +47,8 @@ class WarehouseApplication(Traceback):
             if inbound.pending_lines():
                 items = self._receive(inbound, staff_id)
                 return [inbound, *items], {"matched": True, "traceability_codes": [i.traceability_code for i in items]}
-            inbound.arrive_unannounced(carrier, staff_id)
-            queue = self.find(UNMATCHED_QUEUE_ID, UnmatchedQueue) or UnmatchedQueue()
-            receipt = queue.receive(tracking, carrier, staff_id, datetime.now(timezone.utc))
-            return [inbound, queue], {"matched": False, "receipt_id": receipt["receipt_id"]}
+            receipt = inbound.arrive_unannounced(carrier, staff_id)
+            return [inbound], {"matched": False, "receipt_id": receipt["receipt_id"]}
 
         return self.save_with_retry(attempt)
 
@@ -73,10 +69,6 @@ class WarehouseApplication(Traceback):
             if code not in taken and item_aggregate_id(code) not in self.repository:
                 return code
         raise Conflict(f"no free traceability code for inbound parcel {inbound}")
-
-    def unmatched(self) -> list[dict]:
-        queue = self.find(UNMATCHED_QUEUE_ID, UnmatchedQueue)
-        return sorted(queue.parcels.values(), key=lambda p: p["received_at"]) if queue else []
 
     # Items ----------------------------------------------------------------------------
 
@@ -201,12 +193,8 @@ class WarehouseApplication(Traceback):
         inbound.expect(line)
         if not inbound.received or not inbound.pending_lines():
             return [inbound]
-        items = self._receive(inbound, AUTO_MATCH_STAFF)
-        queue = self.find(UNMATCHED_QUEUE_ID, UnmatchedQueue)
-        if queue is None or not queue.holds(tracking):
-            return [inbound, *items]  # a later line of a parcel that was matched already
-        queue.match(tracking, inbound.id)
-        return [inbound, *items, queue]
+        items = self._receive(inbound, AUTO_MATCH_STAFF)  # leaves the unmatched queue (projection)
+        return [inbound, *items]
 
     def on_qc_resolution_chosen(self, payload: QcResolutionChosen, _envelope: Any) -> list[Item]:
         """Remember the customer's choice after a failed inspection (refund or return: never packed)."""

@@ -7,14 +7,15 @@ from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
 from services.warehouse import api, consumers, projections, traceback_api
 from services.warehouse.app import WarehouseApplication
-from services.warehouse.domain import Item, Parcel, UnmatchedQueue
+from services.warehouse.domain import InboundParcel, Item, Parcel, UnmatchedQueue
 from services.warehouse.storage import MILESTONES
 from services.warehouse.recalls import QualityReport, Recall
 from services.warehouse.traceback_app import WEEKLY_REPORT
 
 PUBLISHES = {
     Item.Received: published.ItemReceived,
-    UnmatchedQueue.ParcelReceived: published.UnmatchedParcelReceived,
+    InboundParcel.ParcelReceived: published.UnmatchedParcelReceived,
+    UnmatchedQueue.ParcelReceived: published.UnmatchedParcelReceived,  # stored before the queue was split
     Item.SpecialInspectionRecorded: published.SpecialInspectionRecorded,
     Item.Inspected: published.ItemInspected,
     Item.Stored: published.ItemStored,
@@ -29,7 +30,8 @@ PUBLISHES = {
 
 def bootstrap(settings: Settings) -> ServiceParts:
     parts = assemble("warehouse", WarehouseApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                     consumers.CONSUMES, projections=[projections.TRACEABILITY], projection_router=projections.router,
+                     consumers.CONSUMES, projections=[projections.TRACEABILITY, projections.UNMATCHED_PARCELS],
+                     projection_router=projections.router,
                      timer_factory=lambda app: {WEEKLY_REPORT: app.on_weekly_report_due,
                                                 **{f"storage.{m}": app.on_storage_milestone for m in MILESTONES}})
     parts.routers.append(traceback_api.router(parts.app))

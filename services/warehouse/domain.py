@@ -67,13 +67,23 @@ class InboundParcel(TracedAggregate):
     def pending_lines(self) -> list[dict]:
         return [l for l in self.lines if l["traceability_code"] is None]
 
-    def arrive_unannounced(self, carrier: str, staff_id: str) -> None:
+    def arrive_unannounced(self, carrier: str, staff_id: str) -> dict:
+        """Scanned before its shipment record: it waits in the unmatched queue (a projection of
+        these events), written only here, so concurrent scans of different parcels never meet."""
         if self.received:
             raise Conflict(f"parcel {self.tracking_number} was already received")
-        self._arrive_unannounced(carrier=carrier, staff_id=staff_id)
+        receipt_id = stable_id("unmatched-receipt", self.tracking_number)
+        self._park_unmatched(receipt_id=receipt_id, tracking_number=self.tracking_number, carrier=carrier,
+                             staff_id=staff_id)
+        return {"receipt_id": receipt_id}
+
+    @event("ParcelReceived")
+    def _park_unmatched(self, receipt_id: UUID, tracking_number: str, carrier: str, staff_id: str) -> None:
+        self.received_by = staff_id
 
     @event("ArrivedUnannounced")
     def _arrive_unannounced(self, carrier: str, staff_id: str) -> None:
+        """Stored before the queue was split (its ParcelReceived went to the UnmatchedQueue)."""
         self.received_by = staff_id
 
     @event("Received")
@@ -85,7 +95,9 @@ class InboundParcel(TracedAggregate):
 
 
 class UnmatchedQueue(TracedAggregate):
-    """Parcels that arrived before (or without) their purchase record; none is ever dropped."""
+    """The former single unmatched-parcel aggregate: every early scan wrote it, so a burst of
+    scans conflicted (409). No longer written; kept so that its stored events still load. The
+    queue is now the `unmatched_parcels` projection of InboundParcel.ParcelReceived events."""
 
     @staticmethod
     def create_id() -> UUID:

@@ -21,6 +21,8 @@ from services.warehouse.api import TypedCode
 from services.warehouse.storage import storage_state
 from service_runtime.clock import utc_timestamp
 from service_runtime.projections import Entry, Projection, ProjectionStore
+from services.warehouse.api import UnmatchedParcel
+from services.warehouse.domain import AUTO_MATCH_STAFF
 
 STAFF_WHO_READ_TRACES = (WAREHOUSE_STAFF, LOGISTICS_STAFF, SUPPORT_AGENT, AUDITOR)
 
@@ -155,6 +157,33 @@ TRACEABILITY = Projection(name="traceability", sources=("orders", "warehouse", "
                           entries=trace_entries, view=trace_view)
 
 
+# The unmatched-parcel queue: one key per tracking number, so concurrent scans write different
+# aggregates (each its InboundParcel) and the queue is only read here.
+def unmatched_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]:
+    data = payload.model_dump(mode="json")
+    at = utc_timestamp(envelope.occurred_at)
+    if envelope.type == "warehouse.UnmatchedParcelReceived":
+        state = {"state": "waiting", "receipt_id": data["receipt_id"], "tracking_number": data["tracking_number"],
+                 "carrier": data["carrier"], "received_by": data["staff_id"], "received_at": at}
+    elif envelope.type == "warehouse.ItemReceived" and data["staff_id"] == AUTO_MATCH_STAFF:
+        state = {"state": "matched"}  # the shipment record came after the scan: matched, out of the queue
+    else:
+        return []
+    return [Entry(data["tracking_number"], at, str(envelope.event_id), state)]
+
+
+def unmatched_view(tracking_number: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parcel while it waits; empty once matched (whatever order the entries came in)."""
+    if any(e["state"] == "matched" for e in entries):
+        return {}
+    waiting = next((e for e in entries if e["state"] == "waiting"), None)
+    return {k: v for k, v in waiting.items() if k != "state"} if waiting else {}
+
+
+UNMATCHED_PARCELS = Projection(name="unmatched_parcels", sources=("warehouse",), entries=unmatched_entries,
+                               view=unmatched_view)
+
+
 def router(store: ProjectionStore) -> APIRouter:
     api = APIRouter(prefix="/warehouse", tags=["warehouse"])
     mine = APIRouter(prefix="/me", tags=["warehouse"])
@@ -179,6 +208,14 @@ def router(store: ProjectionStore) -> APIRouter:
                                                                     *STAFF_WHO_READ_TRACES):
             raise NotFound(f"no item with traceability code {code}")
         return view
+
+    @api.get("/unmatched", response_model=list[UnmatchedParcel])
+    def unmatched_parcels(_: Caller = Depends(require_roles(WAREHOUSE_STAFF, AUDITOR))):
+        """Parcels scanned before their shipment record, oldest first (a projection: a scan shows
+        here within moments)."""
+        views = [unmatched_view(key, entries)
+                 for key, entries in store.entries_by_key(UNMATCHED_PARCELS.name).items()]
+        return sorted((v for v in views if v), key=lambda v: (v["received_at"], v["tracking_number"]))
 
     both = APIRouter()
     both.include_router(api)

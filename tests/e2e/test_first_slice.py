@@ -101,3 +101,36 @@ def test_concurrent_commands_on_one_order_lose_no_update(slice_on_stack):
     final = journeys.get_order(base, "alice-race", order["order_id"])
     # No lost update: every payment a caller was told about is on the order, and nothing else.
     assert {p["payment_id"] for p in final["payments"]} == set(accepted)
+
+
+def test_a_retried_order_with_the_same_key_places_one_order(slice_on_stack, stack):
+    """A frontend that lost the answer retries, even several times at once: one order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from service_runtime.eventlog import topic_for
+    from tests.support import envelopes
+
+    base, customer = slice_on_stack["orders"], "alice-retry"
+    body = {"destination_country": "GB", "items": [{"product_url": journeys.TAOBAO_ITEM.format(item="6543217890"),
+                                                    "sku": "black-M", "quantity": 2, "unit_price": "99.50"}]}
+    headers = {**auth(customer, "customer"), "Idempotency-Key": f"place-{uuid.uuid4()}"}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: httpx.post(f"{base}/orders", json=body, headers=headers, timeout=30),
+                                range(6)))
+    assert [a.status_code for a in answers] == [201] * 6, [a.text for a in answers]
+    assert len({a.json()["order_id"] for a in answers}) == 1
+    order_id = answers[0].json()["order_id"]
+    other_body = httpx.post(f"{base}/orders", json={**body, "destination_country": "DE"}, headers=headers, timeout=30)
+    assert other_body.status_code == 422 and "Idempotency-Key" in other_body.json()["detail"]
+    another_key = httpx.post(f"{base}/orders", json=body, timeout=30,
+                             headers={**headers, "Idempotency-Key": f"place-{uuid.uuid4()}"})
+    assert another_key.status_code == 201 and another_key.json()["order_id"] != order_id
+    journeys.wait_for_status(base, customer, another_key.json()["order_id"], "awaiting_payment")
+
+    def placed_events() -> list:
+        return [e for e in envelopes(stack["kafka"], topic_for("orders", slice_on_stack["namespace"]))
+                if e.type == "orders.OrderPlaced" and e.payload["customer_id"] == customer]
+
+    from tests.support import wait_until
+    wait_until(lambda: len(placed_events()) >= 2, what="the relay to publish both orders")
+    assert sorted(str(e.aggregate_id) for e in placed_events()) == sorted([order_id, another_key.json()["order_id"]])

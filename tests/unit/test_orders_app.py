@@ -47,3 +47,21 @@ def test_quote_is_the_price_the_customer_pays(orders):
                                json={"amount": "1.00", "method": "paypal", "provider_reference": "PAY-1"})
     assert wrong.status_code == 422 and order["quote"]["total"] in wrong.json()["detail"]
     assert sum(Decimal(l["amount"]) for l in order["quote"]["lines"]) == Decimal(order["quote"]["total"])
+
+
+def test_the_same_idempotency_key_places_one_order(orders):
+    alice = {**orders.as_("alice", "customer"), "Idempotency-Key": "place-000001"}
+    first = orders.client.post("/orders", json=ORDER, headers=alice)
+    again = orders.client.post("/orders", json=ORDER, headers=alice)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["order_id"] == again.json()["order_id"]
+    assert orders.published_types() == ["orders.OrderPlaced"]
+    other = orders.client.post("/orders", json={**ORDER, "destination_country": "DE"}, headers=alice)
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
+    # Another customer's key is theirs alone, and no key means a new order each time.
+    bob = orders.client.post("/orders", json=ORDER, headers={**orders.as_("bob", "customer"),
+                                                             "Idempotency-Key": "place-000001"})
+    assert bob.status_code == 201 and bob.json()["order_id"] != first.json()["order_id"]
+    no_key = [orders.client.post("/orders", json=ORDER, headers=orders.as_("alice", "customer")) for _ in range(2)]
+    assert no_key[0].json()["order_id"] != no_key[1].json()["order_id"]
+    assert orders.published_types().count("orders.OrderPlaced") == 4

@@ -42,3 +42,15 @@ def test_times_from_different_offsets_sort_by_the_moment():
     assert utc_timestamp(shanghai_morning) < utc_timestamp(utc_three)
     assert utc_timestamp(shanghai_morning) == "2026-11-28T01:00:00.000000+00:00"
     assert utc_timestamp(utc_three) == utc_timestamp(datetime(2026, 11, 28, 3, tzinfo=timezone.utc))
+
+
+def test_driver_references_are_deterministic_and_never_card_data():
+    from kongfu.demo import provider_reference
+
+    references = [provider_reference("pi_", "order", n) for n in range(20_000)]
+    assert references[7] == provider_reference("pi_", "order", 7)  # the same on every retry
+    assert len(set(references)) == len(references)
+    valid = TypeAdapter(ProviderReference)
+    for reference in references:
+        assert valid.validate_python(reference) == reference  # the card-number check lets it pass
+        assert not any(ch.isdigit() for ch in reference)

@@ -85,6 +85,7 @@ def test_an_unannounced_parcel_waits_and_is_matched_when_its_shipment_record_arr
     scan = warehouse.client.post("/warehouse/inbound", headers=staff,
                                  json={"tracking_number": "YT0001112223", "carrier": "YTO"})
     assert scan.json()["matched"] is False and scan.json()["receipt_id"]
+    warehouse.project()
     queue = warehouse.client.get("/warehouse/unmatched", headers=staff).json()
     assert [p["tracking_number"] for p in queue] == ["YT0001112223"]
     assert warehouse.client.post("/warehouse/inbound", headers=staff, json={
@@ -95,6 +96,7 @@ def test_an_unannounced_parcel_waits_and_is_matched_when_its_shipment_record_arr
     assert warehouse.react(record) == "handled"  # re-sent under a new event id: nothing new
     (received,) = payloads(warehouse, "warehouse.ItemReceived")
     assert received["staff_id"] == "system:auto-match" and received["task_id"] == str(record.task_id)
+    warehouse.project()
     assert warehouse.client.get("/warehouse/unmatched", headers=staff).json() == []
     assert warehouse.published_types() == ["warehouse.UnmatchedParcelReceived", "warehouse.ItemReceived"]
     assert warehouse.client.post("/warehouse/inbound", headers=staff, json={
@@ -110,6 +112,7 @@ def test_a_scan_racing_the_shipment_record_is_a_conflict_not_a_lost_match(wareho
         warehouse.app.save_reaction(*changed, tracking=Tracking("race:0", 1), event_id=uuid.uuid4())
     assert warehouse.react(record) == "handled"  # the consumer's retry sees the scan and matches
     assert payloads(warehouse, "warehouse.ItemReceived")[0]["staff_id"] == "system:auto-match"
+    warehouse.project()
     assert warehouse.client.get("/warehouse/unmatched", headers=staff).json() == []
 
 

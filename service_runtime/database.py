@@ -1,0 +1,77 @@
+"""PostgreSQL connection handling every store shares: checked pools, one retry on a dropped
+connection, and how to tell "the database is away" (a 503 to retry) from a real error.
+
+A PostgreSQL restart closes every pooled connection. A pool that checks a connection before
+handing it out (`check=ConnectionPool.check_connection`) replaces the dead ones; an operation
+already running on one when the server went away is run once more on a fresh connection. While
+the server is still down, callers get `DatabaseUnavailable`, which gateways answer with 503 and
+`Retry-After`, never 500.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable, TypeVar
+
+import psycopg
+import psycopg_pool
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# How long a request waits for a connection before the database counts as away (seconds).
+CONNECT_TIMEOUT = 2.0
+# What a 503 tells the client: a PostgreSQL restart takes a few seconds.
+RETRY_AFTER_SECONDS = 2
+
+# The errors that mean "no usable connection", not "the statement was wrong".
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout,
+    StoreOperationalError, StoreInterfaceError,
+)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached right now; the same request may succeed shortly."""
+
+
+def checked_pool(dsn: str, max_size: int) -> psycopg_pool.ConnectionPool:
+    """A pool that checks each connection before lending it, so a restart leaves no stale ones."""
+    return psycopg_pool.ConnectionPool(dsn, min_size=1, max_size=max_size, open=True,
+                                       timeout=CONNECT_TIMEOUT,
+                                       check=psycopg_pool.ConnectionPool.check_connection)
+
+
+def retry_once_if_dropped(operation: Callable[[], T]) -> T:
+    """Run `operation`; if its connection was dropped, once more (the pool then checks and
+    replaces connections). If the database is still away: DatabaseUnavailable."""
+    try:
+        return operation()
+    except UNAVAILABLE_ERRORS as first:
+        log.warning("database connection lost (%s); retrying once", first.__class__.__name__)
+    try:
+        return operation()
+    except UNAVAILABLE_ERRORS as second:
+        raise DatabaseUnavailable(str(second) or second.__class__.__name__) from second
+
+
+def retried_once_if_dropped(method: Callable[..., T]) -> Callable[..., T]:
+    """Decorator form of `retry_once_if_dropped`."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        return retry_once_if_dropped(lambda: method(*args, **kwargs))
+
+    return wrapper
+
+
+def ping(dsn: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Raises DatabaseUnavailable unless a fresh connection answers (readiness)."""
+    try:
+        with psycopg.connect(dsn, connect_timeout=max(1, int(timeout))) as conn:
+            conn.execute("SELECT 1")
+    except UNAVAILABLE_ERRORS as exc:
+        raise DatabaseUnavailable(str(exc).splitlines()[0] if str(exc) else "unreachable") from exc
