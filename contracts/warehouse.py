@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -111,6 +112,21 @@ class ParcelPacked(EventPayload):
     cushioning: str
     reinforced: bool
     staff_id: str
+
+
+@register
+class StorageNoticeDue(EventPayload):
+    """A stored item reached a storage milestone: a reminder (60, 80 days) or abandonment (180)."""
+
+    event_type = "warehouse.StorageNoticeDue"
+    traceability_code: str
+    order_id: UUID
+    customer_id: str
+    milestone: Literal["reminder_60", "reminder_80", "abandoned"]
+    days_stored: int
+    fees_due: Decimal
+    currency: str
+    rules_version: str
 
 
 @register

@@ -20,7 +20,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     """Embedded default: every service in one process, SQLite under var/, in-process event log."""
     settings = _settings("embedded")
     _serve(list(_registry().SERVICES), ["api", "relay", "worker", "projector", "scheduler"], args.host, args.port,
-           settings, title="kongfu-embedded", fake_stripe=args.fake_stripe)
+           settings, title="kongfu-embedded", fake_stripe=args.fake_stripe, with_portal=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -37,7 +37,7 @@ def _registry():
     return registry
 
 
-def _serve(names, roles, host, port, settings, title, fake_stripe=False):
+def _serve(names, roles, host, port, settings, title, fake_stripe=False, with_portal=False):
     import uvicorn
 
     from service_runtime.logs import configure_logging
@@ -48,6 +48,10 @@ def _serve(names, roles, host, port, settings, title, fake_stripe=False):
         settings = _with_fake_stripe(settings, host, port)
     parts = [_registry().bootstrap(name, settings) for name in names]
     app = build_gateway(parts, roles, settings, title=title)
+    if with_portal:  # the customer portal at /portal, reading this same server's gateways
+        from kongfu.portal.web import router as portal_router
+
+        app.include_router(portal_router())
     print(f"kongfu: {title} ({settings.mode}, roles {','.join(roles)}) listening on http://{host}:{port} "
           f"(OpenAPI docs at http://{host}:{port}/docs)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -244,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     republish.set_defaults(func=cmd_republish)
 
     replay = sub.add_parser("replay", help="rebuild a projection from the topics and swap it in; print its checksum")
-    replay.add_argument("projection", help="timeline, traceability or compensation_decisions")
+    replay.add_argument("projection", help="timeline, traceability, compensation_decisions or parcels")
     replay.add_argument("--until", type=_timestamp, default=None,
                         help="ISO time (UTC if no offset): the projection as it was then, built beside the live one")
     replay.add_argument("--key", action="append", default=[],

@@ -150,7 +150,9 @@ class Lifecycle:
     def consolidate_and_pack(self, codes: list[str], destination: str = "GB") -> str:
         request = self.as_customer("warehouse", "POST", "/warehouse/shipment-requests",
                                    json={"traceability_codes": codes, "destination_country": destination}).json()
-        parcel_id = request["parcel_id"]
+        return self.pack(request["parcel_id"])
+
+    def pack(self, parcel_id: str) -> str:
         plan = self.call("warehouse", "GET", f"/warehouse/parcels/{parcel_id}/packing-plan", "warehouse_staff").json()
         self.call("warehouse", "POST", f"/warehouse/parcels/{parcel_id}/pack", "warehouse_staff", json={
             "weight_kg": "2.4", "length_cm": "40", "width_cm": "30", "height_cm": "20",

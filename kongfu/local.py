@@ -14,7 +14,7 @@ from typing import Any, Callable
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud", "payments")
+SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud", "payments", "notifications")
 
 
 def free_port() -> int:

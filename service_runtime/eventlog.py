@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, Sequence
 
-SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud", "payments")
+# Every service has its topic, even one that publishes nothing yet (notifications), so readers of
+# every topic need no exceptions.
+SERVICES = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud", "payments", "notifications")
 
 
 def topic_for(service: str, namespace: str = "") -> str:

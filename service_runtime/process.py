@@ -39,6 +39,7 @@ class ServiceParts:
     projections: Sequence[Projection] = ()
     projection_store: ProjectionStore | None = None
     timers: Mapping[str, FireHandler] = field(default_factory=dict)  # timer purpose -> fire handler
+    worker_tasks: Sequence[Any] = ()  # more loops of the worker role (e.g. the notification dispatcher)
 
 
 def assemble(name: str, app_class: type[ServiceApplication], publishes: Mapping[type, Any], settings: Settings,
@@ -98,6 +99,8 @@ def background_tasks(parts: ServiceParts, event_log: EventLog, roles: Sequence[s
             group = f"{group_for(parts.name, settings.namespace)}.projection.{projection.name}"
             tasks.append(ProjectionRunner(projection, parts.projection_store, event_log,
                                           projection_topics(projection, settings), group).run)
+    if "worker" in roles:
+        tasks += list(parts.worker_tasks)
     if "scheduler" in roles and parts.timers:
         tasks.append(TimerScheduler(parts.app, parts.timers, parts.app.clock, parts.name).run)
     return tasks

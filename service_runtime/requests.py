@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 CENT = Decimal("0.01")
 CARD_NUMBER_LENGTHS = range(13, 20)
@@ -41,7 +42,25 @@ def _not_card_data(reference: str) -> str:
     return reference
 
 
-Money = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2), AfterValidator(_in_cents)]
+# A positive amount with at most two decimals, always as a string ("99.50"): a JSON number would be
+# read through a float by many clients, and the schema a generated client follows says the same.
+MONEY_PATTERN = r"^(?:[1-9][0-9]{0,9}(?:\.[0-9]{1,2})?|0\.(?:[1-9][0-9]?|0[1-9]))$"
+
+
+def decimal_text(pattern: str, example: str, rule: str) -> Any:
+    """A decimal sent as a string that matches `pattern` (and documented so)."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+            raise ValueError(rule)
+        return value
+
+    return [BeforeValidator(check), WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]})]
+
+
+Money = Annotated[Decimal, *decimal_text(MONEY_PATTERN, "99.50", "an amount is a decimal string above zero with at "
+                                                                 "most two decimals, like \"99.50\""),
+                  Field(gt=0, max_digits=12, decimal_places=2), AfterValidator(_in_cents)]
 ProviderReference = Annotated[
     str,
     Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_\-:.]+$",
@@ -49,6 +68,15 @@ ProviderReference = Annotated[
     AfterValidator(_not_card_data),
 ]
 PaymentMethod = Literal["paypal", "stripe", "bank_card"]
+
+
+def _iso_date_text(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date is written YYYY-MM-DD")  # not a unix time or any other lax reading
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
 
 
 def fingerprint(request: dict[str, Any]) -> str:

@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     # Tests and demos only: a file holding seconds to add to the system time (simulated days
     # for deadlines, shared by every process that reads it). Unset in production.
     clock_offset_file: str = ""
+    # Notifications: the SMTP relay mail goes through, and the secret chat webhooks are signed with.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "KongfuMall <notifications@kongfumall.example>"
+    notification_webhook_secret: str = ""
+
+    def resolved_notification_secret(self) -> str:
+        return self.notification_webhook_secret or self._local_secret("dev-notification-secret")
 
     def kafka_security(self) -> dict[str, Any]:
         """Options every aiokafka client of this process gets."""

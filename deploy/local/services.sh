@@ -5,8 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 run_dir="$root/var/run"
 kongfu="$root/.venv/bin/kongfu"
-services=(orders fraud purchasing warehouse logistics claims payments)
-declare -A ports=([orders]=8001 [purchasing]=8002 [warehouse]=8003 [logistics]=8004 [claims]=8005 [fraud]=8006 [payments]=8007)
+services=(orders fraud purchasing warehouse logistics claims payments notifications)
+declare -A ports=([orders]=8001 [purchasing]=8002 [warehouse]=8003 [logistics]=8004 [claims]=8005 [fraud]=8006 [payments]=8007 [notifications]=8008)
 
 running() { [ -f "$run_dir/$1.pid" ] && kill -0 "$(cat "$run_dir/$1.pid")" 2>/dev/null; }
 

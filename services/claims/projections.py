@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
 
 from contracts import Envelope, EventPayload
-from service_runtime.auth import AUDITOR, SUPPORT_AGENT, Caller
+from service_runtime.auth import AUDITOR, CUSTOMER, SUPPORT_AGENT, Caller
+from service_runtime.listing import PageParams, page, page_model, page_params, views
 from service_runtime.errors import NotFound
 from service_runtime.http import current_caller, require_roles
 from service_runtime.clock import utc_timestamp
@@ -63,6 +65,22 @@ def decision_view(claim_id: str, entries: list[dict[str, Any]]) -> dict[str, Any
     }
 
 
+class ClaimFacts(BaseModel):
+    traceability_code: str | None
+    description: str
+    photos: list[str]
+    at: str
+
+
+class MyClaim(BaseModel):
+    claim_id: UUID
+    customer_id: str
+    parcel_id: UUID | None
+    kind: str
+    claim: ClaimFacts
+    decision: dict[str, Any] | None
+
+
 COMPENSATION_DECISIONS = Projection(name="compensation_decisions", sources=("claims",),
                                     entries=decision_entries, view=decision_view)
 
@@ -107,6 +125,16 @@ def queue_router(store: ProjectionStore) -> APIRouter:
 
 def router(store: ProjectionStore) -> APIRouter:
     api = APIRouter(prefix="/compensation-decisions", tags=["claims"])
+    mine = APIRouter(prefix="/me", tags=["claims"])
+
+    @mine.get("/claims", response_model=page_model(MyClaim))
+    def my_claims(request: Request, params: PageParams = Depends(page_params),
+                  caller: Caller = Depends(require_roles(CUSTOMER))):
+        """My claims, newest first, each with its decision and the rule behind it once decided."""
+        rows = (view for view in views(store, COMPENSATION_DECISIONS.name, decision_view)
+                if view["customer_id"] == caller.subject and view["claim"])
+        customer_rows = ({**v, "decision": v["decision"] and decision_for_customer(v["decision"])} for v in rows)
+        return page(customer_rows, lambda v: [v["claim"]["at"], v["claim_id"]], params, request)
 
     @api.get("")
     def all_decisions(_: Caller = Depends(require_roles(SUPPORT_AGENT, AUDITOR))) -> list[dict[str, Any]]:
@@ -126,4 +154,7 @@ def router(store: ProjectionStore) -> APIRouter:
                 view["dispute"]["outcome"] = {k: v for k, v in view["dispute"]["outcome"].items() if k != "reviewer"}
         return view
 
-    return api
+    both = APIRouter()
+    both.include_router(api)
+    both.include_router(mine)
+    return both

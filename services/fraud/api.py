@@ -6,17 +6,23 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, Field
+
+from contracts.orders import Platform
 
 from service_runtime.auth import AUDITOR, RISK_ANALYST, SUPPORT_AGENT, Caller
 from service_runtime.http import require_roles
+from service_runtime.requests import Money, Strict
 from services.fraud.app import FraudApplication
 
 
-class ReferencePriceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    price: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+class ReferencePriceRequest(Strict):
+    price: Money
+
+
+# Marketplace item ids are digits on every supported platform (services/orders/marketplace.py).
+ItemId = Annotated[str, Path(pattern=r"^[0-9]{1,20}$", examples=["6543217890"])]
 
 
 class ReferencePriceView(BaseModel):
@@ -53,8 +59,7 @@ class CaseView(BaseModel):
                    review=case.review)
 
 
-class ReviewRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReviewRequest(Strict):
     decision: Literal["release", "cancel_and_refund"]
     reason: str = Field(min_length=3, max_length=1000)
 
@@ -63,7 +68,7 @@ def router(app: FraudApplication) -> APIRouter:
     api = APIRouter(prefix="/fraud", tags=["fraud"])
 
     @api.put("/reference-prices/{platform}/{item_id}", response_model=ReferencePriceView)
-    def set_reference_price(platform: str, item_id: str, body: ReferencePriceRequest,
+    def set_reference_price(platform: Platform, item_id: ItemId, body: ReferencePriceRequest,
                             caller: Caller = Depends(require_roles(RISK_ANALYST))):
         ref = app.set_reference_price(platform, item_id, body.price, caller.subject)
         return ReferencePriceView(platform=ref.platform, item_id=ref.item_id, price=ref.price, set_by=ref.set_by)

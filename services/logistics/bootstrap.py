@@ -5,7 +5,7 @@ from __future__ import annotations
 from contracts import logistics as published
 from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
-from services.logistics import api, consumers
+from services.logistics import api, consumers, projections
 from services.logistics.app import LogisticsApplication
 from services.logistics.reliability import RELIABILITY
 from services.logistics.domain import Shipment
@@ -25,6 +25,7 @@ PUBLISHES = {
 
 def bootstrap(settings: Settings) -> ServiceParts:
     parts = assemble("logistics", LogisticsApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                     consumers.CONSUMES, projections=[RELIABILITY], public_routers=[api.rules_router])
+                     consumers.CONSUMES, projections=[RELIABILITY, projections.PARCELS],
+                     projection_router=projections.router, public_routers=[api.rules_router])
     parts.app.reliability_source = lambda: parts.projection_store.entries_by_key(RELIABILITY.name)
     return parts

@@ -16,6 +16,8 @@ import time
 from datetime import datetime, timezone
 from typing import Callable
 
+from service_runtime.signing import sign, signature
+
 SIGNATURE_HEADER = "Kongfu-Carrier-Signature"
 TOLERANCE_SECONDS = 300
 HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -23,15 +25,6 @@ HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 class SignatureRejected(Exception):
     """The request is not from a carrier we share a secret with, or is too old; says why."""
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-def sign(secret: str, body: bytes, timestamp: int) -> str:
-    """The signature header value for `body` sent at `timestamp` (unix seconds)."""
-    return f"t={timestamp},v1={signature(secret, timestamp, body)}"
 
 
 def verify(secret: str, header: str | None, body: bytes, now: float,

@@ -19,7 +19,8 @@ from services.orders.domain import CHOICES, Order
 
 
 class ItemRequest(Strict):
-    product_url: str = Field(max_length=2048, examples=["https://item.taobao.com/item.htm?id=6543217890"])
+    product_url: str = Field(max_length=2048, pattern=r"^https?://[^\s/]+\.[^\s]+$",
+                             examples=["https://item.taobao.com/item.htm?id=6543217890"])
     sku: str = Field(min_length=1, max_length=200, examples=["colour:black;size:M"])
     quantity: int = Field(ge=1, le=999)
     unit_price: Money = Field(description="Unit price in CNY as shown on the marketplace")

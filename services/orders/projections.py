@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import Any, Iterable
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from decimal import Decimal
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from contracts import Envelope, EventPayload
-from service_runtime.auth import AUDITOR, LOGISTICS_STAFF, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
-from service_runtime.errors import NotFound
+from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
+from service_runtime.errors import Forbidden, NotFound
+from service_runtime.listing import PageParams, page, page_model, page_params, views
 from service_runtime.eventlog import SERVICES
 from service_runtime.http import current_caller
 from service_runtime.projections import Entry, Projection, ProjectionStore
-from services.orders.timeline import actor_for_customer, entry_for
+from services.orders.timeline import STAGES, actor_for_customer, entry_for, next_action
 
 STAFF_WHO_READ_TIMELINES = (SUPPORT_AGENT, AUDITOR, WAREHOUSE_STAFF, LOGISTICS_STAFF)
 
@@ -29,16 +33,35 @@ def timeline_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entr
         order_ids.add(str(envelope.order_id))
     if data.get("order_id"):
         order_ids.add(str(data["order_id"]))
-    owner = data.get("customer_id") if envelope.type == "orders.OrderPlaced" else None
+    private = {}
+    if envelope.type == "orders.OrderPlaced":  # who owns the order, and what the listing shows of it
+        private = {"owner": data["customer_id"], "summary": {
+            "total": data["quote"]["total"], "currency": data["quote"]["currency"],
+            "destination_country": data["destination_country"],
+            "items": [{"platform": l["platform"], "sku": l["sku"], "quantity": l["quantity"]} for l in data["lines"]]}}
     return [Entry(order_id, entry["at"], str(envelope.event_id), {**entry, "event_id": str(envelope.event_id),
-                                                                   **({"owner": owner} if owner else {})})
+                                                                   **private})
             for order_id in sorted(order_ids)]
+
+
+PRIVATE_FIELDS = ("owner", "summary")
 
 
 def timeline_view(order_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
     owner = next((e["owner"] for e in entries if e.get("owner")), None)
     return {"order_id": order_id, "customer_id": owner,
-            "entries": [{k: v for k, v in e.items() if k != "owner"} for e in entries]}
+            "entries": [{k: v for k, v in e.items() if k not in PRIVATE_FIELDS} for e in entries]}
+
+
+def order_summary(order_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row of `GET /orders`: the order's latest stage and what the customer does next (pure)."""
+    placed = next((e for e in entries if e.get("summary")), None)
+    latest = entries[-1] if entries else None
+    return {"order_id": order_id, "customer_id": placed and placed["owner"],
+            "placed_at": placed and placed["at"], **((placed or {}).get("summary") or {}),
+            "status": latest and latest["stage"], "status_en": latest and latest["name_en"],
+            "status_zh": latest and latest["name_zh"], "updated_at": latest and latest["at"],
+            "next_action": next_action(entries)}
 
 
 TIMELINE = Projection(name="timeline", sources=SERVICES, entries=timeline_entries, view=timeline_view)
@@ -59,8 +82,51 @@ class TimelineView(BaseModel):
     entries: list[TimelineEntry]
 
 
+StageCode = Literal[tuple(sorted({code for code, _, _ in STAGES.values()}))]  # type: ignore[valid-type]
+
+
+class OrderedItem(BaseModel):
+    platform: str
+    sku: str
+    quantity: int
+
+
+class OrderSummary(BaseModel):
+    order_id: UUID
+    customer_id: str
+    placed_at: str
+    total: Decimal
+    currency: str
+    destination_country: str
+    items: list[OrderedItem]
+    status: StageCode
+    status_en: str
+    status_zh: str
+    updated_at: str
+    next_action: str | None
+
+
+STAFF_WHO_LIST_ORDERS = (SUPPORT_AGENT, AUDITOR)
+
+
 def router(store: ProjectionStore) -> APIRouter:
     api = APIRouter(prefix="/orders", tags=["orders"])
+
+    @api.get("", response_model=page_model(OrderSummary))
+    def list_orders(request: Request, params: PageParams = Depends(page_params),
+                    status: StageCode | None = Query(None, description="staff: only orders at this stage"),
+                    customer_id: str | None = Query(None, max_length=200, pattern=r"^[A-Za-z0-9_.@:\-]+$",
+                                                    description="staff: only this customer's orders"),
+                    caller: Caller = Depends(current_caller)):
+        """Customers list their own orders; support agents and auditors list everyone's, filtered."""
+        sees_all = caller.has_any(*STAFF_WHO_LIST_ORDERS)
+        if not sees_all and CUSTOMER not in caller.roles:
+            raise Forbidden(f"listing orders needs the customer role or one of {sorted(STAFF_WHO_LIST_ORDERS)}")
+        owner = customer_id if sees_all else caller.subject
+        rows = (row for row in views(store, TIMELINE.name, order_summary)
+                if row["placed_at"] and (owner is None or row["customer_id"] == owner)
+                and (status is None or row["status"] == status))
+        return page(rows, lambda row: [row["placed_at"], row["order_id"]], params, request)
 
     @api.get("/{order_id}/timeline", response_model=TimelineView)
     def timeline(order_id: UUID, caller: Caller = Depends(current_caller)):

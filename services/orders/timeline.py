@@ -32,6 +32,7 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "warehouse.ItemInspected": ("quality_inspection", "Quality inspection", "质量检验"),
     "orders.QcResolutionChosen": ("inspection_resolution", "Your choice after inspection", "质检问题处理方案"),
     "warehouse.ItemStored": ("stored", "Stored in the warehouse", "已上架存储"),
+    "warehouse.StorageNoticeDue": ("storage_notice", "Storage notice (reminder or abandonment)", "仓储通知（提醒或弃置）"),
     "warehouse.ItemRecalled": ("recalled", "Recalled: its batch was found defective", "批次召回"),
     "warehouse.ConsolidationRequested": ("shipping_requested", "Shipping requested", "已申请发货"),
     "warehouse.ParcelPacked": ("packed", "Packed", "已打包"),
@@ -69,7 +70,8 @@ DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "car
                  "location", "passed", "issues", "photos", "new_unit_price", "old_unit_price", "amount",
                  "reason", "reasons", "choice", "rules_version", "line_code", "traceability_code", "kind", "approved",
                  "insured", "premium", "incident", "origin", "explanation_en", "explanation_zh",
-                 "topic", "urgent", "due_at", "within_sla", "rating", "refund_amount", "outcome")
+                 "topic", "urgent", "due_at", "within_sla", "rating", "refund_amount", "outcome",
+                 "milestone", "days_stored", "fees_due")
 
 
 def stage_key(event_type: str, payload: dict[str, Any]) -> str:
@@ -90,6 +92,35 @@ def entry_for(event_type: str, actor: str, occurred_at: str,
         "actor": actor,
         "details": {k: payload[k] for k in DETAIL_FIELDS if payload.get(k) not in (None, [], "")},
     }
+
+
+# What the customer is asked to do next, by the latest stage of their order (None: nothing, we are on it).
+NEXT_ACTIONS: dict[str, str] = {
+    "order_placed": "pay",
+    "price_changed": "decide",
+    "out_of_stock": "decide",
+    "stored": "request_shipment",
+    "storage_notice": "request_shipment",
+    "packed": "choose_shipping",
+    "delivered": "confirm_receipt",
+}
+NEXT_ACTION_NAMES = {
+    "pay": ("Pay for the order", "支付订单"),
+    "decide": ("Your decision is needed", "需要您的决定"),
+    "request_shipment": ("Request shipment from the warehouse", "申请从仓库发货"),
+    "choose_shipping": ("Choose a shipping line and pay", "选择线路并支付运费"),
+    "confirm_receipt": ("Confirm receipt", "确认收货"),
+}
+
+
+def next_action(entries: list[dict[str, Any]]) -> str | None:
+    """The latest stage decides; a failed inspection waits for the customer's choice."""
+    if not entries:
+        return None
+    latest = entries[-1]
+    if latest["stage"] == "quality_inspection" and latest["details"].get("passed") is False:
+        return "decide"
+    return NEXT_ACTIONS.get(latest["stage"])
 
 
 # Customers see which team acted, never which member of staff; auditors and staff see who.

@@ -8,18 +8,22 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from contracts.common import ParcelItemV1
 from service_runtime.auth import CUSTOMER, WAREHOUSE_STAFF, Caller
 from service_runtime.http import current_caller, require_roles
-from service_runtime.requests import Strict
+from service_runtime.requests import Strict, decimal_text
 from services.warehouse.app import WarehouseApplication
+from services.warehouse.codes import CODE_PATTERN
 from services.warehouse.domain import Item, Parcel
 from services.warehouse.packing import PackingPlan
 
-Measure = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3)]
+MEASURE_PATTERN = r"^(?:[1-9][0-9]{0,6}(?:\.[0-9]{1,3})?|0\.(?:[1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$"
+Measure = Annotated[Decimal, *decimal_text(MEASURE_PATTERN, "2.4", "a measure is a decimal string above zero with "
+                                                                    "at most three decimals, like \"2.4\""),
+                    Field(gt=0, max_digits=10, decimal_places=3)]
 Label = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -50,8 +54,13 @@ class StorageRequest(Strict):
                           examples=["A-03-017"])
 
 
+TypedCode = Annotated[str, Path(pattern=CODE_PATTERN, examples=["KF0123456789AX"],
+                                description="a traceability code as printed on the item's label")]
+
+
 class ShipmentRequest(Strict):
-    traceability_codes: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(min_length=1, max_length=100)
+    traceability_codes: list[Annotated[str, Field(pattern=CODE_PATTERN)]] = Field(
+        min_length=1, max_length=100)
     destination_country: str = Field(pattern=r"^[A-Z]{2}$", examples=["GB"])
 
 
@@ -175,20 +184,20 @@ def router(app: WarehouseApplication) -> APIRouter:
         return InboundResult(**result, traceability_code=codes[0] if codes else None)
 
     @api.get("/items/{code}", response_model=ItemView)
-    def get_item(code: str, caller: Caller = Depends(current_caller)):
+    def get_item(code: TypedCode, caller: Caller = Depends(current_caller)):
         return ItemView.of(app.item_for(caller, code))
 
     @api.post("/items/{code}/special-inspection", response_model=ItemView)
-    def record_special_inspection(code: str, body: SpecialInspectionRequest, caller: Caller = Depends(staff)):
+    def record_special_inspection(code: TypedCode, body: SpecialInspectionRequest, caller: Caller = Depends(staff)):
         return ItemView.of(app.record_special_inspection(code, body.checks, body.passed, body.notes, caller.subject))
 
     @api.post("/items/{code}/inspection", response_model=ItemView)
-    def inspect(code: str, body: InspectionRequest, caller: Caller = Depends(staff)):
+    def inspect(code: TypedCode, body: InspectionRequest, caller: Caller = Depends(staff)):
         return ItemView.of(app.inspect(code, body.quantity_checked, body.exterior_condition, body.photos, body.notes,
                                        caller.subject, body.counterfeit))
 
     @api.post("/items/{code}/storage", response_model=ItemView)
-    def store(code: str, body: StorageRequest, caller: Caller = Depends(staff)):
+    def store(code: TypedCode, body: StorageRequest, caller: Caller = Depends(staff)):
         return ItemView.of(app.store(code, body.location, caller.subject))
 
     @api.post("/shipment-requests", status_code=201, response_model=ParcelView)

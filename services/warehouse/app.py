@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable
 from uuid import UUID
@@ -12,6 +13,9 @@ from contracts.orders import QcResolutionChosen
 from contracts.purchasing import DomesticShipmentRecorded
 from service_runtime.auth import AUDITOR, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
 from service_runtime.errors import Conflict, DomainError, NotFound
+from service_runtime import timers
+from service_runtime.store import ServiceApplication
+from services.warehouse import storage
 from services.warehouse.codes import code_for, parse_code
 from services.warehouse.domain import (
     AUTO_MATCH_STAFF,
@@ -100,7 +104,30 @@ class WarehouseApplication(Traceback):
                                                                 notes, staff_id, counterfeit))
 
     def store(self, code: str, location: str, staff_id: str) -> Item:
-        return self.change_item(code, lambda item: item.store(location, staff_id))
+        """Shelve the item, with its storage deadlines (reminders, abandonment) in the same save."""
+        def attempt() -> tuple[list, Item]:
+            item = self.item(code)
+            item.store(location, staff_id)
+            now = self.clock.now()
+            deadlines = [timers.schedule(self, f"storage.{milestone}", item.traceability_code,
+                                         now + timedelta(days=days), {"stored_at": now.isoformat()},
+                                         order_id=item.order_id)
+                         for milestone, days in storage.MILESTONES.items()]
+            return [item, *deadlines], item
+
+        return self.save_with_retry(attempt)
+
+    def on_storage_milestone(self, timer: timers.Timer, now: datetime) -> list[Item]:
+        """A storage deadline fired: tell the customer (the notice is an event), with the fees so far."""
+        item = self.find(item_aggregate_id(timer.subject), Item)
+        if item is None or item.parcel_id is not None:
+            return []
+        state = storage.storage_state(datetime.fromisoformat(timer.data["stored_at"]), now)
+        item.storage_notice(traceability_code=item.traceability_code, order_id=item.order_id,
+                            customer_id=item.customer_id, milestone=timer.purpose.removeprefix("storage."),
+                            days_stored=state["days_used"], fees_due=state["fees_due"], currency=state["currency"],
+                            rules_version=state["rules_version"])
+        return [item]
 
     # Shipment requests and packing ------------------------------------------------------
 
@@ -118,10 +145,12 @@ class WarehouseApplication(Traceback):
                     raise NotFound(f"no item with traceability code {item.traceability_code}")
             for item in items:
                 item.reserve_for(parcel_id)
+            moot = [timer for item in items for milestone in storage.MILESTONES
+                    for timer in timers.cancel(self, f"storage.{milestone}", item.traceability_code)]
             parcel = Parcel(parcel_id=parcel_id, customer_id=caller.subject,
                             order_ids=sorted({i.order_id for i in items}, key=str), traceability_codes=codes,
                             destination_country=destination_country, items=[i.parcel_line() for i in items])
-            return [parcel, *items], parcel
+            return [parcel, *items, *moot], parcel
 
         return self.save_with_retry(attempt)
 

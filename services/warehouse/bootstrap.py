@@ -8,6 +8,7 @@ from service_runtime.settings import Settings
 from services.warehouse import api, consumers, projections, traceback_api
 from services.warehouse.app import WarehouseApplication
 from services.warehouse.domain import InboundParcel, Item, Parcel, UnmatchedQueue
+from services.warehouse.storage import MILESTONES
 from services.warehouse.recalls import QualityReport, Recall
 from services.warehouse.traceback_app import WEEKLY_REPORT
 
@@ -20,6 +21,7 @@ PUBLISHES = {
     Item.Stored: published.ItemStored,
     Parcel.ConsolidationRequested: published.ConsolidationRequested,
     Parcel.Packed: published.ParcelPacked,
+    Item.StorageNoticeDue: published.StorageNoticeDue,
     Item.Recalled: published.ItemRecalled,
     Recall.Issued: published.RecallIssued,
     QualityReport.Published: published.QualityTracebackReported,
@@ -28,7 +30,9 @@ PUBLISHES = {
 
 def bootstrap(settings: Settings) -> ServiceParts:
     parts = assemble("warehouse", WarehouseApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                     consumers.CONSUMES, projections=[projections.TRACEABILITY, projections.UNMATCHED_PARCELS], projection_router=projections.router,
-                     timer_factory=lambda app: {WEEKLY_REPORT: app.on_weekly_report_due})
+                     consumers.CONSUMES, projections=[projections.TRACEABILITY, projections.UNMATCHED_PARCELS],
+                     projection_router=projections.router,
+                     timer_factory=lambda app: {WEEKLY_REPORT: app.on_weekly_report_due,
+                                                **{f"storage.{m}": app.on_storage_milestone for m in MILESTONES}})
     parts.routers.append(traceback_api.router(parts.app))
     return parts

@@ -19,6 +19,9 @@ VALUES = {char: value for value, char in enumerate(ALPHABET)}
 # Crockford's reading of look-alikes: what a person may type for 1 and 0.
 LOOK_ALIKES = {"I": "1", "L": "1", "O": "0"}
 CODE_LENGTH = len(PREFIX) + BODY_LENGTH + 1
+# What a code looks like (letters in either case); the check character is verified by
+# parse_code, which a pattern cannot express.
+CODE_PATTERN = r"^[Kk][Ff][0-9A-Za-z]{11}$"
 FIELD_POLYNOMIAL = 0b100101  # x^5 + x^2 + 1, irreducible: GF(32)
 
 

@@ -271,6 +271,13 @@ class Item(TracedAggregate):
     def mark_packed(self, parcel_id: UUID) -> None:
         self.packed = True
 
+    @event("StorageNoticeDue")
+    def storage_notice(self, traceability_code: str, order_id: UUID, customer_id: str, milestone: str,
+                       days_stored: int, fees_due: str, currency: str, rules_version: str) -> None:
+        """A storage reminder or the abandonment notice (services/warehouse/storage.py)."""
+        if milestone == "abandoned":
+            self.abandoned = True
+
     def recall_for(self, recall_id: UUID, reason: str) -> bool:
         """Hold the item for a recall; False if a recall holds it already. A packed item has left."""
         if getattr(self, "recall", None) is not None:

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from fastapi import APIRouter, Depends
+from datetime import datetime, timezone
+from decimal import Decimal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
 
 from contracts import Envelope, EventPayload
-from service_runtime.auth import AUDITOR, LOGISTICS_STAFF, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
+from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
 from service_runtime.errors import NotFound
 from service_runtime.http import current_caller, require_roles
+from service_runtime.listing import PageParams, page, page_model, page_params
+from services.warehouse.api import TypedCode
+from services.warehouse.storage import storage_state
 from service_runtime.clock import utc_timestamp
 from service_runtime.projections import Entry, Projection, ProjectionStore
 from services.warehouse.api import UnmatchedParcel
@@ -28,6 +36,7 @@ FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
         "quantity_checked", "exterior_condition", "photos", "passed", "issues", "staff_id")),
     "orders.QcResolutionChosen": ("inspection_resolution", ("choice",)),
     "warehouse.ItemStored": ("stored", ("location", "staff_id")),
+    "warehouse.StorageNoticeDue": ("storage_notice", ("milestone", "days_stored", "fees_due", "currency")),
     "warehouse.ConsolidationRequested": ("shipping_requested", ("parcel_id", "destination_country")),
     "warehouse.ParcelPacked": ("packed", ("parcel_id", "materials", "cushioning", "reinforced", "weight_kg",
                                           "staff_id")),
@@ -39,6 +48,35 @@ FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "logistics.ReceiptConfirmed": ("receipt_confirmed", ("parcel_id",)),
     "claims.ClaimOpened": ("claim_opened", ("claim_id", "kind", "description")),
 }
+
+
+class StorageState(BaseModel):
+    days_used: int
+    free_days_left: int
+    fee_days: int
+    fees_due: Decimal
+    currency: str
+    state: str
+    days_until_abandoned: int
+    rules_version: str
+
+
+class ItemSummary(BaseModel):
+    traceability_code: str
+    order_id: UUID | None
+    line_no: int | None
+    platform: str | None
+    sku: str | None
+    category: str | None
+    received_at: str
+    state: str
+    inspection_passed: bool | None
+    issues: list[str]
+    photos: list[str]
+    location: str | None
+    stored_at: str | None
+    parcel_id: UUID | None
+    storage: StorageState | None
 
 
 def codes_in(payload: dict[str, Any]) -> list[str]:
@@ -93,6 +131,28 @@ def trace_view(code: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def item_summary(code: str, entries: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """One row of `GET /me/items`: where the item is, its QC photos and its storage days and fees."""
+    record = trace_view(code, entries)
+    latest = {e["fact"]: e for e in entries}
+    stored, shipped = latest.get("stored"), latest.get("shipped")
+    inspection = latest.get("inspection", {})
+    return {
+        "traceability_code": code, "customer_id": record["customer_id"],
+        "order_id": record["origin"].get("order_id"), "line_no": record["origin"].get("line_no"),
+        "platform": record["origin"].get("platform"), "sku": record["origin"].get("sku"),
+        "category": record["origin"].get("category"),
+        "received_at": latest.get("received", {}).get("at"),
+        "state": entries[-1]["fact"] if entries else None,
+        "inspection_passed": inspection.get("passed"), "issues": inspection.get("issues", []),
+        "photos": inspection.get("photos", []),
+        "location": stored and stored.get("location"), "stored_at": stored and stored["at"],
+        "parcel_id": (latest.get("shipping_requested") or {}).get("parcel_id"),
+        "storage": stored and storage_state(datetime.fromisoformat(stored["at"]),
+                                            datetime.fromisoformat(shipped["at"]) if shipped else now),
+    }
+
+
 TRACEABILITY = Projection(name="traceability", sources=("orders", "warehouse", "logistics", "claims"),
                           entries=trace_entries, view=trace_view)
 
@@ -126,9 +186,20 @@ UNMATCHED_PARCELS = Projection(name="unmatched_parcels", sources=("warehouse",),
 
 def router(store: ProjectionStore) -> APIRouter:
     api = APIRouter(prefix="/warehouse", tags=["warehouse"])
+    mine = APIRouter(prefix="/me", tags=["warehouse"])
+
+    @mine.get("/items", response_model=page_model(ItemSummary))
+    def my_items(request: Request, params: PageParams = Depends(page_params),
+                 caller: Caller = Depends(require_roles(CUSTOMER))):
+        """My items in the warehouse (and shipped ones), newest first, with codes, photos, storage."""
+        now = datetime.now(timezone.utc)  # storage days are counted at reading time, never stored
+        rows = (item_summary(code, entries, now) for code, entries in
+                store.entries_by_key(TRACEABILITY.name).items())
+        return page((r for r in rows if r["customer_id"] == caller.subject and r["received_at"]),
+                    lambda r: [r["received_at"], r["traceability_code"]], params, request)
 
     @api.get("/trace/{code}")
-    def traceability_record(code: str, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
+    def traceability_record(code: TypedCode, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
         from services.warehouse.codes import parse_code
 
         code = parse_code(code)  # a mistyped code is a 422, never someone else's item
@@ -146,4 +217,7 @@ def router(store: ProjectionStore) -> APIRouter:
                  for key, entries in store.entries_by_key(UNMATCHED_PARCELS.name).items()]
         return sorted((v for v in views if v), key=lambda v: (v["received_at"], v["tracking_number"]))
 
-    return api
+    both = APIRouter()
+    both.include_router(api)
+    both.include_router(mine)
+    return both

@@ -3,7 +3,6 @@ may trigger the weekly quality report."""
 
 from __future__ import annotations
 
-from datetime import date
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -12,7 +11,7 @@ from contracts.warehouse import QualityRowV1, RecallIssued
 from service_runtime.auth import AUDITOR, RISK_ANALYST, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
 from service_runtime.errors import DomainError
 from service_runtime.http import require_roles
-from service_runtime.requests import Strict
+from service_runtime.requests import IsoDate, Strict
 from services.warehouse.app import WarehouseApplication
 from services.warehouse.recalls import QualityReport
 from services.warehouse.traceback import BatchQuery, ItemFacts
@@ -27,8 +26,8 @@ class BatchCriteria(Strict):
     item_id: str | None = Field(default=None, max_length=64, description="the marketplace listing id")
     sku: str | None = Field(default=None, max_length=200)
     intake: str | None = Field(default=None, max_length=64, description="the inbound parcel's tracking number")
-    received_from: date | None = None
-    received_to: date | None = None
+    received_from: IsoDate | None = None
+    received_to: IsoDate | None = None
 
     def query(self) -> BatchQuery:
         return BatchQuery(**self.model_dump())

@@ -160,9 +160,11 @@ def test_customs_declaration_lists_every_item_once(logistics, parcel):
     missing = declare(logistics, parcel, DECLARATION[:1])
     assert missing.status_code == 422 and "not declared: KF-SHIRT-02" in missing.json()["detail"]
     twice = declare(logistics, parcel, DECLARATION + DECLARATION[:1])
-    assert twice.status_code == 422 and "more than once: KF-VASE-01" in twice.json()["detail"]
+    assert twice.status_code == 422 and "more than once" in twice.json()["detail"]
+    assert "KF-VASE-01" not in twice.json()["detail"]  # what the caller sent never comes back
     stranger = declare(logistics, parcel, DECLARATION + [{**DECLARATION[0], "traceability_code": "KF-OTHER"}])
-    assert stranger.status_code == 422 and "not in this parcel: KF-OTHER" in stranger.json()["detail"]
+    assert stranger.status_code == 422 and "not in this parcel" in stranger.json()["detail"]
+    assert "KF-OTHER" not in stranger.json()["detail"]
     for bad in ({"hs_code": "69139"}, {"hs_code": "69139012345"}, {"declared_value": "0"}, {"currency": "usd"}):
         assert declare(logistics, parcel, [{**DECLARATION[0], **bad}, DECLARATION[1]]).status_code == 422
     assert declare(logistics, parcel).status_code == 200
@@ -268,7 +270,7 @@ def test_every_route_but_the_webhook_needs_a_token(logistics):
             answer = logistics.client.request(method.upper(), path.replace("{parcel_id}", str(uuid.uuid4())), json={})
             assert answer.status_code == 401, f"{method} {path}"
             checked += 1
-    assert checked == 9  # with the customs rules, the personalised declaration and insurance
+    assert checked == 10  # with the customs rules, the personalised declaration, insurance and my parcels
 
 
 def test_a_late_arriving_earlier_scan_does_not_move_the_parcel_back(logistics, parcel):

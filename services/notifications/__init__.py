@@ -1,0 +1,1 @@
+"""Notifications: tells customers, in their language, what needs them or what happened."""
