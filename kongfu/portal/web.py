@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -223,12 +224,14 @@ def router() -> APIRouter:
 
     @portal.get("/rules")
     async def rules(request: Request):
-        from services.claims.compensation import RULES_VERSION, SHIPPING_ANOMALY_RATE
+        from services.claims.compensation import RULE_BOOK, RULES_VERSION, percent, rule_for
         from services.logistics.lines import LINES, RESTRICTION_REASONS
         from services.warehouse import storage
 
+        # The shipping-anomaly share, as the current compensation rule book says it.
+        anomaly = rule_for(RULE_BOOK[RULES_VERSION], "shipping_anomaly", insured=False)
         return render(request, "rules.html", lines=LINES, restrictions=RESTRICTION_REASONS, storage=storage,
-                      compensation={"rate": int(SHIPPING_ANOMALY_RATE * 100), "version": RULES_VERSION})
+                      compensation={"rate": percent(Decimal(anomaly["share"])), "version": RULES_VERSION})
 
     @portal.get("/photos")
     async def photo(ref: str = ""):

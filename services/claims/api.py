@@ -120,7 +120,7 @@ def router(app: ClaimsApplication) -> APIRouter:
         after the merchant's shipment, for 45 days)."""
         return ClaimView.of(app.open_line_claim(caller, body.order_id, body.line_no, body.description))
 
-    @api.get("/{claim_id}", response_model=ClaimView)
+    @api.get("/{claim_id:uuid}", response_model=ClaimView)  # so /claims/before-warehouse is a 405 for GET
     def get_claim(claim_id: UUID, caller: Caller = Depends(current_caller)):
         return ClaimView.of(app.claim_for(caller, claim_id))
 

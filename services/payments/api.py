@@ -78,10 +78,18 @@ class WebhookAnswer(BaseModel):
     result: Literal["applied", "duplicate", "ignored"]
 
 
+# What a provider can answer besides success, documented so a generated client expects it.
+PROVIDER_ANSWERS = {
+    402: {"description": "Payment declined, or the balance is short", },
+    502: {"description": "The payment provider failed or could not be reached; nothing was charged"},
+    504: {"description": "The payment provider did not answer in time; nothing was charged"},
+}
+
+
 def router(app: PaymentsApplication) -> APIRouter:
     api = APIRouter(tags=["payments"])
 
-    @api.post("/payments/orders/{order_id}", status_code=201, response_model=PaymentView)
+    @api.post("/payments/orders/{order_id}", status_code=201, response_model=PaymentView, responses=PROVIDER_ANSWERS)
     def pay_order(order_id: UUID, body: OrderPaymentRequest, idempotency_key: IdempotencyKey,
                   caller: Caller = Depends(require_roles(CUSTOMER))):
         """Pay an order: by card or PayPal the payment stays `pending` until the provider's webhook
@@ -92,12 +100,12 @@ def router(app: PaymentsApplication) -> APIRouter:
     def get_payment(payment_id: UUID, caller: Caller = Depends(current_caller)):
         return PaymentView.of(app.payment_for(caller, payment_id))
 
-    @api.post("/me/top-ups", status_code=201, response_model=PaymentView)
+    @api.post("/me/top-ups", status_code=201, response_model=PaymentView, responses=PROVIDER_ANSWERS)
     def top_up(body: TopUpRequest, idempotency_key: IdempotencyKey,
                caller: Caller = Depends(require_roles(CUSTOMER))):
         return PaymentView.of(app.top_up(caller, body.amount, body.method, body.payment_token, idempotency_key))
 
-    @api.post("/me/withdrawals", status_code=201, response_model=WithdrawalView)
+    @api.post("/me/withdrawals", status_code=201, response_model=WithdrawalView, responses=PROVIDER_ANSWERS)
     def withdraw(body: WithdrawalRequest, idempotency_key: IdempotencyKey,
                  caller: Caller = Depends(require_roles(CUSTOMER))):
         """Money from the balance back to the card it came from."""
@@ -118,8 +126,8 @@ def router(app: PaymentsApplication) -> APIRouter:
             raise HTTPException(404, f"no {provider} provider is configured")
         try:
             event = adapter.verify_webhook(body, request.headers)
-        except WebhookRejected as exc:
-            raise HTTPException(400, str(exc)) from None
+        except WebhookRejected as exc:  # the signature is the caller's credential, as for carriers
+            raise HTTPException(401, str(exc)) from None
         return WebhookAnswer(result=await asyncio.to_thread(app.on_webhook, event))
 
     return api

@@ -17,7 +17,7 @@ from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.payments.domain import (FAILED, Account, InsufficientBalance, OrderBill, PaymentIntent, account_id,
                                       bill_id)
-from services.payments.providers import PaymentProvider, ProviderError, WebhookEvent
+from services.payments.providers import PaymentProvider, ProviderError, WebhookEvent, recorded_failure
 
 STAFF_WHO_READ_PAYMENTS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR)
 
@@ -28,7 +28,7 @@ class PaymentRefused(DomainError):
     def __init__(self, error: ProviderError, payment_id: UUID) -> None:
         super().__init__(f"{error} (payment {payment_id})")
         self.status = error.status
-        self.title = {402: "Payment declined", 504: "Payment provider timeout"}.get(error.status,
+        self.title = {402: "Payment declined", 422: "Payment token refused", 504: "Payment provider timeout"}.get(error.status,
                                                                                    "Payment provider error")
 
 
@@ -76,7 +76,7 @@ class PaymentsApplication(ServiceApplication):
         intent = self.earlier(payment_id, request)
         if intent is not None:  # the same Idempotency-Key: the first answer, no second charge
             if intent.status == FAILED:
-                raise PaymentRefused(ProviderError(intent.failure or "failed"), payment_id)
+                raise PaymentRefused(recorded_failure(intent.failure or ""), payment_id)
             return intent
         intent = PaymentIntent(payment_id=payment_id, customer_id=customer_id, purpose=purpose, order_id=order_id,
                                amount=amount, currency="CNY", method=method, provider=provider.name,

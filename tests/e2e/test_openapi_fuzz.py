@@ -27,6 +27,7 @@ def test_schemathesis_finds_nothing(embedded, roles, tmp_path):
                "--seed", "9", "--no-shrink", "--report-dir", str(tmp_path)]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     summary = run.stdout[run.stdout.rfind("SUMMARY"):]
+    (tmp_path / "schemathesis.txt").write_text(run.stdout + run.stderr)  # the whole report, for whoever reads a failure
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "Tested: " in summary and "failures" not in summary.lower().split("test cases:")[-1].replace(
         "no failures", ""), summary

@@ -22,10 +22,10 @@ import httpx
 import pytest
 
 from kongfu.demo import Lifecycle
-from kongfu.local import ServiceProcess, start_platform, wait_until
+from kongfu.local import SERVICES, ServiceProcess, start_platform, wait_until
 from services.claims.compensation import evaluate
 from services.logistics.carriers import FakeCarrier
-from tests.support import CARRIER_SECRET, ROOT, auth, stack_env, token
+from tests.support import CARRIER_SECRET, ROOT, auth, listen_to, stack_env, start_fake_stripe, stripe_env, token
 
 DAY = 86400
 
@@ -52,23 +52,27 @@ class Platform:
 def platform(request, tmp_path_factory):
     base = tmp_path_factory.mktemp(f"protection-{request.param}")
     clock_file = base / "clock-offset"
+    fake_stripe = start_fake_stripe()
     if request.param == "stack":
         request.getfixturevalue("stack")
-        env = {**stack_env(f"t{uuid.uuid4().hex[:10]}", base / "var"), "KONGFU_CLOCK_OFFSET_FILE": str(clock_file)}
+        env = {**stack_env(f"t{uuid.uuid4().hex[:10]}", base / "var"), **stripe_env(fake_stripe),
+               "KONGFU_CLOCK_OFFSET_FILE": str(clock_file)}
         urls, processes = start_platform(["--mode", "stack"], env, base)
         claims = processes[[p.args[1] for p in processes].index("claims")]
     else:
         secrets = stack_env("", base)
         env = {"KONGFU_VAR_DIR": str(base / "var"), "KONGFU_JWT_SECRET": secrets["KONGFU_JWT_SECRET"],
                "KONGFU_CARRIER_WEBHOOK_SECRET": secrets["KONGFU_CARRIER_WEBHOOK_SECRET"],
-               "KONGFU_CLOCK_OFFSET_FILE": str(clock_file)}
+               "KONGFU_CLOCK_OFFSET_FILE": str(clock_file), **stripe_env(fake_stripe)}
         claims = ServiceProcess(["run"], env, base / "embedded.log").start()
         processes = [claims]
-        urls = {s: claims.url for s in ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud")}
+        urls = {s: claims.url for s in SERVICES}
         env = {**env, "KONGFU_MODE": "embedded"}
+    listen_to(fake_stripe, urls["payments"])
     yield Platform(urls, env, clock_file, claims, processes)
     for process in processes:
         process.stop()
+    fake_stripe.stop()
 
 
 def journey(platform: Platform) -> Lifecycle:

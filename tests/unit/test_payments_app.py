@@ -88,7 +88,7 @@ def test_a_replayed_webhook_changes_nothing_and_a_stale_or_forged_one_is_refused
     for signature in (stale, forged, None):
         headers = {"Stripe-Signature": signature} if signature else {}
         refused = payments.client.post("/payments/webhooks/stripe", content=payload, headers=headers)
-        assert refused.status_code == 400 and refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.status_code == 401 and refused.headers["content-type"].startswith("application/problem+json")
     assert payments.published_types().count("payments.PaymentSucceeded") == 1
 
 

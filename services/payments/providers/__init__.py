@@ -27,12 +27,26 @@ class Declined(ProviderError):
     kind, status = "declined", 402
 
 
+class RequestRefused(ProviderError):
+    """The provider refused what it was sent (an unknown or spent payment token): the caller's to fix."""
+
+    kind, status = "refused", 422
+
+
 class ProviderTimeout(ProviderError):
     kind, status = "timeout", 504
 
 
 class ProviderUnavailable(ProviderError):
     kind, status = "unavailable", 502
+
+
+def recorded_failure(failure: str) -> ProviderError:
+    """A failure as an intent recorded it (`kind: message`), as the error first answered, so a
+    retry under the same Idempotency-Key gets the same status."""
+    kind, _, message = failure.partition(": ")
+    kinds = {cls.kind: cls for cls in (Declined, RequestRefused, ProviderTimeout, ProviderUnavailable)}
+    return kinds[kind](message) if kind in kinds else ProviderError(failure or "failed")
 
 
 class WebhookRejected(Exception):

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import stripe
 
-from services.payments.providers import (Declined, ProviderError, ProviderTimeout, ProviderUnavailable,
+from services.payments.providers import (Declined, ProviderTimeout, ProviderUnavailable, RequestRefused,
                                          WebhookEvent, WebhookRejected, minor_units)
 
 WEBHOOK_TOLERANCE_SECONDS = 300
@@ -70,4 +70,4 @@ class StripeProvider:
             status = getattr(exc, "http_status", None)
             if status is not None and status >= 500:
                 raise ProviderUnavailable(f"Stripe failed ({status}); nothing was charged, try again") from None
-            raise ProviderError(f"Stripe refused the request: {exc.user_message or exc}") from None
+            raise RequestRefused(f"Stripe refused the request: {exc.user_message or exc}") from None
