@@ -12,20 +12,24 @@ import uuid
 import httpx
 
 from kongfu.local import ROOT, free_port, wait_until
-from tests.e2e.journeys import pay, place_order
+from tests.e2e.journeys import pay, place_order, wait_for_bill
 from tests.integration.test_notifications import Mailbox
-from tests.support import auth, stack_env
+from tests.support import auth, listen_to, stack_env, stripe_env
 
 
-def test_a_held_order_is_emailed_once_across_a_restart(stack, namespace, launch, tmp_path):
+def test_a_held_order_is_emailed_once_across_a_restart(stack, namespace, launch, tmp_path, fake_stripe):
     from aiosmtpd.controller import Controller
 
     mailbox = Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     try:
-        env = {**stack_env(namespace, tmp_path / "var"), "KONGFU_SMTP_PORT": str(smtp.port)}
+        env = {**stack_env(namespace, tmp_path / "var"), **stripe_env(fake_stripe),
+               "KONGFU_SMTP_PORT": str(smtp.port)}
         orders = launch(["serve", "orders", "--mode", "stack"], env, "orders")
+        payments = launch(["serve", "payments", "--mode", "stack"], env, "payments")
+        listen_to(fake_stripe, payments.url)
+        urls = {"orders": orders.url, "payments": payments.url}
         launch(["serve", "fraud", "--mode", "stack"], env, "fraud")
         notifications = launch(["serve", "notifications", "--mode", "stack"], env, "notifications")
         customer = f"wei-{uuid.uuid4().hex[:6]}"
@@ -35,8 +39,8 @@ def test_a_held_order_is_emailed_once_across_a_restart(stack, namespace, launch,
 
         def held_order() -> None:
             order = place_order(orders.url, customer)
-            assert pay(orders.url, customer, order).status_code == 201
-            assert pay(orders.url, customer, order).status_code == 201  # a second payment: held
+            assert wait_for_bill(urls, customer, order).status_code == 201
+            assert pay(urls, customer, order).status_code == 201  # a second payment: held
 
         held_order()
         wait_until(lambda: len(mailbox.messages) == 1, timeout=60, what="the held-order email")

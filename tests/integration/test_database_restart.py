@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import httpx
 
 from tests.e2e import journeys
-from tests.support import ROOT, auth, stack_env, wait_until
+from tests.support import ROOT, auth, listen_to, stack_env, stripe_env, wait_until
 
 
 def postgres(action: str, dsn: str) -> None:
@@ -22,9 +22,12 @@ def postgres(action: str, dsn: str) -> None:
                    capture_output=True, timeout=120)
 
 
-def test_reads_answer_503_with_retry_after_while_postgres_restarts(stack, namespace, launch, tmp_path):
-    env = stack_env(namespace, tmp_path / "var")
+def test_reads_answer_503_with_retry_after_while_postgres_restarts(stack, namespace, launch, tmp_path, fake_stripe):
+    env = {**stack_env(namespace, tmp_path / "var"), **stripe_env(fake_stripe)}
     orders = launch(["serve", "orders", "--mode", "stack"], env, "orders")
+    payments = launch(["serve", "payments", "--mode", "stack"], env, "payments")
+    listen_to(fake_stripe, payments.url)
+    urls = {"orders": orders.url, "payments": payments.url}
     customer = "pg-restart"
     order = journeys.place_order(orders.url, customer)
     headers = auth(customer, "customer")
@@ -76,5 +79,5 @@ def test_reads_answer_503_with_retry_after_while_postgres_restarts(stack, namesp
     assert set(statuses) <= {200, 503}, f"only 200 and 503 are acceptable answers: {statuses}"
     assert httpx.get(f"{orders.url}/readyz", timeout=30).status_code == 200
     # Commands work again too, and the timeline catches up with them.
-    paid = journeys.pay(orders.url, customer, order)
+    paid = journeys.wait_for_bill(urls, customer, order)
     assert paid.status_code == 201, paid.text

@@ -10,30 +10,56 @@ import httpx
 from service_runtime.eventlog import topic_for
 from service_runtime.relay import KILLED_EXIT_CODE
 from tests.e2e import journeys
-from tests.support import ServiceProcess, auth, envelopes, metric, stack_env, wait_until
+from tests.support import (ServiceProcess, auth, envelopes, listen_to, metric, stack_env, stripe_env,
+                           wait_until)
 
 ORDERS = 4
 
 
-def test_a_batch_published_again_after_a_relay_crash_has_no_second_effect(stack, namespace, launch, tmp_path):
-    env = stack_env(namespace, tmp_path / "var")
+def test_a_batch_published_again_after_a_relay_crash_has_no_second_effect(stack, namespace, launch, tmp_path,
+                                                                         fake_stripe):
+    env = {**stack_env(namespace, tmp_path / "var"), **stripe_env(fake_stripe)}
     # The orders gateway, worker and projector, without a relay: commands fill the outbox.
     orders = launch(["serve", "orders", "--mode", "stack", "--roles", "api,worker,projector"], env, "orders")
     fraud = launch(["serve", "fraud", "--mode", "stack"], env, "fraud")
+    payments = launch(["serve", "payments", "--mode", "stack"], env, "payments")
+    listen_to(fake_stripe, payments.url)
+    urls = {"orders": orders.url, "payments": payments.url}
+    orders_topic = topic_for("orders", namespace)
+
+    # Payments learns an order's total from its OrderPlaced: a relay publishes the first orders, then stops,
+    # and their payments are recorded into the outbox (PaymentRecorded, not yet published).
     customers = [f"relay-crash-{i}" for i in range(ORDERS)]
     placed = [journeys.place_order(orders.url, c) for c in customers]
+    relay = launch(["serve", "orders", "--mode", "stack", "--roles", "relay"], env, "relay-0")
+    wait_until(lambda: metric(relay.url, "kongfu_events_published_total", service="orders") >= ORDERS,
+               what="the first relay to publish the placed orders and save its position")
+    relay.stop()
     for customer, order in zip(customers, placed):
-        assert journeys.pay(orders.url, customer, order).status_code == 201
+        assert journeys.wait_for_bill(urls, customer, order).status_code == 201
+    for customer, order in zip(customers, placed):
+        wait_until(lambda: len(journeys.get_order(orders.url, customer, order["order_id"])["payments"]) == 1,
+                   what=f"orders to record the payment of {order['order_id']}")
+    # More orders placed meanwhile: the outbox now holds a payment and a placement per order.
+    late_customers = [f"relay-crash-late-{i}" for i in range(ORDERS)]
+    late = [journeys.place_order(orders.url, c) for c in late_customers]
+    before = Counter(str(e.event_id) for e in envelopes(stack["kafka"], orders_topic))
+    assert len(before) == ORDERS and set(before.values()) == {1}
 
     crashing = ServiceProcess(["serve", "orders", "--mode", "stack", "--roles", "relay"],
                               {**env, "KONGFU_CHAOS_RELAY_EXIT_AFTER_PUBLISH": "true"}, tmp_path / "relay-1.log")
     crashing.spawn()
     assert crashing.proc.wait(timeout=90) == KILLED_EXIT_CODE, crashing.log_tail()
-    orders_topic = topic_for("orders", namespace)
-    first_batch = Counter(str(e.event_id) for e in envelopes(stack["kafka"], orders_topic))
+    after_crash = envelopes(stack["kafka"], orders_topic)
+    first_batch = Counter(str(e.event_id) for e in after_crash) - before
     assert len(first_batch) == 2 * ORDERS and set(first_batch.values()) == {1}  # published, position not saved
+    assert Counter(e.type for e in after_crash if str(e.event_id) in first_batch) == Counter(
+        {"orders.PaymentRecorded": ORDERS, "orders.OrderPlaced": ORDERS})
 
     launch(["serve", "orders", "--mode", "stack", "--roles", "relay"], env, "relay-2")
+    for customer, order in zip(late_customers, late):  # paid once payments has heard of them
+        assert journeys.wait_for_bill(urls, customer, order).status_code == 201
+    customers, placed = customers + late_customers, placed + late
     for customer, order in zip(customers, placed):
         journeys.wait_for_status(orders.url, customer, order["order_id"], "confirmed", timeout=60)
     wait_until(lambda: metric(fraud.url, "kongfu_events_duplicate_total", service="fraud") >= 2 * ORDERS,
