@@ -27,12 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import httpx
+
+from kongfu.chaos_faults import FrontProxy, api_replica_killed, lose_answers, second_worker_killed
 from kongfu.demo import Lifecycle
 from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform
 from service_runtime.auth import issue_token
 from service_runtime.eventlog import KafkaEventLog, dead_letter_topic, topic_for
 from service_runtime.settings import Settings
 
+ANSWER_LOST = "2 answers lost after commit (proxy drops them)"
+SECOND_WORKER = "second worker in the group, SIGKILLed under load"
+API_REPLICA = "second API replica (round robin), SIGKILLed under load"
 PROJECTIONS = ("timeline", "traceability", "compensation_decisions", "unmatched_parcels")
 RETRY_FOR = 180.0  # how long the driver keeps retrying a step (a broker restart takes a while here)
 
@@ -62,7 +68,10 @@ class Chaos:
         self.answers: list[tuple[float, str, int]] = []  # (time, service, status) of every request
         self.lock = threading.Lock()
         self.processes: dict[str, ServiceProcess] = {}
+        self.proxies: dict[str, FrontProxy] = {}  # the driver reaches every service through its proxy
         self.urls: dict[str, str] = {}
+        self.local = threading.local()
+        self.places = 0  # POST /orders the driver began: each must make exactly one order
         self.started = time.monotonic()
 
     # -- the driver ---------------------------------------------------------------------------
@@ -70,13 +79,21 @@ class Chaos:
         with self.lock:
             self.answers.append((time.monotonic(), service, status))
 
+    def client(self) -> httpx.Client:
+        """One keep-alive client per driver thread, like a browser's connection pool."""
+        if not hasattr(self.local, "client"):
+            self.local.client = httpx.Client(timeout=30)
+        return self.local.client
+
     def lifecycle(self, _: int = 0) -> dict[str, Any]:
         from services.logistics.carriers import FakeCarrier
 
         trip = Lifecycle(self.urls, lambda sub, role: issue_token(self.jwt_secret, sub, [role],
                                                                     issuer=self.settings.jwt_issuer),
                          FakeCarrier(self.carrier_secret).webhook, retry_for=RETRY_FOR, observe=self.observe,
-                         patience=RETRY_FOR)
+                         patience=RETRY_FOR, client=self.client())
+        with self.lock:
+            self.places += 1
         result = trip.full_journey()
         trip.timeline_until(result["order_id"], "claim_decided")
         return result
@@ -139,6 +156,12 @@ class Chaos:
             Fault("relay killed between publish and position save", "orders", lambda: self.relay_crash("orders")),
             Fault("projection replay during load", "timeline", lambda: self.replay("timeline")),
         ]
+        losses = ("orders", "payments", "purchasing", "warehouse", "logistics", "claims") if self.full else ("warehouse",)
+        faults += [Fault(ANSWER_LOST, s, lambda s=s: lose_answers(self.proxies[s], 2)) for s in losses]
+        faults += [Fault(SECOND_WORKER, s, lambda s=s: second_worker_killed(s, self.env, self.log_dir))
+                   for s in (("purchasing", "warehouse") if self.full else ("purchasing",))]
+        faults += [Fault(API_REPLICA, s, lambda s=s: api_replica_killed(s, self.proxies[s], self.env, self.log_dir))
+                   for s in (("orders", "warehouse") if self.full else ("warehouse",))]
         return faults
 
     def run_faults(self, faults: list[Fault], done: threading.Event, gap: float) -> None:
@@ -200,6 +223,16 @@ class Chaos:
                     continue  # a re-published copy: consumers skip it
                 seen.add(envelope.event_id)
                 per_order[str(envelope.order_id)][envelope.type] += 1
+        placed = sum(counts["orders.OrderPlaced"] for counts in per_order.values())
+        if placed != self.places:
+            problems.append(f"{placed} orders placed for {self.places} lifecycles begun (a retried POST /orders "
+                            "made a second order, or one was lost)")
+        for fault in faults:
+            if fault.kind == API_REPLICA:
+                wrong = [status for t, s, status in self.answers if s == fault.target and status >= 500
+                         and status != 503 and fault.started <= t <= fault.restored + 1]
+                if wrong:
+                    problems.append(f"{fault.kind} ({fault.target}): the customer saw {Counter(wrong)}")
         expected = per_order[baseline_order]
         for result in results:
             got = per_order.get(result["order_id"], Counter())
@@ -247,9 +280,11 @@ class Chaos:
         self.stripe = FakeStripe(uuid.uuid4().hex).start()
         self.env.update({"KONGFU_STRIPE_API_BASE": self.stripe.url,
                          "KONGFU_STRIPE_WEBHOOK_SECRET": self.stripe.webhook_secret})
-        self.urls, processes = start_platform(["--mode", "stack"], self.env, self.log_dir)
-        self.stripe.webhook_url = f"{self.urls['payments']}/payments/webhooks/stripe"
+        direct, processes = start_platform(["--mode", "stack"], self.env, self.log_dir)
+        self.stripe.webhook_url = f"{direct['payments']}/payments/webhooks/stripe"
         self.processes = dict(zip(SERVICES, processes))
+        self.proxies = {s: FrontProxy(p.port).start() for s, p in self.processes.items()}
+        self.urls = {s: proxy.url for s, proxy in self.proxies.items()}
         try:
             baseline = self.lifecycle()
             self.log(f"baseline lifecycle done: order {baseline['order_id']}")
@@ -284,6 +319,8 @@ class Chaos:
         finally:
             for process in self.processes.values():
                 process.stop()
+            for proxy in self.proxies.values():
+                proxy.stop()
             self.stripe.stop()
         for problem in problems:
             self.log(f"PROBLEM: {problem}")
