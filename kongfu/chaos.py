@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import httpx
 
-from kongfu.chaos_faults import FrontProxy, api_replica_killed, lose_answers, second_worker_killed
+from kongfu.chaos_faults import FrontProxy, api_replica_killed, extra_process, lose_answers, second_worker_killed
 from kongfu.demo import Lifecycle
 from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform
 from service_runtime.auth import issue_token
@@ -71,6 +71,7 @@ class Chaos:
         self.proxies: dict[str, FrontProxy] = {}  # the driver reaches every service through its proxy
         self.urls: dict[str, str] = {}
         self.local = threading.local()
+        self.extras: list[ServiceProcess] = []  # second workers and API replicas of the schedule
         self.places = 0  # POST /orders the driver began: each must make exactly one order
         self.started = time.monotonic()
 
@@ -158,11 +159,20 @@ class Chaos:
         ]
         losses = ("orders", "payments", "purchasing", "warehouse", "logistics", "claims") if self.full else ("warehouse",)
         faults += [Fault(ANSWER_LOST, s, lambda s=s: lose_answers(self.proxies[s], 2)) for s in losses]
-        faults += [Fault(SECOND_WORKER, s, lambda s=s: second_worker_killed(s, self.env, self.log_dir))
-                   for s in (("purchasing", "warehouse") if self.full else ("purchasing",))]
-        faults += [Fault(API_REPLICA, s, lambda s=s: api_replica_killed(s, self.proxies[s], self.env, self.log_dir))
-                   for s in (("orders", "warehouse") if self.full else ("warehouse",))]
+        under_load = 15.0 if self.full else 5.0
+        for service in ("purchasing", "warehouse") if self.full else ("purchasing",):
+            worker = self.extra(service, "worker")
+            faults.append(Fault(SECOND_WORKER, service, lambda w=worker: second_worker_killed(w, under_load)))
+        for service in ("orders", "warehouse") if self.full else ("warehouse",):
+            replica = self.extra(service, "api")
+            faults.append(Fault(API_REPLICA, service, lambda r=replica, s=service: api_replica_killed(
+                r, self.proxies[s], under_load)))
         return faults
+
+    def extra(self, service: str, roles: str) -> ServiceProcess:
+        process = extra_process(service, roles, self.env, self.log_dir)
+        self.extras.append(process)
+        return process
 
     def run_faults(self, faults: list[Fault], done: threading.Event, gap: float) -> None:
         for fault in faults:
@@ -317,7 +327,7 @@ class Chaos:
             self.fault_table(faults)
             problems = self.verdict(baseline["order_id"], results, failures, faults)
         finally:
-            for process in self.processes.values():
+            for process in [*self.processes.values(), *self.extras]:
                 process.stop()
             for proxy in self.proxies.values():
                 proxy.stop()

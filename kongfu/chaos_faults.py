@@ -122,30 +122,40 @@ def lose_answers(proxy: FrontProxy, count: int, timeout: float = 150.0) -> None:
         time.sleep(0.2)
 
 
-def extra_process(service: str, roles: str, env: dict[str, str], log_dir: Path, timeout: float = 180) -> ServiceProcess:
+def extra_process(service: str, roles: str, env: dict[str, str], log_dir: Path) -> ServiceProcess:
+    """Spawned when the schedule is made (starting one takes a while here); its fault waits for it."""
     args = ["serve", service, "--mode", "stack", "--roles", roles]
     process = ServiceProcess(args, {**env, "PGAPPNAME": app_name(service, args)},
                              log_dir / f"{service}-{roles}-extra.log")
-    return process.start(timeout=timeout)
+    process.spawn()
+    return process
 
 
-def second_worker_killed(service: str, env: dict[str, str], log_dir: Path, under_load: float = 15.0) -> None:
-    """A second worker process joins the service's consumer groups (they rebalance), works under
-    load, and is SIGKILLed: its partitions go back to the first after the session times out."""
-    worker = extra_process(service, "worker", env, log_dir)
+def ready(process: ServiceProcess, timeout: float = 180) -> None:
+    """Wait for a spawned extra; one that exited meanwhile (it may have started while the broker
+    or the database was down for another fault) is started again."""
+    if process.proc.poll() is not None:
+        process.spawn()
+    process.wait_ready(timeout=timeout)
+
+
+def second_worker_killed(worker: ServiceProcess, under_load: float) -> None:
+    """A second worker process in the service's consumer groups (they rebalanced when it joined)
+    works under load and is SIGKILLed: its partitions go back to the first after the session
+    times out, and the first resumes from the committed offsets (its inbox skips what it saw)."""
+    ready(worker)
     time.sleep(under_load)
     worker.kill(signal.SIGKILL)
 
 
-def api_replica_killed(service: str, proxy: FrontProxy, env: dict[str, str], log_dir: Path,
-                       under_load: float = 15.0) -> None:
+def api_replica_killed(replica: ServiceProcess, proxy: FrontProxy, under_load: float) -> None:
     """A second API process behind the service's proxy (round robin), SIGKILLed under load: the
     requests it held fail, the driver retries, and new connections land on the first."""
-    replica = extra_process(service, "api", env, log_dir)
+    ready(replica)
     with proxy.lock:
         proxy.upstreams.append(replica.port)
     time.sleep(under_load)
     replica.kill(signal.SIGKILL)
-    time.sleep(5.0)  # the proxy skips the refusing replica meanwhile; then it leaves the rotation
+    time.sleep(2.0)  # the proxy skips the refusing replica meanwhile; then it leaves the rotation
     with proxy.lock:
         proxy.upstreams.remove(replica.port)
