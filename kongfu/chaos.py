@@ -117,8 +117,10 @@ class Chaos:
         for number, action in enumerate(actions):
             if number:
                 time.sleep(pause)
-            subprocess.run([str(ROOT / "deploy/local" / script), action], env=os.environ, check=True,
-                           capture_output=True, timeout=300)
+            # A busy machine can take longer than kafka.sh's default 90 s to start the broker.
+            env = {**os.environ, "KONGFU_KAFKA_START_TIMEOUT": os.environ.get("KONGFU_KAFKA_START_TIMEOUT", "300")}
+            subprocess.run([str(ROOT / "deploy/local" / script), action], env=env, check=True,
+                           capture_output=True, timeout=420)
 
     def relay_crash(self, service: str) -> None:
         """A second relay for `service` that dies between publishing a batch and saving its position."""
