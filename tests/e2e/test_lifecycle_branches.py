@@ -78,8 +78,7 @@ def test_restricted_item_refused_on_a_line_with_the_reason(trip):
     line = refused[0]
     answer = trip.as_customer("logistics", "POST", f"/logistics/parcels/{parcel_id}/shipping", expect=422,
                               headers={"Idempotency-Key": f"ship-{parcel_id}"},
-                              json={"line_code": line["code"], "amount": "100.00", "method": "paypal",
-                                    "provider_reference": "PAYID-1"})
+                              json={"line_code": line["code"], "amount": "100.00"})
     assert "electronics" in answer.json()["detail"]
 
 
