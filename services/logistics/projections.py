@@ -45,6 +45,7 @@ def parcel_view(parcel_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]
     latest = {e["fact"]: e for e in entries}
     requested = latest.get("requested", {})
     tracking = [e for e in entries if e["fact"] == "tracking"]
+    billed = next((e for e in entries if e["fact"] == "shipping_billed"), None)  # issued once, then frozen
     status = tracking[-1]["status"] if tracking and entries[-1]["fact"] == "tracking" else (
         entries[-1]["fact"] if entries else None)
     return {
@@ -56,8 +57,7 @@ def parcel_view(parcel_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]
                                                                               "height_cm")},
         "shipping": latest.get("shipping_paid") and {k: latest["shipping_paid"][k] for k in (
             "line_code", "chargeable_weight_kg", "amount", "currency")},
-        "bill": latest.get("shipping_billed") and {k: latest["shipping_billed"][k] for k in (
-            "line_code", "lines", "total", "currency")},
+        "bill": billed and {k: billed[k] for k in ("line_code", "lines", "total", "currency")},
         "carrier": (latest.get("shipped") or {}).get("carrier"),
         "tracking_number": (latest.get("shipped") or {}).get("tracking_number"),
         "tracking": [{k: e[k] for k in ("at", "status", "location")} for e in tracking],

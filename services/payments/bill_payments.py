@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from contracts.logistics import ShippingBilled
+from contracts.orders import PriceDifferenceBilled
 from service_runtime.auth import Caller
 from service_runtime.errors import DomainError, NotFound
 from service_runtime.requests import fingerprint
@@ -81,3 +82,20 @@ class BillPayments:
         return [Bill(purpose="shipping", reference=reference, customer_id=payload.customer_id, order_id=None,
                      lines=[line.model_dump(mode="json") for line in payload.lines], total=payload.total,
                      currency=payload.currency)]
+
+    def on_price_difference_billed(self, payload: PriceDifferenceBilled, _envelope: Any) -> list[Bill]:
+        """A line's accepted higher price, learned once."""
+        reference = difference_reference(payload.order_id, payload.line_no)
+        if charge_bill_id("price_difference", reference) in self.repository:
+            return []
+        label = (f"Price difference on line {payload.line_no}: ({payload.new_unit_price} - {payload.old_unit_price}) "
+                 f"x {payload.quantity}")
+        return [Bill(purpose="price_difference", reference=reference, customer_id=payload.customer_id,
+                     order_id=payload.order_id, total=payload.amount, currency=payload.currency,
+                     lines=[{"code": "price_difference", "label": label, "amount": str(payload.amount),
+                             "traceability_code": None}])]
+
+
+def difference_reference(order_id: UUID, line_no: int) -> str:
+    """What a price-difference payment names: the order line (orders reads the line number back)."""
+    return f"{order_id}/lines/{line_no}"

@@ -6,11 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
 from service_runtime.auth import CUSTOMER, Caller
 from service_runtime.http import require_roles
+from services.payments.bill_payments import difference_reference
 from services.payments.api import PROVIDER_ANSWERS, IdempotencyKey, OrderPaymentRequest, PaymentView
 
 
@@ -52,5 +53,20 @@ def router(app) -> APIRouter:
         webhook confirms it; from the balance it succeeds at once (or 402 if the balance is short)."""
         return PaymentView.of(app.pay_bill(caller, "shipping", str(parcel_id), body.method, body.payment_token,
                                            idempotency_key))
+
+    @api.get("/payments/orders/{order_id}/lines/{line_no}/price-difference", response_model=BillView)
+    def price_difference_bill(order_id: UUID, line_no: int = Path(ge=1, le=50),
+                              caller: Caller = Depends(require_roles(CUSTOMER))):
+        """An accepted higher price's difference for one order line, as orders billed it."""
+        return view(app.bill(caller, "price_difference", difference_reference(order_id, line_no)))
+
+    @api.post("/payments/orders/{order_id}/lines/{line_no}/price-difference", status_code=201,
+              response_model=PaymentView,
+              responses={**PROVIDER_ANSWERS, 409: {"description": "The difference is already paid, or a payment is pending"}})
+    def pay_price_difference(order_id: UUID, body: OrderPaymentRequest, idempotency_key: IdempotencyKey,
+                             line_no: int = Path(ge=1, le=50), caller: Caller = Depends(require_roles(CUSTOMER))):
+        """Pay a line's price difference once; the purchase goes ahead when payments confirms it."""
+        return PaymentView.of(app.pay_bill(caller, "price_difference", difference_reference(order_id, line_no),
+                                           body.method, body.payment_token, idempotency_key))
 
     return api

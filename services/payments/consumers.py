@@ -15,4 +15,5 @@ def handlers(app: PaymentsApplication) -> dict[str, Handler]:
         "claims.CompensationDecided": app.on_compensation_decided,
         "claims.CounterfeitConfirmed": app.on_counterfeit_confirmed,
         "logistics.ShippingBilled": app.on_shipping_billed,
+        "orders.PriceDifferenceBilled": app.on_price_difference_billed,
     }
