@@ -68,6 +68,11 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("item_already_requested", "item {code} is already in a shipment request", "商品 {code} 已在一个发货申请中"),
     ("item_not_stored", "item {code} is not stored yet (it is {status})", "商品 {code} 尚未上架（当前：{status}）"),
     ("parcel_already_packed", "parcel {parcel_id} is already packed", "包裹 {parcel_id} 已打包"),
+    ("photo_not_found", "no photo {digest} of item {code}", "商品 {code} 没有照片 {digest}"),
+    ("photo_not_uploaded", "photo {photo} was not uploaded for item {code}; upload it first",
+     "照片 {photo} 不是为商品 {code} 上传的；请先上传"),
+    ("photo_too_large", "a photo may be at most {size} MiB", "照片不能超过 {size} MiB"),
+    ("photo_not_image", "a photo must be a JPEG or PNG file", "照片必须是 JPEG 或 PNG 文件"),
     ("parcel_measures_positive", "weight and dimensions must be greater than zero", "重量和尺寸必须大于零"),
     # logistics
     ("no_parcel_for_tracking", "no parcel was handed to {carrier} as {tracking_number}",

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CUSTOMER_FACING = sorted(
     [*ROOT.glob("services/orders/*.py"), *ROOT.glob("services/logistics/*.py"), *ROOT.glob("services/payments/*.py"),
      *ROOT.glob("services/claims/*.py"), *ROOT.glob("services/notifications/*.py"),
-     *(ROOT / "services/warehouse" / name for name in ("app.py", "codes.py", "domain.py", "projections.py")),
+     *(ROOT / "services/warehouse" / name for name in ("app.py", "codes.py", "domain.py", "projections.py",
+                                                    "photos.py", "photos_app.py")),
      ROOT / "service_runtime/idempotency.py"])
 
 
