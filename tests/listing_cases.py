@@ -79,7 +79,7 @@ def a_page_reads_page_sized_rows(store: ProjectionStore, monkeypatch) -> None:
     assert max(reads) <= 2 * (PAGE + 1), reads
 
 
-def the_page_query_uses_the_index(store: ProjectionStore) -> None:
+def the_page_query_uses_the_index(store: ProjectionStore, _monkeypatch) -> None:
     fill(store)
     cursor = decode_cursor(f"{(START + timedelta(minutes=1500)).isoformat()}~{uuid.uuid4()}")
     sql, params = head_query(store, order_views.ORDERS_LISTED, "c3", cursor, PAGE + 1)
@@ -92,7 +92,7 @@ def the_page_query_uses_the_index(store: ProjectionStore) -> None:
         assert "USING INDEX listing_by_owner" in plan and "TEMP B-TREE" not in plan, plan
 
 
-def pages_are_stable_while_rows_are_inserted(store: ProjectionStore) -> None:
+def pages_are_stable_while_rows_are_inserted(store: ProjectionStore, _monkeypatch) -> None:
     fill(store)
     http = client(store)
     mine = {e["order_id"] for e in get(http, "/orders?limit=100", "c5")["items"]}  # the newest 100 of c5
@@ -108,3 +108,6 @@ def pages_are_stable_while_rows_are_inserted(store: ProjectionStore) -> None:
     assert mine <= set(walked)
     fresh = get(http, "/orders?limit=3", "c5")["items"]
     assert all(item["order_id"] not in walked for item in fresh)  # the newer orders head a new walk
+
+
+CASES = (a_page_reads_page_sized_rows, the_page_query_uses_the_index, pages_are_stable_while_rows_are_inserted)

@@ -21,13 +21,6 @@ def store(stack, namespace, monkeypatch):
     get_settings.cache_clear()
 
 
-def test_a_page_reads_page_sized_rows(store, monkeypatch):
-    listing_cases.a_page_reads_page_sized_rows(store, monkeypatch)
-
-
-def test_the_page_query_uses_the_index(store):
-    listing_cases.the_page_query_uses_the_index(store)
-
-
-def test_pages_are_stable_while_rows_are_inserted(store):
-    listing_cases.pages_are_stable_while_rows_are_inserted(store)
+@pytest.mark.parametrize("case", listing_cases.CASES, ids=lambda case: case.__name__)
+def test_listing_pages_on_postgres(case, store, monkeypatch):
+    case(store, monkeypatch)

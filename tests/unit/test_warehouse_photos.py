@@ -7,21 +7,9 @@ import hashlib
 import pytest
 
 from contracts.orders import CustomerErased
-from services.warehouse.bootstrap import bootstrap
 from services.warehouse.photos import MAX_PHOTO_BYTES
-from tests.apptest import ServiceHarness
 from kongfu.demo import sample_photo
-from tests.unit.test_warehouse_app import receive
-
-
-@pytest.fixture
-def warehouse(tmp_path):
-    return ServiceHarness(bootstrap, tmp_path)
-
-
-@pytest.fixture
-def staff(warehouse):
-    return warehouse.as_("packer-1", "warehouse_staff")
+from tests.unit.test_warehouse_app import receive, staff, warehouse  # noqa: F401 - the fixtures
 
 
 def upload(warehouse, staff, code: str, content: bytes, name: str = "qc.png", media_type: str = "image/png"):
