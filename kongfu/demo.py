@@ -29,6 +29,20 @@ def provider_reference(prefix: str, *parts: object) -> str:
     return prefix + "".join(string.ascii_lowercase[byte % 26] for byte in digest[:16])
 
 
+def sample_photo(seed: str, width: int = 64, height: int = 48) -> bytes:
+    """A real PNG (a colour taken from `seed`) standing for a warehouse camera's photo: any
+    browser decodes it, and different seeds give different content hashes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    row = b"\x00" + hashlib.sha256(seed.encode()).digest()[:3] * width  # filter byte, then RGB pixels
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
 @dataclass
 class Lifecycle:
     """One platform (embedded: every service at one URL; stack: one URL per service)."""
@@ -140,9 +154,12 @@ class Lifecycle:
             self.call("warehouse", "POST", f"/warehouse/items/{code}/special-inspection", "warehouse_staff",
                       json={"checks": ["packaging intact", "no cracks under light"], "passed": True,
                             "notes": "fragile goods protocol"})
+        photos = [self.call("warehouse", "POST", f"/warehouse/items/{code}/photos", "warehouse_staff",
+                            files={"photo": (f"{code}-{n}.png", sample_photo(f"{code}/{n}"), "image/png")}
+                            ).json()["photo"] for n in range(1, 4)]
         self.call("warehouse", "POST", f"/warehouse/items/{code}/inspection", "warehouse_staff", json={
             "quantity_checked": quantity if passed else quantity - 1, "exterior_condition": "intact",
-            "photos": [f"photo://{code}/{n}" for n in range(1, 4)]})
+            "photos": photos})
         if passed:
             self.call("warehouse", "POST", f"/warehouse/items/{code}/storage", "warehouse_staff",
                       json={"location": f"A-03-{code[-3:]}"})
