@@ -59,6 +59,8 @@ class Lifecycle:
     retry_for: float = 0.0
     observe: Callable[[str, int], None] = lambda service, status: None  # every answer; 0 = no connection
     patience: float = 60.0  # seconds to wait for a reaction (another service's step) to show
+    # A keep-alive client (one per driver thread); without one, each call opens its own connection.
+    client: httpx.Client | None = None
 
     # -- plumbing ----------------------------------------------------------------------------
     def call(self, service: str, method: str, path: str, role: str, subject: str | None = None,
@@ -70,8 +72,8 @@ class Lifecycle:
         deadline, backoff, unsure = time.monotonic() + self.retry_for, 0.2, False
         while True:
             try:
-                response = httpx.request(method, f"{self.urls[service]}{path}", headers=headers, timeout=30,
-                                         **kwargs)
+                response = (self.client or httpx).request(method, f"{self.urls[service]}{path}",
+                                                           headers=headers, timeout=30, **kwargs)
                 self.observe(service, response.status_code)
                 if response.status_code < 500 or time.monotonic() > deadline:
                     break
