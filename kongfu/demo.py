@@ -59,6 +59,8 @@ class Lifecycle:
     retry_for: float = 0.0
     observe: Callable[[str, int], None] = lambda service, status: None  # every answer; 0 = no connection
     patience: float = 60.0  # seconds to wait for a reaction (another service's step) to show
+    # A keep-alive client (one per driver thread); without one, each call opens its own connection.
+    client: httpx.Client | None = None
 
     # -- plumbing ----------------------------------------------------------------------------
     def call(self, service: str, method: str, path: str, role: str, subject: str | None = None,
@@ -70,8 +72,8 @@ class Lifecycle:
         deadline, backoff, unsure = time.monotonic() + self.retry_for, 0.2, False
         while True:
             try:
-                response = httpx.request(method, f"{self.urls[service]}{path}", headers=headers, timeout=30,
-                                         **kwargs)
+                response = (self.client or httpx).request(method, f"{self.urls[service]}{path}",
+                                                           headers=headers, timeout=30, **kwargs)
                 self.observe(service, response.status_code)
                 if response.status_code < 500 or time.monotonic() > deadline:
                     break
@@ -185,10 +187,7 @@ class Lifecycle:
 
     def ship(self, parcel_id: str, codes: list[str]) -> str:
         line = next(l for l in self.quotes(parcel_id) if l.get("price") is not None and not l.get("refused"))
-        self.as_customer("logistics", "POST", f"/logistics/parcels/{parcel_id}/shipping",
-                         headers={"Idempotency-Key": f"ship-{parcel_id}"},
-                         json={"line_code": line["code"], "amount": line["price"], "method": "paypal",
-                               "provider_reference": provider_reference("PAYID-", "shipping", parcel_id)})
+        self.choose_and_pay_shipping(parcel_id, line)
         paid = {item["traceability_code"]: item["value"] for item in self.call(
             "logistics", "GET", f"/logistics/parcels/{parcel_id}", "logistics_staff").json()["items"]}
         self.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/customs-declaration", "logistics_staff",
@@ -199,6 +198,23 @@ class Lifecycle:
                   json={"carrier": "fake-express", "tracking_number": tracking})
         self.log(f"parcel {parcel_id} shipped on {line['code']} as {tracking}")
         return tracking
+
+    def choose_and_pay_shipping(self, parcel_id: str, line: dict[str, Any], method: str = "card") -> dict[str, Any]:
+        """Choose the line (logistics bills the parcel), pay the bill at payments (card through the
+        Stripe fake, or the balance), and wait until logistics knows it is paid."""
+        bill = self.as_customer("logistics", "POST", f"/logistics/parcels/{parcel_id}/shipping",
+                                headers={"Idempotency-Key": f"ship-{parcel_id}"},
+                                json={"line_code": line["code"], "amount": line["price"]}).json()
+        body = {"method": method, **({"payment_token": "pm_card_visa"} if method == "card" else {})}
+        wait_until(lambda: self.as_customer("payments", "POST", f"/payments/shipping/{parcel_id}", expect=(201, 404),
+                                            headers={"Idempotency-Key": f"pay-shipping-{parcel_id}"}, json=body
+                                            ).status_code == 201, timeout=self.patience,
+                   what="payments to take the shipping payment")
+        wait_until(lambda: self.call("logistics", "GET", f"/logistics/parcels/{parcel_id}", "logistics_staff"
+                                     ).json()["status"] == "shipping_paid",
+                   timeout=self.patience, what="logistics to learn the shipping is paid")
+        self.log(f"parcel {parcel_id}: shipping bill of {bill['total']} CNY paid by {method}")
+        return bill
 
     def carrier_update(self, tracking: str, status: str, event_id: str | None = None) -> httpx.Response:
         headers, body = self.carrier_webhook(tracking, status, event_id or f"evt-{uuid.uuid4().hex[:12]}")

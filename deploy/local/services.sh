@@ -18,7 +18,8 @@ start() {
     if running "$s"; then echo "$s already running"; continue; fi
     extra=()  # without a Stripe configured, payments uses the named Stripe fake
     [ "$s" = payments ] && [ -z "${KONGFU_STRIPE_API_BASE:-}" ] && extra=(--fake-stripe)
-    KONGFU_MODE=stack KONGFU_VAR_DIR="$root/var" nohup "$kongfu" serve "$s" --port "${ports[$s]}" "${extra[@]}" \
+    # PGAPPNAME: PostgreSQL tells the backends apart by service (make bench attributes their CPU).
+    PGAPPNAME="kongfu-$s-all" KONGFU_MODE=stack KONGFU_VAR_DIR="$root/var" nohup "$kongfu" serve "$s" --port "${ports[$s]}" "${extra[@]}" \
       >"$run_dir/$s.log" 2>&1 &
     echo $! >"$run_dir/$s.pid"
   done

@@ -13,7 +13,7 @@ import httpx
 
 # Which gateway serves which path prefix.
 OWNER = {"/orders": "orders", "/me/items": "warehouse", "/warehouse": "warehouse", "/me/parcels": "logistics",
-         "/logistics": "logistics", "/me/claims": "claims", "/claims": "claims"}
+         "/logistics": "logistics", "/me/claims": "claims", "/claims": "claims", "/payments": "payments"}
 
 
 class GatewayError(Exception):

@@ -7,6 +7,7 @@ is the portal's 404 page.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import uuid
@@ -183,12 +184,15 @@ def router() -> APIRouter:
                 quotes = None  # not packed yet: logistics does not know the parcel
             if parcel is None and quotes is None:
                 raise GatewayError(404, "")
-            return {"parcel_id": str(parcel_id), "parcel": parcel, "quotes": quotes}
+            # The bill and whether it is paid, from logistics itself (the listing may lag a moment).
+            detail = await gateways.get(f"/logistics/parcels/{parcel_id}") if quotes is not None else {}
+            return {"parcel_id": str(parcel_id), "parcel": parcel, "quotes": quotes, "bill": detail.get("bill"),
+                    "shipping": detail.get("shipping") or (parcel or {}).get("shipping")}
 
         return await page_or_error(request, "parcel.html", load)
 
-    @portal.post("/parcels/{parcel_id}/payment")
-    async def pay_shipping(request: Request, parcel_id: uuid.UUID):
+    @portal.post("/parcels/{parcel_id}/shipping-line")
+    async def choose_shipping_line(request: Request, parcel_id: uuid.UUID):
         form = _form(await request.body())
 
         async def load(gateways: Gateways):
@@ -197,13 +201,35 @@ def router() -> APIRouter:
             line = next((l for l in quotes["lines"] if l["code"] == chosen and l["price"] is not None), None)
             if line is None:
                 raise GatewayError(422, i18n.translate("refused", _language(request)))
-            method = (form.get("method") or ["paypal"])[0]
-            # The price comes from the gateway's quote, never from the form; one key per parcel,
-            # so a second click pays nothing twice.
-            await gateways.post(f"/logistics/parcels/{parcel_id}/shipping", {
-                "line_code": line["code"], "amount": line["price"], "method": method,
-                "provider_reference": f"dev-portal-{uuid.uuid4().hex[:16]}"},
-                **{"Idempotency-Key": f"portal-shipping-{parcel_id}"})
+            # The price comes from the gateway's quote, never from the form; logistics issues the
+            # itemised bill (line, premium, storage fees), one key per parcel.
+            await gateways.post(f"/logistics/parcels/{parcel_id}/shipping",
+                                {"line_code": line["code"], "amount": line["price"]},
+                                **{"Idempotency-Key": f"portal-shipping-{parcel_id}"})
+            return {"redirect": f"/portal/parcels/{parcel_id}"}
+
+        return await _post_then_redirect(request, load)
+
+    @portal.post("/parcels/{parcel_id}/payment")
+    async def pay_shipping(request: Request, parcel_id: uuid.UUID):
+        form = _form(await request.body())
+
+        async def load(gateways: Gateways):
+            method = (form.get("method") or ["card"])[0]
+            # By card: the token Stripe's hosted fields return (card data never reaches us); from
+            # the balance: no token. One key per parcel, method and token, so a second click pays
+            # nothing twice, and a declined card can be retried with another.
+            token = (form.get("payment_token") or [""])[0] if method == "card" else None
+            body = {"method": method, **({"payment_token": token} if token else {})}
+            key = f"portal-pay-shipping-{parcel_id}-{method}-{token or ''}"
+            for attempt in range(20):  # a just-issued bill reaches payments within moments
+                try:
+                    await gateways.post(f"/payments/shipping/{parcel_id}", body, **{"Idempotency-Key": key})
+                    break
+                except GatewayError as error:
+                    if error.status != 404 or attempt == 19:
+                        raise
+                    await asyncio.sleep(0.5)
             return {"redirect": f"/portal/parcels/{parcel_id}"}
 
         return await _post_then_redirect(request, load)

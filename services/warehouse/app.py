@@ -109,8 +109,8 @@ class WarehouseApplication(Traceback, Photos):
         """Shelve the item, with its storage deadlines (reminders, abandonment) in the same save."""
         def attempt() -> tuple[list, Item]:
             item = self.item(code)
-            item.store(location, staff_id)
             now = self.clock.now()
+            item.store(location, staff_id, stored_at=now)
             deadlines = [timers.schedule(self, f"storage.{milestone}", item.traceability_code,
                                          now + timedelta(days=days), {"stored_at": now.isoformat()},
                                          order_id=item.order_id)
@@ -178,7 +178,9 @@ class WarehouseApplication(Traceback, Photos):
             items = [self.item(code) for code in parcel.traceability_codes]
             for item in items:
                 item.ensure_packable()
-            parcel.pack(weight_kg, length_cm, width_cm, height_cm, materials, cushioning, staff_id)
+            now = self.clock.now()  # storage fees stop here: they are frozen on the packing event
+            fees = [fee for item in items if (fee := item.storage_fee(now))]
+            parcel.pack(weight_kg, length_cm, width_cm, height_cm, materials, cushioning, staff_id, fees)
             for item in items:
                 item.mark_packed(parcel_id=parcel.parcel_id)
             return [parcel, *items], parcel

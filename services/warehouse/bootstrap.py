@@ -22,7 +22,7 @@ PUBLISHES = {
     Item.Inspected: published.ItemInspected,
     Item.Stored: published.ItemStored,
     Parcel.ConsolidationRequested: published.ConsolidationRequested,
-    Parcel.Packed: published.ParcelPacked,
+    Parcel.Packed: published.ParcelPackedV2,
     Item.StorageNoticeDue: published.StorageNoticeDue,
     Item.Recalled: published.ItemRecalled,
     Recall.Issued: published.RecallIssued,
