@@ -64,7 +64,9 @@ stop_portal() {
   rm -f "$run_dir/portal.pid"
 }
 
-status() { for s in "${services[@]}"; do running "$s" && echo "$s running" || echo "$s stopped"; done; }
+status() {
+  for s in "${services[@]}" portal; do running "$s" && echo "$s running" || echo "$s stopped"; done
+}
 
 case "${1:-}" in
   start) start; start_portal ;;
