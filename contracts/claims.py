@@ -131,28 +131,13 @@ ClaimKindV3 = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly
                       "abroad_return_refund"]
 
 @register
-class CompensationDecidedV3(EventPayload):
+class CompensationDecidedV3(CompensationDecidedV2):
     """A decision with the amount, the rule and its version, the facts it used and why. The
     ledger credits `amount` once per (claim_id, decision_no): decision 1 is the first decision,
     decision 2 a dispute's changed decision, whose `amount` is only what it adds."""
 
-    event_type = "claims.CompensationDecided"
     schema_version = 3
-    claim_id: UUID
-    parcel_id: UUID | None
-    customer_id: str
-    order_ids: list[UUID]
     kind: ClaimKindV3
-    approved: bool
-    amount: Decimal
-    currency: Literal["CNY"]
-    rule: str
-    rule_version: str
-    inputs: dict[str, str]
-    decided_by: str
-    notes: str
-    explanation_en: str = ""
-    explanation_zh: str = ""
     decision_no: int = Field(default=1, ge=1)
 
 

@@ -24,6 +24,10 @@ class AbroadReturnsDesk:
             raise DomainError(f"item {traceability_code} is not in parcel {parcel_id}")
         if parcel.delivered_or_received_at is None:
             raise Conflict(f"parcel {parcel_id} has not been delivered yet: returns from abroad start at delivery")
+        compensated = [claim_id for claim_id, claim in parcel.claims.items()
+                       if claim["traceability_code"] == traceability_code and claim["status"] == "approved"]
+        if compensated:  # paid once: an item a claim compensated is not refunded again
+            raise Conflict(f"item {traceability_code} was already compensated by claim {compensated[0]}")
         return_id = abroad_return_id(parcel_id, traceability_code)
         if self.find(return_id, AbroadReturn) is not None:
             raise Conflict(f"item {traceability_code} already has a return from abroad ({return_id})")

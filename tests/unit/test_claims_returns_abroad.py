@@ -71,9 +71,21 @@ def test_a_faulty_item_comes_back_at_the_platforms_cost_and_late_or_excluded_one
     refunded = delivered.client.post(f"/returns/abroad/{rid}/inspection", headers=staff,
                                      json={"condition": "as_sent", "notes": "crack confirmed"}).json()
     assert refunded["refund"]["amount"] == "418.00"  # 268.00 in full + postage up to the 150.00 cap
+    claim_id = delivered.client.post("/claims", headers=alice, json={
+        "parcel_id": str(PARCEL), "kind": "damaged", "traceability_code": SHIRTS, "description": "torn",
+        "photos": ["photo://claim/2"]}).json()["claim_id"]
+    delivered.client.post(f"/claims/{claim_id}/decision", headers=delivered.as_("agent-7", "support_agent"),
+                          json={"approved": True, "notes": "torn in transit"})
+    paid_once = ask(delivered, reason="faulty")
+    assert paid_once.status_code == 409 and "already compensated" in paid_once.json()["detail"]
+    assert ask(delivered, traceability_code="KF-UNKNOWN-CODE").status_code == 422
+
+
+def test_a_return_asked_after_the_window_is_refused_naming_the_deadline(delivered):
     delivered.app.clock.advance(days=15)
     late = ask(delivered, reason="faulty").json()
     assert (late["approved"], late["rule"]) == (False, "outside_window") and late["status"] == "refused"
+    assert "14 days after delivery" in late["explanation_en"]
 
 
 def test_an_excluded_product_type_is_refused_and_undelivered_parcels_cannot_be_returned(claims):
