@@ -280,7 +280,7 @@ def returns_router(app: ClaimsApplication) -> APIRouter:
         return ReturnView.of(app.request_return(caller, body.order_id, body.line_no, body.kind, body.reason,
                                                 body.product_type))
 
-    @api.get("/{return_id}", response_model=ReturnView)
+    @api.get("/{return_id:uuid}", response_model=ReturnView)  # so GET /returns/abroad is a 405, not a 422
     def get_return(return_id: UUID, caller: Caller = Depends(current_caller)):
         return ReturnView.of(app.return_for(caller, return_id))
 
