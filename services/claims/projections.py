@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from contracts import Envelope, EventPayload
 from service_runtime.auth import AUDITOR, CLAIMS_REVIEWER, CUSTOMER, SUPPORT_AGENT, Caller
-from service_runtime.listing import PageParams, page, page_model, page_params, views
+from service_runtime.listing import Listing, PageParams, listed_page, page_model, page_params
 from service_runtime.errors import NotFound
 from service_runtime.http import current_caller, require_roles
 from service_runtime.clock import utc_timestamp
@@ -129,6 +129,9 @@ def queue_router(store: ProjectionStore) -> APIRouter:
     return queue
 
 
+CLAIMS_LISTED = Listing(COMPENSATION_DECISIONS.name, owner_field="customer_id", fact="opened")
+
+
 def router(store: ProjectionStore) -> APIRouter:
     api = APIRouter(prefix="/compensation-decisions", tags=["claims"])
     mine = APIRouter(prefix="/me", tags=["claims"])
@@ -137,10 +140,11 @@ def router(store: ProjectionStore) -> APIRouter:
     def my_claims(request: Request, params: PageParams = Depends(page_params),
                   caller: Caller = Depends(require_roles(CUSTOMER))):
         """My claims, newest first, each with its decision and the rule behind it once decided."""
-        rows = (view for view in views(store, COMPENSATION_DECISIONS.name, decision_view)
-                if view["customer_id"] == caller.subject and view["claim"])
-        customer_rows = ({**v, "decision": v["decision"] and decision_for_customer(v["decision"])} for v in rows)
-        return page(customer_rows, lambda v: [v["claim"]["at"], v["claim_id"]], params, request)
+        def customer_view(claim_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+            view = decision_view(claim_id, entries)
+            return {**view, "decision": view["decision"] and decision_for_customer(view["decision"])}
+
+        return listed_page(store, CLAIMS_LISTED, customer_view, params, request, caller.subject)
 
     @api.get("")
     def all_decisions(_: Caller = Depends(require_roles(*STAFF_READERS))) -> list[dict[str, Any]]:
@@ -198,11 +202,13 @@ def averages(surveys: list[dict[str, Any]], group: str) -> dict[str, dict[str, A
 def survey_router(store: ProjectionStore) -> APIRouter:
     api = APIRouter(tags=["support"])
 
+    def all_surveys() -> list[dict[str, Any]]:
+        return [survey_view(key, entries) for key, entries in store.entries_by_key(SATISFACTION_SURVEYS.name).items()]
+
     @api.get("/me/surveys")
     def my_open_surveys(caller: Caller = Depends(require_roles(CUSTOMER))) -> list[dict[str, Any]]:
         """Surveys offered to me and not answered yet, oldest first; answer one with `POST /satisfaction`."""
-        mine = [view for view in views(store, SATISFACTION_SURVEYS.name, survey_view)
-                if view["customer_id"] == caller.subject and view["status"] == "open"]
+        mine = [view for view in all_surveys() if view["customer_id"] == caller.subject and view["status"] == "open"]
         return [{k: view[k] for k in CUSTOMER_SURVEY_FIELDS}
                 for view in sorted(mine, key=lambda v: (v["offered_at"] or "", v["survey_id"]))]
 
@@ -210,7 +216,7 @@ def survey_router(store: ProjectionStore) -> APIRouter:
     def satisfaction_summary(_: Caller = Depends(require_roles(*STAFF_READERS))) -> dict[str, Any]:
         """Survey results: how many were offered and answered, and average ratings overall, per
         subject (receipt, claim, ticket), per agent who decided or answered, and per shipping line."""
-        surveys = list(views(store, SATISFACTION_SURVEYS.name, survey_view))
+        surveys = all_surveys()
         answered = [s for s in surveys if s["rating"] is not None]
         return {"offered": sum(1 for s in surveys if s["offered_at"]), "answered": len(answered),
                 "average": f"{sum(s['rating'] for s in answered) / len(answered):.2f}" if answered else None,
