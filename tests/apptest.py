@@ -14,6 +14,7 @@ from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
 
 from contracts import Envelope, EventPayload
+from contracts.registry import parse_payload
 from service_runtime.http import create_app
 from service_runtime.process import ServiceParts
 from service_runtime.settings import Settings, get_settings
@@ -48,7 +49,9 @@ class ServiceHarness:
         )
         handler = self.parts.handlers[envelope.type]
         with trace(correlation_id=str(envelope.order_id), causation_id=str(envelope.event_id)):
-            changed = list(handler(payload, envelope))
+            # Lifted to the current contract version, as the consumer runner does.
+            current = parse_payload(envelope.type, envelope.schema_version, envelope.payload)
+            changed = list(handler(current, envelope))
         try:
             self.app.save_reaction(*changed, tracking=Tracking("test:0", next(_offsets)), event_id=envelope.event_id)
             return "handled"

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 from uuid import UUID
 
-from contracts.claims import CompensationDecided, CounterfeitConfirmed
+from contracts.claims import CompensationDecidedV3, CounterfeitConfirmed
 from contracts.orders import OrderPlaced, RefundIssued
 from service_runtime.auth import AUDITOR, RISK_ANALYST, SUPPORT_AGENT, Caller
 from service_runtime.errors import Conflict, DomainError, NotFound
@@ -240,12 +240,15 @@ class PaymentsApplication(BillPayments, ServiceApplication):
         return self._credit(bill.customer_id, payload.refund_id, "refund", payload.amount,
                             payload.reason, payload.order_id, None)
 
-    def on_compensation_decided(self, payload: CompensationDecided, _envelope: Any) -> list[Account]:
+    def on_compensation_decided(self, payload: CompensationDecidedV3, _envelope: Any) -> list[Account]:
         # Only these fields: claim_id, customer_id, order_ids, approved, amount, currency, rule_version, kind.
         if not payload.approved or payload.amount <= 0:
             return []
         order_id = payload.order_ids[0] if payload.order_ids else None
-        return self._credit(payload.customer_id, stable_id("compensation", payload.claim_id), "compensation",
+        # One credit per decision: a dispute's changed decision (decision_no 2) adds its difference.
+        extra = [payload.decision_no] if payload.decision_no > 1 else []  # decision 1 keeps its old id
+        movement_id = stable_id("compensation", payload.claim_id, *extra)
+        return self._credit(payload.customer_id, movement_id, "compensation",
                             payload.amount, f"compensation for a {payload.kind.replace('_', ' ')} claim",
                             order_id, payload.rule_version)
 
