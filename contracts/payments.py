@@ -66,3 +66,18 @@ class BalanceCredited(_BalanceMovement):
 class BalanceDebited(_BalanceMovement):
     event_type = "payments.BalanceDebited"
     kind: DebitKind
+
+
+@register
+class SurchargeCharged(EventPayload):
+    """The payment method's published surcharge, charged with a confirmed payment as its own line."""
+
+    event_type = "payments.SurchargeCharged"
+    payment_id: UUID
+    order_id: UUID | None
+    customer_id: str
+    purpose: Purpose
+    amount: Decimal
+    currency: Literal["CNY"]
+    method: Method
+    rule_version: str | None

@@ -15,9 +15,11 @@ from service_runtime.idempotency import earlier_answer
 from service_runtime.requests import fingerprint
 from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
-from services.payments.domain import (FAILED, Account, InsufficientBalance, OrderBill, PaymentIntent, account_id,
-                                      bill_id)
-from services.payments.providers import PaymentProvider, ProviderError, WebhookEvent, recorded_failure
+from services.payments.domain import (FAILED, SUCCEEDED, Account, InsufficientBalance, OrderBill,
+                                      PaymentIntent, SurchargeRefunds, account_id, bill_id)
+from services.payments.providers import (Declined, PaymentProvider, ProviderError, RequestRefused, WebhookEvent,
+                                         recorded_failure, submission)
+from services.payments.surcharges import SURCHARGE_VERSION, options, surcharge_for, surcharge_refund
 
 STAFF_WHO_READ_PAYMENTS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR)
 
@@ -71,7 +73,7 @@ class PaymentsApplication(ServiceApplication):
     def _charge(self, payment_id: UUID, customer_id: str, purpose: str, order_id: UUID | None,
                 amount: Decimal, method: str, token: str | None, request: str) -> PaymentIntent:
         provider = self.provider_for(method)
-        if not token:
+        if not token and not provider.payer_approves:
             raise DomainError(f"paying by {method} needs the provider's payment token (never card data)")
         intent = self.earlier(payment_id, request)
         if intent is not None:  # the same Idempotency-Key: the first answer, no second charge
@@ -80,14 +82,15 @@ class PaymentsApplication(ServiceApplication):
             return intent
         intent = PaymentIntent(payment_id=payment_id, customer_id=customer_id, purpose=purpose, order_id=order_id,
                                amount=amount, currency="CNY", method=method, provider=provider.name,
-                               fingerprint=request)
+                               fingerprint=request, surcharge=surcharge_for(method, amount),
+                               surcharge_version=SURCHARGE_VERSION)
         self.save(intent)  # pending, before the provider hears of it: a webhook always finds it
         try:
-            reference = provider.charge(payment_id, amount, "CNY", token, customer_id)
+            answer = submission(provider.charge(payment_id, intent.charged, "CNY", token, customer_id))
         except ProviderError as error:
             self._change(payment_id, lambda i: i.fail(f"{error.kind}: {error}"))
             raise PaymentRefused(error, payment_id) from None
-        return self._change(payment_id, lambda i: i.submitted(reference))
+        return self._change(payment_id, lambda i: i.submitted(answer.reference, answer.payer_action_url))
 
     def earlier(self, payment_id: UUID, request: str) -> PaymentIntent | None:
         """The payment made with this Idempotency-Key, if the request is the same (else a 422)."""
@@ -133,9 +136,10 @@ class PaymentsApplication(ServiceApplication):
                 account = self.account(intent.customer_id)
                 kind, reason = (("late_confirmation", "the provider confirmed a payment reported as failed")
                                 if outcome == "late" else ("top_up", "top-up"))
-                account.credit(intent.id, kind, intent.amount, reason, intent.order_id)
+                account.credit(intent.id, kind, intent.charged if outcome == "late" else intent.amount, reason,
+                               intent.order_id)
                 changed.append(account)
-            return changed, "applied"
+            return changed + self._note_surcharge(intent, outcome), "applied"
 
         return self.save_with_retry(attempt)
 
@@ -230,10 +234,12 @@ class PaymentsApplication(ServiceApplication):
         return [OrderBill(order_id=payload.order_id, customer_id=payload.customer_id,
                           amount=payload.quote.total, currency=payload.quote.currency)]
 
-    def on_refund_issued(self, payload: RefundIssued, _envelope: Any) -> list[Account]:
+    def on_refund_issued(self, payload: RefundIssued, _envelope: Any) -> list[Any]:
         bill = self.repository.get(bill_id(payload.order_id))
-        return self._credit(bill.customer_id, payload.refund_id, "refund", payload.amount,
-                            payload.reason, payload.order_id, None)
+        credited = self._credit(bill.customer_id, payload.refund_id, "refund", payload.amount,
+                                payload.reason, payload.order_id, None)
+        return self._return_surcharge(bill.customer_id, payload.order_id, payload.refund_id, payload.amount,
+                                      credited)
 
     def on_compensation_decided(self, payload: CompensationDecided, _envelope: Any) -> list[Account]:
         # Only these fields: claim_id, customer_id, order_ids, approved, amount, currency, rule_version, kind.
@@ -255,3 +261,72 @@ class PaymentsApplication(ServiceApplication):
             return []
         account = self.account(customer_id)
         return [account] if account.credit(movement_id, kind, amount, reason, order_id, rule_version) else []
+
+    # Payer approval (PayPal), the surcharge line, and what it costs to pay each way -----------
+
+    def payment_options(self, caller: Caller, order_id: UUID) -> dict[str, Any]:
+        """Every way to pay this order with its surcharge line and total, before the customer pays."""
+        bill = self.find(bill_id(order_id), OrderBill)
+        if bill is None or bill.customer_id != caller.subject:
+            raise NotFound(f"order {order_id} not found (a just-placed order reaches payments within moments)")
+        methods = [*sorted(self.providers), "balance"]
+        return {"order_id": order_id, "amount": bill.amount, "currency": bill.currency,
+                "balance": self.balance(caller.subject), "rule_version": SURCHARGE_VERSION,
+                "options": options(bill.amount, methods)}
+
+    def capture_payment(self, caller: Caller, payment_id: UUID) -> PaymentIntent:
+        """The payer approved at the provider (PayPal): capture the money. The capture's answer (or the
+        provider's webhook, whichever comes first) confirms the payment; a retry captures once."""
+        intent = self.find(payment_id, PaymentIntent)
+        if intent is None or intent.customer_id != caller.subject:
+            raise NotFound(f"payment {payment_id} not found")
+        if intent.status == SUCCEEDED:
+            return intent
+        if intent.status == FAILED:
+            raise PaymentRefused(recorded_failure(intent.failure or ""), payment_id)
+        provider = self.provider_for(intent.method)
+        if not provider.payer_approves or intent.provider_ref is None:
+            raise Conflict(f"payment {payment_id} has nothing to capture")
+        try:
+            capture_id, status = provider.capture(intent.id, intent.provider_ref)
+        except Declined as error:
+            self._change(payment_id, lambda i: i.fail(f"{error.kind}: {error}"))
+            raise PaymentRefused(error, payment_id) from None
+        except RequestRefused as error:  # not approved yet: the payer can still approve, then capture
+            raise PaymentRefused(error, payment_id) from None
+        except ProviderError as error:  # timeout or 5xx: still pending; a retry asks PayPal the same again
+            raise PaymentRefused(error, payment_id) from None
+        if status in ("COMPLETED", "DECLINED"):
+            outcome = "succeeded" if status == "COMPLETED" else "failed"
+            self.on_webhook(WebhookEvent(f"capture-{capture_id}", outcome, payment_id, capture_id,
+                                         "the payer's funding source was declined at capture"))
+        intent = self.repository.get(payment_id)
+        if intent.status == FAILED:
+            raise PaymentRefused(recorded_failure(intent.failure or ""), payment_id)
+        return intent
+
+    def _note_surcharge(self, intent: PaymentIntent, outcome: str) -> list[Any]:
+        """An order's surcharged payment is remembered so that its refunds return the surcharge too."""
+        if intent.order_id is None or intent.purpose != "order" or intent.charged == intent.amount:
+            return []
+        if outcome == "late":  # the whole payment, surcharge included, went to the balance already
+            return []
+        ledger = self.find(SurchargeRefunds.create_id(intent.order_id), SurchargeRefunds) or \
+            SurchargeRefunds(order_id=intent.order_id)
+        ledger.note_payment(intent.id, intent.amount, intent.surcharge)
+        return [ledger]
+
+    def _return_surcharge(self, customer_id: str, order_id: UUID, refund_id: UUID, refund: Decimal,
+                          credited: list[Account]) -> list[Any]:
+        """A refund of a surcharged order gives back the surcharge's share (all of it once the order is
+        refunded in full), credited with the surcharge rule's version."""
+        ledger = self.find(SurchargeRefunds.create_id(order_id), SurchargeRefunds)
+        if ledger is None or str(refund_id) in ledger.seen:
+            return credited
+        share = surcharge_refund(ledger.surcharge, ledger.paid, ledger.refunded, refund, ledger.returned)
+        ledger.note_refund(refund_id, refund, share)
+        account = credited[0] if credited else self.account(customer_id)
+        if share > 0:
+            account.credit(stable_id("surcharge-refund", refund_id), "refund", share,
+                           "the payment method's surcharge on the refunded amount", order_id, SURCHARGE_VERSION)
+        return [account, ledger]

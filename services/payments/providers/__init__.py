@@ -62,6 +62,18 @@ class WebhookEvent:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Submission:
+    """The provider took the request: its reference, and where the payer approves it (PayPal)."""
+
+    reference: str
+    payer_action_url: str | None = None
+
+
+def submission(answer: "str | Submission") -> Submission:
+    return answer if isinstance(answer, Submission) else Submission(answer)
+
+
 def minor_units(amount: Decimal) -> int:
     """Providers count CNY in fen."""
     return int((amount * 100).to_integral_value())
@@ -70,8 +82,12 @@ def minor_units(amount: Decimal) -> int:
 class PaymentProvider(Protocol):
     name: str
     method: str
+    # True when the payer approves at the provider (PayPal) and the platform then captures:
+    # `charge` needs no token and returns where to approve; `capture(payment_id, ref)` follows.
+    payer_approves: bool
 
-    def charge(self, payment_id: UUID, amount: Decimal, currency: str, token: str, customer_id: str) -> str:
+    def charge(self, payment_id: UUID, amount: Decimal, currency: str, token: str | None,
+               customer_id: str) -> "str | Submission":
         """Ask for the money; returns the provider's reference. Raises a ProviderError."""
 
     def refund(self, refund_id: UUID, provider_ref: str, amount: Decimal) -> str:
