@@ -69,15 +69,9 @@ class BalanceDebited(_BalanceMovement):
 
 
 @register
-class SurchargeCharged(EventPayload):
-    """The payment method's published surcharge, charged with a confirmed payment as its own line."""
+class SurchargeCharged(_PaymentOutcome):
+    """The payment method's published surcharge, charged with a confirmed payment as its own line
+    (`amount` is the surcharge; the payment's own amount is on its PaymentSucceeded)."""
 
     event_type = "payments.SurchargeCharged"
-    payment_id: UUID
-    order_id: UUID | None
-    customer_id: str
-    purpose: Purpose
-    amount: Decimal
-    currency: Literal["CNY"]
-    method: Method
     rule_version: str | None

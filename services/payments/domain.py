@@ -124,11 +124,12 @@ class PaymentIntent(TracedAggregate):
         if getattr(self, "surcharge", Decimal(0)) > 0 and not getattr(self, "surcharge_charged", False):
             self._charge_surcharge(payment_id=self.id, order_id=self.order_id, customer_id=self.customer_id,
                                    purpose=self.purpose, amount=self.surcharge, currency=self.currency,
-                                   method=self.method, rule_version=self.surcharge_version)
+                                   method=self.method, provider=self.provider, rule_version=self.surcharge_version)
 
     @event("SurchargeCharged")
     def _charge_surcharge(self, payment_id: UUID, order_id: UUID | None, customer_id: str, purpose: str,
-                          amount: Decimal, currency: str, method: str, rule_version: str | None) -> None:
+                          amount: Decimal, currency: str, method: str, provider: str,
+                          rule_version: str | None) -> None:
         self.surcharge_charged = True
 
     def facts(self) -> dict:

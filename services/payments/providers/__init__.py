@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Mapping, Protocol
 from uuid import UUID
 
+from service_runtime.errors import DomainError
+
 
 class ProviderError(Exception):
     """The provider refused or could not answer; nothing was charged."""
@@ -47,6 +49,16 @@ def recorded_failure(failure: str) -> ProviderError:
     kind, _, message = failure.partition(": ")
     kinds = {cls.kind: cls for cls in (Declined, RequestRefused, ProviderTimeout, ProviderUnavailable)}
     return kinds[kind](message) if kind in kinds else ProviderError(failure or "failed")
+
+
+class PaymentRefused(DomainError):
+    """The provider declined or failed; the status says which (402, 502, 504)."""
+
+    def __init__(self, error: ProviderError, payment_id: UUID) -> None:
+        super().__init__(f"{error} (payment {payment_id})")
+        self.status = error.status
+        self.title = {402: "Payment declined", 422: "Payment token refused", 504: "Payment provider timeout"}.get(error.status,
+                                                                                   "Payment provider error")
 
 
 class WebhookRejected(Exception):

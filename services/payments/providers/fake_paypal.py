@@ -21,12 +21,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from services.payments.providers.fake_server import local_url, post_webhook, serve, shut
 from services.payments.providers.paypal import signed_message
 
 CERT_PATH = "/v1/notifications/certs/CERT-fake-paypal.pem"
@@ -100,20 +100,15 @@ class FakePayPal:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True, name="fake-paypal").start()
+        self._server = serve(Handler, port, "fake-paypal")
         return self
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return local_url(self._server)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        shut(self._server)
 
     # ------------------------------------------------------------------ the API
 
@@ -247,17 +242,7 @@ class FakePayPal:
         return self.post(body, headers, attempts)
 
     def post(self, body: bytes, headers: dict[str, str], attempts: int = 1) -> int:
-        status = 0
-        for _ in range(attempts):
-            if self.webhook_url:
-                try:
-                    status = httpx.post(self.webhook_url, content=body, headers=headers, timeout=10).status_code
-                    if status < 300 or status in (400, 401):
-                        return status
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.25)
-        return status
+        return post_webhook(self.webhook_url, body, headers, attempts)
 
     def replay(self, index: int = -1) -> int:
         """Send a webhook again exactly as it was sent (same body, same signature)."""

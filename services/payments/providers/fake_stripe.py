@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
+from services.payments.providers.fake_server import local_url, post_webhook, serve, shut
 
 DECLINED = "pm_card_chargeDeclined"
 TIMEOUT = "pm_card_kongfu_timeout"
@@ -82,20 +82,15 @@ class FakeStripe:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True, name="fake-stripe").start()
+        self._server = serve(Handler, port, "fake-stripe")
         return self
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return local_url(self._server)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        shut(self._server)
 
     # ------------------------------------------------------------------ the API
 
@@ -189,18 +184,8 @@ class FakeStripe:
         return self.post(payload, header, attempts)
 
     def post(self, payload: str, header: str, attempts: int = 1) -> int:
-        status = 0
-        for _ in range(attempts):
-            if self.webhook_url:
-                try:
-                    status = httpx.post(self.webhook_url, content=payload, timeout=10, headers={
-                        "Stripe-Signature": header, "content-type": "application/json"}).status_code
-                    if status < 300 or status in (400, 401):
-                        return status
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.25)
-        return status
+        return post_webhook(self.webhook_url, payload, {"Stripe-Signature": header, "content-type": "application/json"},
+                            attempts)
 
     def replay(self, index: int = -1) -> int:
         """Send a webhook again exactly as it was sent (same body, same signature)."""
