@@ -17,7 +17,6 @@ import itertools
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from services.payments.providers.fake_server import local_url, post_webhook, serve, shut
+from services.payments.providers.fake_server import FakeServer, QuietHandler, post_webhook
 from services.payments.providers.paypal import signed_message
 
 CERT_PATH = "/v1/notifications/certs/CERT-fake-paypal.pem"
@@ -47,7 +46,7 @@ def transmission_time(at: float) -> str:
     return dt.datetime.fromtimestamp(at, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class FakePayPal:
+class FakePayPal(FakeServer):
     provider = "paypal"  # its webhooks go to /payments/webhooks/paypal
 
     def __init__(self, client_id: str, client_secret: str, webhook_id: str, webhook_url: str | None = None) -> None:
@@ -62,53 +61,30 @@ class FakePayPal:
         self._answers: dict[str, tuple[int, dict]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ server
 
     def start(self, port: int = 0) -> "FakePayPal":
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self, status: int, body: Any, content_type: str = "application/json") -> None:
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("content-type", content_type)
-                    self.send_header("content-length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 url = urlsplit(self.path)
                 if url.path == CERT_PATH:
-                    return self._answer(200, fake.certificate, "application/x-pem-file")
+                    return self.answer(200, fake.certificate, "application/x-pem-file")
                 if url.path == "/checkoutnow":
                     query = parse_qs(url.query)
                     status, body = fake.approve(query.get("token", [""])[0], query.get("payer", ["buyer"])[0])
-                    return self._answer(status, body)
-                self._answer(404, _error("RESOURCE_NOT_FOUND", "NOT_FOUND"))
+                    return self.answer(status, body)
+                self.answer(404, _error("RESOURCE_NOT_FOUND", "NOT_FOUND"))
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
-                status, body = fake.handle(self.path, raw, self.headers)
-                self._answer(status, body)
+                self.answer(*fake.handle(self.path, raw, self.headers))
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = serve(Handler, port, "fake-paypal")
+        self.serve(Handler, port, "fake-paypal")
         return self
-
-    @property
-    def url(self) -> str:
-        return local_url(self._server)
-
-    def stop(self) -> None:
-        shut(self._server)
 
     # ------------------------------------------------------------------ the API
 

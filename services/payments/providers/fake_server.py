@@ -3,11 +3,47 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that answers JSON (or raw bytes) and logs nothing."""
+
+    def answer(self, status: int, body: Any, content_type: str = "application/json") -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        try:
+            self.send_response(status)
+            self.send_header("content-type", content_type)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (the timeout case)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class FakeServer:
+    """A fake's server: `serve` it with a handler, then `url` and `stop`."""
+
+    _server: ThreadingHTTPServer | None = None
+
+    def serve(self, handler: type[BaseHTTPRequestHandler], port: int, name: str) -> None:
+        self._server = serve(handler, port, name)
+
+    @property
+    def url(self) -> str:
+        return local_url(self._server)
+
+    def stop(self) -> None:
+        shut(self._server)
 
 
 def serve(handler: type[BaseHTTPRequestHandler], port: int, name: str) -> ThreadingHTTPServer:

@@ -15,11 +15,10 @@ import itertools
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from services.payments.providers.fake_server import local_url, post_webhook, serve, shut
+from services.payments.providers.fake_server import FakeServer, QuietHandler, post_webhook
 
 DECLINED = "pm_card_chargeDeclined"
 TIMEOUT = "pm_card_kongfu_timeout"
@@ -44,7 +43,7 @@ def _nested(form: list[tuple[str, str]]) -> dict[str, Any]:
     return out
 
 
-class FakeStripe:
+class FakeStripe(FakeServer):
     def __init__(self, webhook_secret: str, webhook_url: str | None = None, hang_seconds: float = 8.0) -> None:
         self.webhook_secret = webhook_secret
         self.webhook_url = webhook_url
@@ -56,41 +55,21 @@ class FakeStripe:
         self._answers: dict[str, tuple[int, dict]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ server
 
     def start(self, port: int = 0) -> "FakeStripe":
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("content-length") or 0)
                 form = _nested(parse_qsl(self.rfile.read(length).decode()))
-                status, body = fake.handle(self.path, form, self.headers.get("authorization", ""),
-                                           self.headers.get("idempotency-key"))
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (the timeout case)
+                self.answer(*fake.handle(self.path, form, self.headers.get("authorization", ""),
+                                         self.headers.get("idempotency-key")))
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = serve(Handler, port, "fake-stripe")
+        self.serve(Handler, port, "fake-stripe")
         return self
-
-    @property
-    def url(self) -> str:
-        return local_url(self._server)
-
-    def stop(self) -> None:
-        shut(self._server)
 
     # ------------------------------------------------------------------ the API
 
