@@ -15,8 +15,9 @@ from tests.e2e import journeys
 from tests.support import auth
 
 
-@pytest.fixture(params=["platform_on_stack", "embedded"])
+@pytest.fixture(params=["embedded", "platform_on_stack"])
 def platform(request):
+    """Embedded first: it starts before the module-wide platform, not beside it, on a busy machine."""
     return request.getfixturevalue(request.param)
 
 
