@@ -15,8 +15,10 @@ from service_runtime.idempotency import earlier_answer
 from service_runtime.requests import fingerprint
 from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
-from services.payments.domain import FAILED, Account, InsufficientBalance, OrderBill, PaymentIntent, account_id, bill_id
 from services.payments.approvals import PayerApprovalAndSurcharges
+from services.payments.bill_payments import BillPayments
+from services.payments.domain import (FAILED, Account, InsufficientBalance, OrderBill, PaymentIntent, account_id,
+                                      bill_id)
 from services.payments.providers import (PaymentProvider, PaymentRefused, ProviderError, WebhookEvent,
                                          recorded_failure, submission)
 from services.payments.surcharges import SURCHARGE_VERSION, surcharge_for
@@ -24,7 +26,7 @@ from services.payments.surcharges import SURCHARGE_VERSION, surcharge_for
 STAFF_WHO_READ_PAYMENTS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR)
 
 
-class PaymentsApplication(PayerApprovalAndSurcharges, ServiceApplication):
+class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceApplication):
     name = "payments"
     providers: Mapping[str, PaymentProvider] = {}
 
@@ -75,12 +77,16 @@ class PaymentsApplication(PayerApprovalAndSurcharges, ServiceApplication):
                                fingerprint=request, surcharge=surcharge_for(method, amount),
                                surcharge_version=SURCHARGE_VERSION)
         self.save(intent)  # pending, before the provider hears of it: a webhook always finds it
+        return self._submit(intent, provider, token)
+
+    def _submit(self, intent: PaymentIntent, provider: PaymentProvider, token: str) -> PaymentIntent:
+        """Ask the provider to charge a saved, pending intent; its webhook confirms it later."""
         try:
-            answer = submission(provider.charge(payment_id, intent.charged, "CNY", token, customer_id))
+            answer = submission(provider.charge(intent.id, intent.charged, "CNY", token, intent.customer_id))
         except ProviderError as error:
-            self._change(payment_id, lambda i: i.fail(f"{error.kind}: {error}"))
-            raise PaymentRefused(error, payment_id) from None
-        return self._change(payment_id, lambda i: i.submitted(answer.reference, answer.payer_action_url))
+            self._change(intent.id, lambda i: i.fail(f"{error.kind}: {error}"))
+            raise PaymentRefused(error, intent.id) from None
+        return self._change(intent.id, lambda i: i.submitted(answer.reference, answer.payer_action_url))
 
     def earlier(self, payment_id: UUID, request: str) -> PaymentIntent | None:
         """The payment made with this Idempotency-Key, if the request is the same (else a 422)."""

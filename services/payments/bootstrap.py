@@ -13,10 +13,10 @@ from services.payments.providers.paypal import PayPalProvider
 from services.payments.providers.stripe import StripeProvider
 
 PUBLISHES = {
-    PaymentIntent.Succeeded: published.PaymentSucceeded,
-    PaymentIntent.Failed: published.PaymentFailed,
+    PaymentIntent.Succeeded: published.PaymentSucceededV2,
+    PaymentIntent.Failed: published.PaymentFailedV2,
     Account.Credited: published.BalanceCredited,
-    Account.Debited: published.BalanceDebited,
+    Account.Debited: published.BalanceDebitedV2,
     PaymentIntent.SurchargeCharged: published.SurchargeCharged,
 }
 
