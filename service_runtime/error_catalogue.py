@@ -133,6 +133,25 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("credit_positive", "a credit must be a positive amount", "入账金额必须为正数"),
     ("debit_positive", "a debit must be a positive amount", "扣款金额必须为正数"),
     ("balance_never_negative", "the balance can never go negative", "余额不能为负数"),
+    ("payment_nothing_to_capture", "payment {payment_id} has nothing to capture", "支付 {payment_id} 没有可收款的项目"),
+    ("bill_not_yet_at_payments", "no {purpose} bill for {reference} (a just-issued bill reaches payments within moments)",
+     "没有 {reference} 的 {purpose} 账单（刚出的账单片刻后才会到达支付服务）"),
+    ("bill_already_paid", "the {description} is already paid (payment {payment_id}); nothing was charged again",
+     "{description} 已支付（支付 {payment_id}）；未重复扣款"),
+    ("bill_payment_pending", "a payment of the {description} is pending (payment {payment_id}); wait for its outcome "
+                             "before paying again",
+     "{description} 的一笔支付正在处理中（支付 {payment_id}）；请等待结果后再支付"),
+    ("shipping_billed_before_insurance", "shipping for parcel {parcel_id} is already billed; insurance is chosen before "
+                                         "the shipping line, so its premium is on the same bill",
+     "包裹 {parcel_id} 的运费已出账；保险须在选择运输线路前选定，保费与运费在同一张账单上"),
+    ("shipping_already_billed", "shipping for parcel {parcel_id} is already billed ({line}, {amount} CNY): pay it at "
+                                "POST /payments/shipping/{reference}",
+     "包裹 {parcel_id} 的运费已出账（{line}，{amount} 元）：请通过 POST /payments/shipping/{reference} 支付"),
+    ("shipping_payment_short", "payment {payment_id} of {amount} CNY does not settle parcel {parcel_id}'s bill",
+     "金额为 {amount} 元的支付 {payment_id} 不足以结清包裹 {parcel_id} 的账单"),
+    ("price_difference_payment_short", "payment {payment_id} of {amount} CNY does not settle line {line_no}'s "
+                                       "difference of {difference} CNY",
+     "金额为 {amount} 元的支付 {payment_id} 不足以结清第 {line_no} 行 {difference} 元的差价"),
     ("idempotency_key_reused", "this Idempotency-Key was already used with a different request body",
      "此 Idempotency-Key 已用于另一个不同的请求"),
     # claims and support

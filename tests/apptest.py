@@ -42,7 +42,8 @@ class ServiceHarness:
         """Deliver one event to the service's handler the way the consumer runner does."""
         envelope = Envelope(
             event_id=envelope_fields.pop("event_id", uuid.uuid4()), type=payload.event_type,
-            schema_version=payload.schema_version, occurred_at=datetime.now(timezone.utc),
+            schema_version=payload.schema_version,
+            occurred_at=envelope_fields.pop("occurred_at", None) or datetime.now(timezone.utc),
             producer=payload.event_type.split(".")[0], aggregate_id=uuid.uuid4(), aggregate_version=1,
             order_id=getattr(payload, "order_id", None), payload=payload.model_dump(mode="json"),
             **envelope_fields,
