@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 from uuid import UUID
 
 from contracts.registry import EventPayload, register, upcaster
@@ -241,3 +241,30 @@ class ReturnShippedToMerchant(EventPayload):
     carrier: str
     tracking_number: str
     agent: str
+
+
+# v3: a recall of a defective batch opens a claim for each of its items already shipped (kind
+# `recall`), decided automatically by the compensation rule book. Otherwise as v2.
+ClaimKindV3 = Literal[(*get_args(ClaimKindV2), "recall")]
+
+
+@register
+class ClaimOpenedV3(ClaimOpenedV2):
+    schema_version = 3
+    kind: ClaimKindV3
+
+
+def _v2_to_v3(data: dict) -> dict:
+    return dict(data)  # v3 only widens the kinds: every v2 payload is a v3 payload
+
+
+upcaster("claims.ClaimOpened", 2)(_v2_to_v3)
+
+
+@register
+class CompensationDecidedV3(CompensationDecidedV2):
+    schema_version = 3
+    kind: ClaimKindV3
+
+
+upcaster("claims.CompensationDecided", 2)(_v2_to_v3)

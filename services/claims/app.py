@@ -14,6 +14,7 @@ from services.claims.compensation import RULES_VERSION, evaluate
 from services.claims.domain import Claim, ClaimsParcel, parcel_facts_id
 from services.claims.guarantees import ClaimsOrder, order_facts_id
 from services.claims.desk import SupportDesk
+from services.claims.recalls import RecallClaims
 from services.claims.watch import ParcelWatch
 
 def automatic_claim_id(kind: str, key: Any) -> UUID:
@@ -24,7 +25,7 @@ STAFF_WHO_READ_CLAIMS = (SUPPORT_AGENT, AUDITOR)
 SYSTEM = "system:claims"
 
 
-class ClaimsApplication(ParcelWatch, SupportDesk, ServiceApplication):
+class ClaimsApplication(RecallClaims, ParcelWatch, SupportDesk, ServiceApplication):
     name = "claims"
 
     def parcel(self, parcel_id: UUID) -> ClaimsParcel | None:

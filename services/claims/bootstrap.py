@@ -15,18 +15,18 @@ from services.claims.tickets import Ticket
 
 # The parcel facts (ClaimsParcel) stay inside claims; only the claims themselves are published.
 PUBLISHES = {
-    Claim.Opened: published.ClaimOpenedV2,
-    Claim.Decided: published.CompensationDecidedV2,
+    Claim.Opened: published.ClaimOpenedV3,
+    Claim.Decided: published.CompensationDecidedV3,
     Ticket.Opened: published.TicketOpened,
     Ticket.Answered: published.TicketAnswered,
     Ticket.Escalated: published.TicketEscalated,
     Ticket.Closed: published.TicketClosed,
     Survey.Rated: published.SatisfactionRated,
     Counterfeit.Confirmed: published.CounterfeitConfirmed,
-    Claim.Adjusted: published.CompensationDecidedV2,
+    Claim.Adjusted: published.CompensationDecidedV3,
     ItemReturn.Decided: published.ReturnDecided,
     ItemReturn.ShippedBack: published.ReturnShippedToMerchant,
-    ItemReturn.Refunded: published.CompensationDecidedV2,
+    ItemReturn.Refunded: published.CompensationDecidedV3,
     Claim.Disputed: published.DisputeOpened,
     Claim.DisputeResolved: published.DisputeResolved,
 }

@@ -18,7 +18,8 @@ from service_runtime.listing import PageParams, page, page_model, page_params, v
 from service_runtime.eventlog import SERVICES
 from service_runtime.http import current_caller
 from service_runtime.projections import Entry, Projection, ProjectionStore
-from services.orders.timeline import STAGES, actor_for_customer, entry_for, next_action
+from service_runtime.staff import actor_for_customer
+from services.orders.timeline import STAGES, entry_for, next_action
 
 STAFF_WHO_READ_TIMELINES = (SUPPORT_AGENT, AUDITOR, WAREHOUSE_STAFF, LOGISTICS_STAFF)
 
