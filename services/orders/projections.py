@@ -135,11 +135,14 @@ def router(store: ProjectionStore) -> APIRouter:
         if not view["entries"] or not caller.can_read_customer_data(view["customer_id"] or "",
                                                                     *STAFF_WHO_READ_TIMELINES):
             raise NotFound(f"order {order_id} not found")
-        if not caller.is_staff:
-            view["entries"] = [{**e, "actor": actor_for_customer(e["actor"])} for e in view["entries"]]
-        return view
+        return view if caller.is_staff else timeline_for_customer(view)
 
     return api
+
+
+def timeline_for_customer(view: dict[str, Any]) -> dict[str, Any]:
+    """The timeline as its customer reads it: teams, never members of staff."""
+    return {**view, "entries": [{**e, "actor": actor_for_customer(e["actor"])} for e in view["entries"]]}
 
 
 # What the platform holds about a customer, by customer id: their orders and their (sealed) profile.
