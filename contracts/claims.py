@@ -125,10 +125,11 @@ def _compensation_decided_v1_to_v2(data: dict) -> dict:
 
 # v3: a claim can be decided more than once (a dispute's changed decision adds to the first);
 # `decision_no` numbers its decisions so the ledger credits each one, and each one once. Also the
-# refund of an item returned from abroad (`abroad_return_refund`, claim_id = the return's id).
+# refund of an item returned from abroad (`abroad_return_refund`, claim_id = the return's id), and
+# a recall of a defective batch decided automatically for each of its items already shipped (`recall`).
 ClaimKindV3 = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly", "lost", "seized",
                       "returned_by_customs", "delayed", "purchase_late", "return_refund", "never_arrived",
-                      "abroad_return_refund"]
+                      "abroad_return_refund", "recall"]
 
 @register
 class CompensationDecidedV3(CompensationDecidedV2):
@@ -345,3 +346,15 @@ class AbroadReturnInspected(EventPayload):
     notes: str
     photos: list[str]
     staff_id: str
+
+
+# ClaimOpened v3: a recall opens a claim for each of its items already shipped (kind `recall`).
+@register
+class ClaimOpenedV3(ClaimOpenedV2):
+    schema_version = 3
+    kind: ClaimKindV3
+
+
+@upcaster("claims.ClaimOpened", 2)
+def _claim_opened_v2_to_v3(data: dict) -> dict:
+    return dict(data)  # v3 only widens the kinds: every v2 payload is a v3 payload

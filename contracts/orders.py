@@ -132,6 +132,39 @@ class CustomerErased(EventPayload):
 
 
 @register
+class LineHeldForScreening(EventPayload):
+    """Screening was not certain about a line (a reviewing rule matched): it waits for a compliance
+    analyst, who approves it (purchasing buys it) or refuses it (it is cancelled and refunded).
+    Purchasing does not buy a held line; the customer reads the reason in English and Chinese."""
+
+    event_type = "orders.LineHeldForScreening"
+    order_id: UUID
+    customer_id: str
+    line_no: int
+    rule: str
+    kind: str
+    reason: str
+    reason_zh: str
+    matched: str
+    rules_version: str
+
+
+@register
+class ScreeningHoldDecided(EventPayload):
+    """A compliance analyst's decision on a held line, with the reason and the rule version; the
+    analyst is the event's actor. Refused: a LineCancelled and a RefundIssued follow."""
+
+    event_type = "orders.ScreeningHoldDecided"
+    order_id: UUID
+    customer_id: str
+    line_no: int
+    rule: str
+    approved: bool
+    reason: str
+    rules_version: str
+
+
+@register
 class PriceDifferenceBilled(EventPayload):
     """The customer accepted a higher new price: the order is owed `amount` for the line, paid at
     payments (`POST /payments/orders/{order_id}/lines/{line_no}/price-difference`). The new price

@@ -17,6 +17,7 @@ from services.claims.domain import Claim, ClaimsParcel, parcel_facts_id
 from services.claims.guarantees import ClaimsOrder, order_facts_id
 from services.claims.abroad_desk import AbroadReturnsDesk
 from services.claims.desk import SupportDesk
+from services.claims.recalls import RecallClaims
 from services.claims.watch import ParcelWatch
 
 def automatic_claim_id(kind: str, key: Any) -> UUID:
@@ -27,7 +28,7 @@ STAFF_WHO_READ_CLAIMS = (SUPPORT_AGENT, CLAIMS_REVIEWER, AUDITOR)
 SYSTEM = "system:claims"
 
 
-class ClaimsApplication(ParcelWatch, SupportDesk, AbroadReturnsDesk, ServiceApplication):
+class ClaimsApplication(RecallClaims, ParcelWatch, SupportDesk, AbroadReturnsDesk, ServiceApplication):
     name = "claims"
 
     def parcel(self, parcel_id: UUID) -> ClaimsParcel | None:

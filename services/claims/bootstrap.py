@@ -16,7 +16,7 @@ from services.claims.tickets import Ticket
 
 # The parcel facts (ClaimsParcel) stay inside claims; only the claims themselves are published.
 PUBLISHES = {
-    Claim.Opened: published.ClaimOpenedV2,
+    Claim.Opened: published.ClaimOpenedV3,
     Claim.Decided: published.CompensationDecidedV3,
     Ticket.Opened: published.TicketOpened,
     Ticket.Answered: published.TicketAnswered,

@@ -99,6 +99,11 @@ RULE_BOOK: dict[str, dict[str, Any]] = {
                                     "{service_fee_share} CNY of the service fee = {amount} CNY.",
                               "zh": "商品未到达仓库：退还商品价格 {line_amount} 元及分摊服务费 {service_fee_share} 元，"
                                     "共 {amount} 元。"},
+            "recall": {"rule": "recalled_item_full_value", "basis": "item_value", "share": "1.00",
+                       "en": "Recalled item {traceability_code}: its batch was found defective; {share_pct}% of "
+                             "its value {item_value} CNY = {amount} CNY.",
+                       "zh": "商品 {traceability_code} 所属批次存在缺陷已召回：按商品价值 {item_value} 元的 "
+                             "{share_pct}% 赔付 {amount} 元。"},
             "purchase_late": {"rule": "purchase_sla_service_fee_back", "basis": "service_fee", "share": "1.00",
                               "en": "Not purchased within 24 hours of payment: the service fee {service_fee} CNY "
                                     "is credited ({share_pct}%) = {amount} CNY.",

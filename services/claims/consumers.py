@@ -14,6 +14,7 @@ def handlers(app: ClaimsApplication) -> dict[str, Handler]:
         "warehouse.ParcelPacked": app.on_parcel_packed,
         "warehouse.ItemReceived": app.on_item_received,
         "warehouse.ItemInspected": app.on_item_inspected,
+        "warehouse.ItemRecalled": app.on_item_recalled,
         "logistics.ShippingLineChosen": app.on_shipping_line_chosen,
         "logistics.InsuranceChosen": app.on_insurance_chosen,
         "logistics.ParcelShipped": app.on_parcel_shipped,

@@ -61,7 +61,9 @@ class OrderLine(BaseModel):
     sku: str
     quantity: int
     unit_price: Decimal
-    status: Literal["active", "awaiting_your_decision", "awaiting_price_difference_payment", "cancelled"]
+    status: Literal["active", "awaiting_your_decision", "awaiting_price_difference_payment", "under_review",
+                    "cancelled"]
+    review: dict | None = None  # while under compliance review: the rule and why, in English and Chinese
 
 
 class PendingDecision(BaseModel):
@@ -114,14 +116,21 @@ class OrderView(BaseModel):
         def line_status(line_no: int) -> str:
             if line_no in order.cancelled_lines:
                 return "cancelled"
+            if order.under_review(line_no):
+                return "under_review"
             if line_no in getattr(order, "differences_due", {}):
                 return "awaiting_price_difference_payment"
             return "awaiting_your_decision" if line_no in order.pending else "active"
 
+        def review(line_no: int) -> dict | None:
+            hold = order.screening_holds.get(line_no) if order.under_review(line_no) else None
+            return hold and {k: hold[k] for k in ("rule", "reason", "reason_zh", "rules_version")}
+
         return cls(
             order_id=order.id, customer_id=order.customer_id, status=order.status,
             status_reasons=order.status_reasons, destination_country=order.destination_country,
-            lines=[{**line, "status": line_status(line["line_no"])} for line in order.lines], quote=order.quote,
+            lines=[{**line, "status": line_status(line["line_no"]), "review": review(line["line_no"])}
+                   for line in order.lines], quote=order.quote,
             payments=[PaymentView(order_id=order.id, **_public(p)) for p in order.payments],
             pending_decisions=[{"line_no": n, **q, "choices": list(CHOICES[q["kind"]])}
                                for n, q in sorted(order.pending.items())],

@@ -57,10 +57,12 @@ class OrdersApplication(Governance, Privacy):
                 "unit_price": Decimal(item["unit_price"]),
             })
             priced.append(PricedLine(item["quantity"], Decimal(item["unit_price"])))
-        self.refuse_unacceptable_lines([{**line, "title": item.get("title")} for line, item in zip(lines, items)],
-                                       destination_country)
-        return Order.place(order_id, customer_id=customer_id, destination_country=destination_country, lines=lines,
-                           quote=quote(priced, destination_country), request_fingerprint=request_fingerprint)
+        held = self.refuse_unacceptable_lines([{**line, "title": item.get("title")}
+                                               for line, item in zip(lines, items)], destination_country)
+        order = Order.place(order_id, customer_id=customer_id, destination_country=destination_country, lines=lines,
+                            quote=quote(priced, destination_country), request_fingerprint=request_fingerprint)
+        self.hold_for_review(order, held)
+        return order
 
     def order_for(self, caller: Caller, order_id: UUID) -> Order:
         """The order, if the caller may see it; otherwise the same 404 as a missing order."""
@@ -94,11 +96,11 @@ class OrdersApplication(Governance, Privacy):
             if choice == "accept_new_price":
                 self._accept_new_price(order, line_no, details)
             elif choice == "cancel":
-                self._cancel_with_refund(order, line_no, f"cancelled by the customer after {question['kind']}")
+                self.cancel_with_refund(order, line_no, f"cancelled by the customer after {question['kind']}")
             else:
                 order.resolve_qc(line_no=line_no, traceability_code=details["traceability_code"], choice=choice)
                 if choice in ("refund", "return_to_merchant"):
-                    self._cancel_with_refund(order, line_no, f"{choice.replace('_', ' ')} after failed inspection")
+                    self.cancel_with_refund(order, line_no, f"{choice.replace('_', ' ')} after failed inspection")
             return order
 
         return self.change_order(caller, order_id, answer)
@@ -116,7 +118,7 @@ class OrdersApplication(Governance, Privacy):
                          currency="CNY", reason="the merchant's new price is lower", line_no=line_no)
 
     @staticmethod
-    def _cancel_with_refund(order: Order, line_no: int, reason: str) -> None:
+    def cancel_with_refund(order: Order, line_no: int, reason: str) -> None:
         order.cancel_line(line_no=line_no, reason=reason)
         order.refund(refund_id=stable_id("refund", order.id, len(order.refunds)),
                      amount=line_refund(order.total, order.lines, line_no), currency="CNY",

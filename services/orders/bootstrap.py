@@ -22,6 +22,8 @@ PUBLISHES = {
     Order.LineCancelled: published.LineCancelled,
     Order.RefundIssued: published.RefundIssued,
     Order.QcResolutionChosen: published.QcResolutionChosen,
+    Order.LineHeldForScreening: published.LineHeldForScreening,
+    Order.ScreeningHoldDecided: published.ScreeningHoldDecided,
     CustomerProfile.Updated: published.CustomerProfileUpdated,  # personal fields as ciphertext only
     CustomerProfile.Erased: published.CustomerErased,
 }

@@ -212,6 +212,39 @@ class Order(TracedAggregate):
     def resolve_qc(self, line_no: int, traceability_code: str, choice: str) -> None:
         self.pending.pop(line_no, None)
 
+    # Screening holds: a line a reviewing rule matched waits for a compliance analyst ----------
+
+    @property
+    def screening_holds(self) -> dict[int, dict]:
+        """Held lines (line_no -> the hold, with its decision once decided)."""
+        return getattr(self, "_screening_holds", {})
+
+    def under_review(self, line_no: int) -> bool:
+        hold = self.screening_holds.get(line_no)
+        return hold is not None and hold.get("approved") is None
+
+    @event("LineHeldForScreening")
+    def hold_for_screening(self, customer_id: str, line_no: int, rule: str, kind: str, reason: str,
+                           reason_zh: str, matched: str, rules_version: str) -> None:
+        self._screening_holds = {**self.screening_holds, line_no: {
+            "rule": rule, "kind": kind, "reason": reason, "reason_zh": reason_zh, "matched": matched,
+            "rules_version": rules_version, "approved": None}}
+
+    def decide_screening_hold(self, line_no: int, approved: bool, reason: str, rules_version: str) -> None:
+        if not self.under_review(line_no):
+            raise Conflict(f"line {line_no} of order {self.id} is not waiting for a compliance review")
+        if self.status == AWAITING_PAYMENT:
+            raise Conflict(f"order {self.id} is not paid yet: a held line is decided once the order is paid")
+        self._screening_decided(customer_id=self.customer_id, line_no=line_no,
+                                rule=self.screening_holds[line_no]["rule"], approved=approved, reason=reason,
+                                rules_version=rules_version)
+
+    @event("ScreeningHoldDecided")
+    def _screening_decided(self, customer_id: str, line_no: int, rule: str, approved: bool, reason: str,
+                           rules_version: str) -> None:
+        hold = {**self.screening_holds[line_no], "approved": approved, "decision_reason": reason}
+        self._screening_holds = {**self.screening_holds, line_no: hold}
+
     @event("RefundIssued")
     def refund(self, refund_id: UUID, amount: Decimal, currency: str, reason: str, line_no: int | None) -> None:
         self.refunds.append({"refund_id": refund_id, "amount": amount, "currency": currency,

@@ -17,7 +17,13 @@ from services.orders.api import OrderView
 from services.orders.app import OrdersApplication
 from services.orders.privacy import KEPT_AFTER_ERASURE
 from services.orders.profiles import PERSONAL_FIELDS
-from services.orders.projections import CUSTOMER_DATA, TIMELINE, customer_data_view, timeline_view
+from services.orders.projections import (
+    CUSTOMER_DATA,
+    TIMELINE,
+    customer_data_view,
+    timeline_for_customer,
+    timeline_view,
+)
 
 
 class ProfileRequest(Strict):
@@ -69,7 +75,7 @@ def router(app: OrdersApplication, store: ProjectionStore) -> APIRouter:
             "profile": profile_view(caller.subject, held["profile"]).model_dump(),
             "erased_at": held["erased_at"],
             "orders": [OrderView.of(order).model_dump(mode="json") for order in orders],
-            "timelines": [timeline_view(order_id, store.entries(TIMELINE.name, order_id))
+            "timelines": [timeline_for_customer(timeline_view(order_id, store.entries(TIMELINE.name, order_id)))
                           for order_id in held["orders"]],
         }
 

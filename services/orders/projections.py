@@ -18,7 +18,8 @@ from service_runtime.listing import Listing, PageParams, listed_page, page_model
 from service_runtime.eventlog import SERVICES
 from service_runtime.http import current_caller
 from service_runtime.projections import Entry, Projection, ProjectionStore
-from services.orders.timeline import STAGES, actor_for_customer, entry_for, next_action
+from service_runtime.staff import actor_for_customer
+from services.orders.timeline import STAGES, entry_for, next_action
 
 STAFF_WHO_READ_TIMELINES = (SUPPORT_AGENT, AUDITOR, WAREHOUSE_STAFF, LOGISTICS_STAFF)
 
@@ -133,11 +134,14 @@ def router(store: ProjectionStore) -> APIRouter:
         if not view["entries"] or not caller.can_read_customer_data(view["customer_id"] or "",
                                                                     *STAFF_WHO_READ_TIMELINES):
             raise NotFound(f"order {order_id} not found")
-        if not caller.is_staff:
-            view["entries"] = [{**e, "actor": actor_for_customer(e["actor"])} for e in view["entries"]]
-        return view
+        return view if caller.is_staff else timeline_for_customer(view)
 
     return api
+
+
+def timeline_for_customer(view: dict[str, Any]) -> dict[str, Any]:
+    """The timeline as its customer reads it: teams, never members of staff."""
+    return {**view, "entries": [{**e, "actor": actor_for_customer(e["actor"])} for e in view["entries"]]}
 
 
 # What the platform holds about a customer, by customer id: their orders and their (sealed) profile.

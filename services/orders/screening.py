@@ -2,8 +2,11 @@
 
 Every line's listing title and SKU are checked against prohibited goods, counterfeit indicators,
 protected brands sold through channels that do not carry them, and goods a destination country
-restricts. A hit refuses the line and names the rule; the rules are published at
-`GET /screening/rules`. Listings blocked by a takedown or a blocked merchant are refused
+restricts. A hit on a refusing rule refuses the line and names the rule. A hit on a reviewing rule
+(uncertain: a brand name on a marketplace that also carries unauthorised sellers, goods a
+destination restricts without prohibiting them) holds the line for a compliance analyst, who
+approves it (it is bought) or refuses it (it is refunded). The rules, and which hold and which
+refuse, are published at `GET /screening/rules`. Listings blocked by a takedown or a blocked merchant are refused
 separately (`services/orders/listings.py`), because they are facts from the log, not text rules.
 """
 
@@ -12,7 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-RULES_VERSION = "screening-2026.11"
+RULES_VERSION = "screening-2026.12"  # 2026.11 plus the reviewing rules (holds for an analyst)
+REFUSE = "refuse"
+REVIEW = "review"
+_BRANDS = r"louis ?vuitton|gucci|chanel|herm[eè]s|rolex|prada|dior|cartier|balenciaga|moncler"
+_BRANDS_ZH = r"路易威登|古驰|香奈儿|爱马仕|劳力士|普拉达|迪奥"
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,8 @@ class Rule:
     patterns: tuple[str, ...]  # regular expressions, matched case-insensitively
     countries: tuple[str, ...] = ()  # destination rules only: where the goods are restricted
     platforms: tuple[str, ...] = ()  # protected-brand rules only: channels that do not sell the genuine brand
+    action: str = REFUSE  # refuse the line, or hold it for a compliance analyst's review
+    reason_zh: str = ""  # what the customer reads in Chinese while a line is held
 
 
 RULES = (
@@ -41,8 +50,7 @@ RULES = (
     Rule("protected-brand-channel", "protected_brand",
          "this brand's rights holder sells only through its own stores; wholesale and discount-group listings "
          "of it are infringing",
-         (r"\b(?:louis ?vuitton|gucci|chanel|herm[eè]s|rolex|prada|dior|cartier|balenciaga|moncler)\b",
-          r"路易威登|古驰|香奈儿|爱马仕|劳力士|普拉达|迪奥"),
+         (rf"\b(?:{_BRANDS})\b", _BRANDS_ZH),
          platforms=("1688", "pinduoduo", "weidian")),
     Rule("destination-au-vapes", "destination", "Australia prohibits importing nicotine vapes without a prescription",
          (r"\b(?:e-?cig(?:arette)?s?|vapes?|vaping)\b", r"电子烟"), countries=("AU",)),
@@ -53,6 +61,18 @@ RULES = (
          (r"\bkinder (?:surprise|egg)s?\b", r"健达奇趣蛋"), countries=("US",)),
     Rule("destination-gb-pepper-spray", "destination", "the United Kingdom prohibits pepper spray",
          (r"\bpepper ?spray\b", r"防狼喷雾"), countries=("GB",)),
+    # Uncertain: held for a compliance analyst rather than refused.
+    Rule("brand-authenticity-review", "protected_brand",
+         "the listing names a protected brand on a marketplace where unauthorised sellers also list it: a "
+         "compliance analyst checks the seller before we buy",
+         (rf"\b(?:{_BRANDS})\b(?![\s-]*(?:style|inspired))", rf"(?:{_BRANDS_ZH})(?!风格|同款)"),
+         platforms=("taobao",), action=REVIEW, reason_zh="商品标注了受保护品牌，而该平台也有未经授权的卖家：合规专员核实卖家后再采购"),
+    Rule("destination-restricted-medicines", "destination",
+         "medicines and supplements are restricted (not prohibited) at this destination and may need a licence: "
+         "a compliance analyst checks the line before we buy",
+         (r"\b(?:medicines?|supplements?|capsules|herbal remed(?:y|ies))\b", r"药品|中成药|保健品|胶囊"),
+         countries=("AU", "US", "GB", "DE", "FR", "CA", "SG"), action=REVIEW,
+         reason_zh="药品和保健品在目的地国家属于限制（非禁止）进口商品，可能需要许可证：合规专员核实后再采购"),
 )
 
 
@@ -63,6 +83,8 @@ class Refusal:
     kind: str
     reason: str
     matched: str
+    action: str = REFUSE
+    reason_zh: str = ""
 
 
 def screen_line(line_no: int, platform: str, text: str, destination: str) -> list[Refusal]:
@@ -76,7 +98,8 @@ def screen_line(line_no: int, platform: str, text: str, destination: str) -> lis
         for pattern in rule.patterns:
             match = re.search(pattern, text, re.IGNORECASE)
             if match:
-                found.append(Refusal(line_no, rule.code, rule.kind, rule.reason, match.group(0)))
+                found.append(Refusal(line_no, rule.code, rule.kind, rule.reason, match.group(0), rule.action,
+                                     rule.reason_zh))
                 break
     return found
 
@@ -87,9 +110,23 @@ def screen(lines: list[dict], destination: str) -> list[Refusal]:
         line["line_no"], line["platform"], f"{line.get('title') or ''} {line['sku']}", destination)]
 
 
+def refused_and_held(lines: list[dict], destination: str) -> tuple[list[Refusal], list[Refusal]]:
+    """The refusals, and the holds for review of lines no refusing rule caught (one per line)."""
+    hits = screen(lines, destination)
+    refused = [hit for hit in hits if hit.action == REFUSE]
+    refused_lines, held = {hit.line_no for hit in refused}, {}
+    for hit in hits:
+        if hit.action == REVIEW and hit.line_no not in refused_lines:
+            held.setdefault(hit.line_no, hit)
+    return refused, list(held.values())
+
+
 def published_rules() -> dict:
     return {"version": RULES_VERSION,
-            "rules": [{"code": r.code, "kind": r.kind, "reason": r.reason, "patterns": list(r.patterns),
-                       "countries": list(r.countries), "platforms": list(r.platforms)} for r in RULES],
+            "rules": [{"code": r.code, "kind": r.kind, "action": r.action, "reason": r.reason,
+                       "reason_zh": r.reason_zh, "patterns": list(r.patterns), "countries": list(r.countries),
+                       "platforms": list(r.platforms)} for r in RULES],
+            "refuse": [r.code for r in RULES if r.action == REFUSE],
+            "hold_for_review": [r.code for r in RULES if r.action == REVIEW],
             "takedowns": "a rights holder's takedown blocks the listing it names",
             "blocked_merchants": "a listing bought from a blocked merchant is refused"}

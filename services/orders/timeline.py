@@ -52,6 +52,8 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "logistics.ReceiptConfirmed": ("receipt_confirmed", "Receipt confirmed", "已确认收货"),
     "logistics.InsuranceChosen": ("shipping_insurance", "Shipping insurance chosen", "已选择运输保险"),
     "logistics.CarrierIncidentReported": ("carrier_incident", "Carrier reports a problem", "承运商报告异常"),
+    "orders.LineHeldForScreening": ("under_review", "Under compliance review before we buy it", "采购前合规审核中"),
+    "orders.ScreeningHoldDecided": ("review_decided", "Compliance review decided", "合规审核已完成"),
     "claims.ClaimOpened": ("claim_opened", "After-sales claim opened", "已提交售后申请"),
     "claims.CompensationDecided": ("claim_decided", "Claim decided", "售后申请已处理"),
     "claims.CounterfeitConfirmed": ("counterfeit_confirmed", "Counterfeit found: refunded in full, merchant "
@@ -78,7 +80,7 @@ DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "car
                  "insured", "premium", "incident", "origin", "explanation_en", "explanation_zh",
                  "topic", "urgent", "due_at", "within_sla", "rating", "refund_amount", "outcome",
                  "milestone", "days_stored", "fees_due", "condition", "return_shipping_paid_by", "deadline",
-                 "condition_required", "decision_no")
+                 "condition_required", "decision_no", "rule", "reason_zh")
 
 
 def stage_key(event_type: str, payload: dict[str, Any]) -> str:
@@ -128,14 +130,3 @@ def next_action(entries: list[dict[str, Any]]) -> str | None:
     if latest["stage"] == "quality_inspection" and latest["details"].get("passed") is False:
         return "decide"
     return NEXT_ACTIONS.get(latest["stage"])
-
-
-# Customers see which team acted, never which member of staff; auditors and staff see who.
-STAFF_TEAMS = {"purchasing_agent": "purchasing team", "warehouse_staff": "warehouse team",
-               "logistics_staff": "logistics team", "support_agent": "support team", "risk_analyst": "risk team",
-               "auditor": "audit team", "admin": "operations team", "staff": "operations team",
-               "claims_reviewer": "claims review team"}
-
-
-def actor_for_customer(actor: str) -> str:
-    return STAFF_TEAMS.get(actor.partition(":")[0], actor)

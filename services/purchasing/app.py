@@ -11,11 +11,13 @@ from eventsourcing.utils import get_topic
 from contracts.claims import ClaimOpened, CounterfeitConfirmed, ReturnDecided
 from contracts.orders import (
     LineCancelled,
+    LineHeldForScreening,
     OrderConfirmed,
     OrderHeld,
     OrderPlaced,
     PriceChangeAccepted,
     QcResolutionChosen,
+    ScreeningHoldDecided,
 )
 from contracts.warehouse import ItemInspected, ItemReceived
 from service_runtime.errors import NotFound
@@ -72,7 +74,7 @@ class PurchasingApplication(ServiceApplication):
                 platform=task.platform, merchant_id=details["merchant_id"], merchant_name=details["merchant_name"])
             merchant.refuse_if_blocked()
             task.buy(agent_id=agent_id, **details)
-            merchant.record_purchase(task.id, task.item_id)
+            merchant.record_purchase(task.id, task.item_id, at=self.clock.now())
             return [task, merchant], task
 
         return self.save_with_retry(attempt)
@@ -85,8 +87,17 @@ class PurchasingApplication(ServiceApplication):
 
     def record_domestic_shipment(self, task_id: UUID, agent_id: str, carrier: str,
                                  tracking_number: str) -> PurchaseTask:
-        return self.change_task(task_id, lambda task: task.record_domestic_shipment(carrier, tracking_number,
-                                                                                     agent_id))
+        """The merchant shipped: the task moves on, and the merchant's record learns if it was late."""
+        def attempt() -> tuple[list[TracedAggregate], PurchaseTask]:
+            task = self.task(task_id)
+            task.record_domestic_shipment(carrier, tracking_number, agent_id)
+            merchant = self.merchant_of(task.platform, task.purchase["merchant_id"])
+            if merchant is None:
+                return [task], task
+            merchant.record_shipment(task.id, self.clock.now())
+            return [task, merchant], task
+
+        return self.save_with_retry(attempt)
 
     # Reactions to orders ------------------------------------------------------------------
 
@@ -109,8 +120,27 @@ class PurchasingApplication(ServiceApplication):
         order.hold(list(payload.reasons))
         tasks = self.tasks_of(payload.order_id)
         for task in tasks:
-            task.hold(order.hold_reasons)
+            task.hold(order.hold_reasons_for(task.line_no))
         return [order, *tasks]
+
+    def on_line_held_for_screening(self, payload: LineHeldForScreening, _envelope: Any) -> list[TracedAggregate]:
+        """Screening held the line for a compliance analyst: its task is not bought until approved."""
+        order = self.order(payload.order_id)
+        return self._line_holds_changed(order, payload.line_no) if order.hold_line_for_review(
+            payload.line_no, payload.reason) else []
+
+    def on_screening_hold_decided(self, payload: ScreeningHoldDecided, _envelope: Any) -> list[TracedAggregate]:
+        """Approved: the line may be bought. Refused: orders cancels the line, which cancels its task."""
+        order = self.order(payload.order_id)
+        return self._line_holds_changed(order, payload.line_no) if order.release_line_from_review(
+            payload.line_no) else []
+
+    def _line_holds_changed(self, order: PurchasingOrder, line_no: int) -> list[TracedAggregate]:
+        """The line's task (if opened yet) holds exactly the line's current reasons."""
+        task = self._current_task(order.order_id, line_no)
+        if task is not None:
+            task.hold(order.hold_reasons_for(line_no))
+        return [order, *([task] if task else [])]
 
     def on_price_change_accepted(self, payload: PriceChangeAccepted, _envelope: Any) -> list[PurchaseTask]:
         task = self._current_task(payload.order_id, payload.line_no)
@@ -132,10 +162,17 @@ class PurchasingApplication(ServiceApplication):
         return self._repurchase(payload.order_id, payload.line_no, payload.traceability_code)
 
     def on_return_decided(self, payload: ReturnDecided, _envelope: Any) -> list[TracedAggregate]:
-        """An approved exchange buys the line again (the returned item goes back to its merchant)."""
-        if payload.kind != "exchange" or not payload.approved:
+        """An approved return or exchange counts against the item's merchant; an approved exchange
+        buys the line again (the returned item goes back to its merchant)."""
+        if not payload.approved:
             return []
-        return self._repurchase(payload.order_id, payload.line_no, payload.traceability_code)
+        merchant = self._merchant_of_item(payload.traceability_code)
+        if merchant is not None:
+            merchant.record_return(payload.return_id)
+        counted = [merchant] if merchant is not None else []
+        if payload.kind != "exchange":
+            return counted
+        return [*counted, *self._repurchase(payload.order_id, payload.line_no, payload.traceability_code)]
 
     def _repurchase(self, order_id: UUID, line_no: int, traceability_code: str) -> list[TracedAggregate]:
         order = self.order(order_id)
@@ -154,8 +191,8 @@ class PurchasingApplication(ServiceApplication):
 
     @staticmethod
     def _held_if_order_is(order: PurchasingOrder, task: PurchaseTask) -> PurchaseTask:
-        if order.hold_reasons:
-            task.hold(order.hold_reasons)
+        if order.hold_reasons_for(task.line_no):
+            task.hold(order.hold_reasons_for(task.line_no))
         return task
 
     # Merchant governance: the log updates reputations; a risk analyst works the review queue ----
@@ -199,10 +236,12 @@ class PurchasingApplication(ServiceApplication):
         merchant.record_inspection(payload.traceability_code, payload.passed)
         return [merchant]
 
+    def _merchant_of_item(self, traceability_code: str | None) -> Merchant | None:
+        item = self.find(received_item_key(traceability_code), ReceivedItem) if traceability_code else None
+        return self.find(item.merchant, Merchant) if item is not None else None
+
     def on_claim_opened(self, payload: ClaimOpened, _envelope: Any) -> list[Merchant]:
-        code = payload.traceability_code
-        item = self.find(received_item_key(code), ReceivedItem) if code else None
-        merchant = self.find(item.merchant, Merchant) if item is not None else None
+        merchant = self._merchant_of_item(payload.traceability_code)
         if merchant is None:
             return []  # a claim about the parcel as a whole, or an item bought before merchants were recorded
         merchant.record_claim(payload.claim_id)

@@ -16,6 +16,8 @@ def handlers(app: PurchasingApplication) -> dict[str, Handler]:
         "orders.PriceChangeAccepted": app.on_price_change_accepted,
         "orders.LineCancelled": app.on_line_cancelled,
         "orders.QcResolutionChosen": app.on_qc_resolution_chosen,
+        "orders.LineHeldForScreening": app.on_line_held_for_screening,
+        "orders.ScreeningHoldDecided": app.on_screening_hold_decided,
         "warehouse.ItemReceived": app.on_item_received,
         "warehouse.ItemInspected": app.on_item_inspected,
         "claims.CounterfeitConfirmed": app.on_counterfeit_confirmed,

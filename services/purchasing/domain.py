@@ -21,6 +21,7 @@ from services.purchasing.lifecycle import CANCELLED, OPEN, UNFINISHED
 
 CATEGORIES = get_args(Category)
 FIRST_ATTEMPT = 1
+SCREENING_HOLD = "under compliance review"
 
 
 def purchasing_order_id(order_id: UUID) -> UUID:
@@ -82,6 +83,37 @@ class PurchasingOrder(TracedAggregate):
     @event("Held")
     def _hold(self, reasons: list) -> None:
         self.hold_reasons = list(reasons)
+
+    # Lines held at screening for a compliance analyst: not bought until approved.
+
+    @property
+    def lines_in_review(self) -> dict[int, str]:
+        return getattr(self, "_lines_in_review", {})
+
+    def hold_line_for_review(self, line_no: int, reason: str) -> bool:
+        if line_no in self.lines_in_review:
+            return False
+        self._line_held_for_review(line_no, f"{SCREENING_HOLD}: {reason}")
+        return True
+
+    @event("LineHeldForReview")
+    def _line_held_for_review(self, line_no: int, reason: str) -> None:
+        self._lines_in_review = {**self.lines_in_review, line_no: reason}
+
+    def release_line_from_review(self, line_no: int) -> bool:
+        if line_no not in self.lines_in_review:
+            return False
+        self._line_released_from_review(line_no)
+        return True
+
+    @event("LineReleasedFromReview")
+    def _line_released_from_review(self, line_no: int) -> None:
+        self._lines_in_review = {n: r for n, r in self.lines_in_review.items() if n != line_no}
+
+    def hold_reasons_for(self, line_no: int) -> list[str]:
+        """Why a line's task may not be bought now: the order's payment review, the line's screening."""
+        in_review = self.lines_in_review.get(line_no)
+        return [*self.hold_reasons, *([in_review] if in_review else [])]
 
     def start_repurchase(self, line_no: int, traceability_code: str) -> int | None:
         """The next attempt for a line whose item failed inspection; None if this failure already has one."""
@@ -145,6 +177,9 @@ class PurchaseTask(TracedAggregate):
 
     def buy(self, platform_order_no: str, amount_paid: Decimal, merchant_id: str, merchant_name: str,
             receipt_ref: str, category: str, agent_id: str) -> None:
+        in_review = [r for r in self.hold_reasons if r.startswith(SCREENING_HOLD)]
+        if in_review and self.status == OPEN:
+            raise Conflict(f"cannot purchase: the line is {in_review[0]}; wait for the analyst's decision")
         lifecycle.next_status(self.status, "purchase", on_hold=self.on_hold)
         if amount_paid <= 0:
             raise DomainError("amount_paid must be more than 0 CNY")
@@ -228,7 +263,8 @@ class PurchaseTask(TracedAggregate):
         self.awaiting = None
 
     def hold(self, reasons: list[str]) -> None:
-        """The order is under payment review: stop before buying. Bought items go on."""
+        """The order is under payment review, or the line under compliance review: stop before
+        buying (an empty list releases it). Bought items go on."""
         if self.unfinished and list(reasons) != self.hold_reasons:
             self._held(list(reasons))
 

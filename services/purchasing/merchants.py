@@ -1,12 +1,15 @@
 """Merchants: one record per marketplace shop, its reputation from our own history, and its block.
 
-A merchant is created by its first purchase (or by a counterfeit finding about it); inspections
-and counterfeit findings update its reputation, and the rules in `merchant_rules` decide when it
+A merchant is created by its first purchase (or by a counterfeit finding about it); inspections,
+counterfeit findings, its domestic shipments (late or not), and claims and returns about its items
+update its reputation, and the rules in `merchant_rules` decide when it
 is blocked. A risk analyst works the review queue: approve, block, or unblock, always with a reason.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -14,7 +17,7 @@ from eventsourcing.domain import event
 from service_runtime.errors import Conflict, DomainError
 from service_runtime.tracing import TracedAggregate, stable_id
 from services.purchasing import merchant_rules
-from services.purchasing.merchant_rules import Reputation
+from services.purchasing.merchant_rules import Reputation, Reviewed
 
 ACTIVE = "active"
 PENDING_REVIEW = "blocked_pending_review"
@@ -52,9 +55,17 @@ class Merchant(TracedAggregate):
 
     @property
     def reputation(self) -> Reputation:
+        shipments = getattr(self, "shipments", {})
         return Reputation(purchases=len(self.purchase_tasks), inspected=len(self.inspections),
                           failed=sum(1 for passed in self.inspections.values() if not passed),
-                          counterfeits=len(self.counterfeits), claims=len(getattr(self, "claims", [])))
+                          counterfeits=len(self.counterfeits), claims=len(getattr(self, "claims", [])),
+                          shipped=len(shipments), late_shipments=sum(1 for s in shipments.values() if s["late"]),
+                          returns=len(getattr(self, "returns", [])))
+
+    @property
+    def reviewed(self) -> Reviewed:
+        counts = getattr(self, "reviewed_counts", None) or {}
+        return Reviewed(failed=self.failures_reviewed, **counts)
 
     @property
     def blocked(self) -> bool:
@@ -67,15 +78,44 @@ class Merchant(TracedAggregate):
 
     # What the log tells us ---------------------------------------------------------------
 
-    def record_purchase(self, task_id: UUID, item_id: str) -> None:
+    def record_purchase(self, task_id: UUID, item_id: str, at: datetime | None = None) -> None:
         if str(task_id) not in self.purchase_tasks:
             self._purchase_recorded(task_id=str(task_id), item_id=item_id)
+            if at is not None:
+                self._purchase_time_recorded(task_id=str(task_id), at=at)
 
     @event("PurchaseRecorded")
     def _purchase_recorded(self, task_id: str, item_id: str) -> None:
         self.purchase_tasks.append(task_id)
         if item_id not in self.listings:
             self.listings.append(item_id)
+
+    @event("PurchaseTimeRecorded")
+    def _purchase_time_recorded(self, task_id: str, at: datetime) -> None:
+        self.purchased_at = {**getattr(self, "purchased_at", {}), task_id: at}
+
+    def record_shipment(self, task_id: UUID, at: datetime) -> None:
+        """The merchant shipped what we bought: late when later than the rules' hours after purchase."""
+        purchased = getattr(self, "purchased_at", {}).get(str(task_id))
+        if purchased is None or str(task_id) in getattr(self, "shipments", {}):
+            return
+        hours = (Decimal((at - purchased).total_seconds()) / 3600).quantize(Decimal("0.1"))
+        self._shipment_recorded(task_id=str(task_id), hours=hours, late=merchant_rules.is_late(hours),
+                                rules_version=merchant_rules.RULES_VERSION)
+        self.apply_rules()
+
+    @event("ShipmentRecorded")
+    def _shipment_recorded(self, task_id: str, hours: Decimal, late: bool, rules_version: str) -> None:
+        self.shipments = {**getattr(self, "shipments", {}), task_id: {"hours": hours, "late": late}}
+
+    def record_return(self, return_id: UUID) -> None:
+        if str(return_id) not in getattr(self, "returns", []):
+            self._return_recorded(return_id=str(return_id))
+            self.apply_rules()
+
+    @event("ReturnRecorded")
+    def _return_recorded(self, return_id: str) -> None:
+        self.returns = [*getattr(self, "returns", []), return_id]
 
     def record_inspection(self, traceability_code: str, passed: bool) -> None:
         if self.inspections.get(traceability_code) is not passed:
@@ -99,13 +139,14 @@ class Merchant(TracedAggregate):
     def record_claim(self, claim_id: UUID) -> None:
         if str(claim_id) not in getattr(self, "claims", []):
             self._claim_recorded(claim_id=str(claim_id))
+            self.apply_rules()
 
     @event("ClaimRecorded")
     def _claim_recorded(self, claim_id: str) -> None:
         self.claims = [*getattr(self, "claims", []), claim_id]
 
     def apply_rules(self) -> None:
-        verdict = merchant_rules.verdict(self.reputation, self.failures_reviewed)
+        verdict = merchant_rules.verdict(self.reputation, reviewed=self.reviewed)
         if verdict is None or self.status == BLOCKED_PERMANENTLY:
             return
         if verdict.permanent:
@@ -145,9 +186,11 @@ class Merchant(TracedAggregate):
         self.decisions.append({"decision": status, "rule": rule, "reason": reason, "decided_by": decided_by})
 
     def _unblock(self, decision: str, reason: str, decided_by: str) -> None:
+        reputation = self.reputation
         self._unblocked(platform=self.platform, merchant_id=self.merchant_id, merchant_name=self.merchant_name,
                         decision=decision, reason=reason, decided_by=decided_by, listings=list(self.listings),
-                        failures_reviewed=self.reputation.failed)
+                        failures_reviewed=reputation.failed)
+        self._review_counted(late_shipments=reputation.late_shipments, after_sales=reputation.after_sales)
 
     @event("Unblocked")
     def _unblocked(self, platform: str, merchant_id: str, merchant_name: str, decision: str, reason: str,
@@ -156,6 +199,12 @@ class Merchant(TracedAggregate):
         self.failures_reviewed = failures_reviewed
         self.decisions.append({"decision": decision, "rule": ANALYST_RULE, "reason": reason,
                                "decided_by": decided_by})
+        self.reviewed_counts = None
+
+    @event("ReviewCounted")
+    def _review_counted(self, late_shipments: int, after_sales: int) -> None:
+        """What the analyst saw besides QC failures: late shipments and after-sales cases."""
+        self.reviewed_counts = {"late_shipments": late_shipments, "after_sales": after_sales}
 
 
 def _required(reason: str) -> str:

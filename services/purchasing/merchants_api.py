@@ -32,6 +32,11 @@ class ReputationView(BaseModel):
     failure_rate: Decimal
     counterfeits: int
     claims: int
+    returns: int
+    after_sales_rate: Decimal
+    shipped: int
+    late_shipments: int
+    late_rate: Decimal
 
 
 class DecisionView(BaseModel):
@@ -62,7 +67,11 @@ class MerchantView(BaseModel):
                    block_reason=merchant.block_reason,
                    reputation=ReputationView(purchases=reputation.purchases, inspected=reputation.inspected,
                                              failed=reputation.failed, failure_rate=reputation.failure_rate,
-                                             counterfeits=reputation.counterfeits, claims=reputation.claims),
+                                             counterfeits=reputation.counterfeits, claims=reputation.claims,
+                                             returns=reputation.returns,
+                                             after_sales_rate=reputation.after_sales_rate,
+                                             shipped=reputation.shipped, late_shipments=reputation.late_shipments,
+                                             late_rate=reputation.late_rate),
                    listings=merchant.listings, decisions=merchant.decisions,
                    rules_version=merchant_rules.RULES_VERSION, version=merchant.version)
 

@@ -20,11 +20,15 @@ from service_runtime.listing import Listing, PageParams, listed_page, page_model
 from services.warehouse.api import TypedCode
 from services.warehouse.storage import storage_state
 from service_runtime.clock import utc_timestamp
+from service_runtime.staff import QC_TEAM, actor_for_customer, without_staff_ids
 from service_runtime.projections import Entry, Projection, ProjectionStore
 from services.warehouse.api import UnmatchedParcel
 from services.warehouse.domain import AUTO_MATCH_STAFF
 
 STAFF_WHO_READ_TRACES = (WAREHOUSE_STAFF, LOGISTICS_STAFF, SUPPORT_AGENT, AUDITOR)
+# Fields naming a member of staff: staff and auditors read them, a customer reads the team instead.
+STAFF_ID_FIELDS = ("staff_id", "inspector_id", "received_by")
+FACT_TEAMS = {"special_inspection": QC_TEAM, "inspection": QC_TEAM}
 
 # event type -> (fact name, payload fields kept)
 FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -131,6 +135,21 @@ def trace_view(code: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def trace_for_customer(record: Any) -> Any:
+    """The customer's traceability record: every fact says which team acted (the QC team for
+    inspections), never which member of staff."""
+    if isinstance(record, list):
+        return [trace_for_customer(r) for r in record]
+    if not isinstance(record, dict):
+        return record
+    if "fact" in record:
+        team = FACT_TEAMS.get(record["fact"]) or (
+            actor_for_customer(record["actor"]) if "actor" in record and any(
+                f in record for f in STAFF_ID_FIELDS) else None)
+        return without_staff_ids(record, STAFF_ID_FIELDS, team)
+    return {k: trace_for_customer(v) for k, v in record.items()}
+
+
 def item_summary(code: str, entries: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
     """One row of `GET /me/items`: where the item is, its QC photos and its storage days and fees."""
     record = trace_view(code, entries)
@@ -208,7 +227,7 @@ def router(store: ProjectionStore) -> APIRouter:
         if not view["history"] or not caller.can_read_customer_data(view["customer_id"] or "",
                                                                     *STAFF_WHO_READ_TRACES):
             raise NotFound(f"no item with traceability code {code}")
-        return view
+        return view if caller.is_staff else trace_for_customer(view)
 
     @api.get("/unmatched", response_model=list[UnmatchedParcel])
     def unmatched_parcels(_: Caller = Depends(require_roles(WAREHOUSE_STAFF, AUDITOR))):

@@ -65,7 +65,10 @@ def test_every_order_event_round_trips_through_the_serializer():
             "sku": "s", "quantity": 1, "unit_price": Decimal("10.00")}
     with trace(correlation_id="c-1"):
         order = Order(customer_id="alice", destination_country="GB", lines=[line], quote=quote)
+        order.hold_for_screening(customer_id="alice", line_no=1, rule="r", kind="k", reason="why", reason_zh="为何",
+                                 matched="m", rules_version="v")
         order.record_payment(uuid4(), Decimal("10.00"), "card", "stripe")
+        order.decide_screening_hold(1, True, "fine", "v")
         order.apply_clearance()
         order.apply_flag(["duplicate payment"])
         order.ask_customer(1, "price_change", {"old_unit_price": "10.00", "new_unit_price": "12.00"})

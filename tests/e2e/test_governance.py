@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from contracts.claims import CounterfeitConfirmed
 from kongfu.demo import Lifecycle
 from kongfu.local import wait_until
-from tests.support import publish_as
+from tests.support import topic_envelopes
 
 
 def listing(item_id: str, title: str = "Canvas tote bag", quantity: int = 2) -> dict:
@@ -38,15 +37,18 @@ def test_a_confirmed_counterfeit_blocks_the_merchant_and_its_listings(trip_on_bo
     (task,) = trip.tasks(fake_order["order_id"], 1)
     code = trip.receive(fake_order["order_id"], trip.purchase_and_ship(task, "general", "80.00"), 1)
 
-    # The after-sales side confirms the item counterfeit at inspection and publishes it.
-    publish_as(trip.platform, "claims", CounterfeitConfirmed(
-        order_id=fake_order["order_id"], customer_id=trip.customer, line_no=1, traceability_code=code,
-        platform="taobao", merchant_id=trip.merchant_id, merchant_name="Hangzhou Good Goods Store",
-        source="inspection", evidence=[f"photo://{code}/logo"], confirmed_by="warehouse_staff:w-1",
-        refund_amount=Decimal("80.00"), currency="CNY"), order_id=fake_order["order_id"])
+    # The warehouse finds it counterfeit at inspection; claims confirms it (the real path, not the test).
+    trip.call("warehouse", "POST", f"/warehouse/items/{code}/inspection", "warehouse_staff", json={
+        "quantity_checked": 2, "exterior_condition": "intact", "counterfeit": True,
+        "photos": [f"photo://{code}/logo", f"photo://{code}/label", f"photo://{code}/stitching"]})
     blocked = wait_until(what="the merchant to be blocked", condition=lambda: (
         m := merchant(trip)).get("status") == "blocked_permanently" and m)
     assert blocked["block_rule"] == "counterfeit-zero-tolerance" and blocked["reputation"]["counterfeits"] == 1
+    (confirmed,) = [e.payload for e in topic_envelopes(trip.platform, "claims")
+                    if e.type == "claims.CounterfeitConfirmed" and e.payload["traceability_code"] == code]
+    assert confirmed["source"] == "inspection" and confirmed["merchant_id"] == trip.merchant_id
+    assert Decimal(confirmed["refund_amount"]) >= Decimal("80.00")  # the line plus its share of the service fee
+    trip.timeline_until(fake_order["order_id"], "counterfeit_confirmed")
 
     (other_task,) = trip.tasks(other_order["order_id"], 1)
     refused = buy(trip, other_task, expect=422).json()
@@ -111,4 +113,49 @@ def test_prohibited_infringing_and_destination_restricted_lines_are_refused_at_o
     takedown = place("GB", listing("5100000005"))
     assert takedown.json()["refused_lines"][0]["rule"] == "rights-holder-takedown"
     rules = trip.call("orders", "GET", "/screening/rules", "").json()
-    assert rules["version"] == "screening-2026.11"
+    assert rules["version"] == "screening-2026.12"
+
+
+def test_an_uncertain_line_is_held_for_a_compliance_analyst(trip_on_both):
+    trip = trip_on_both
+    suffix = int(trip.merchant_id[2:], 16) % 10**6
+    belt = listing(f"52{suffix:06d}1", "Gucci belt, black leather", quantity=1)
+    order = trip.place_and_pay([listing(f"52{suffix:06d}0"), belt])
+    order_id = order["order_id"]
+    held = order["lines"][1]
+    assert held["status"] == "under_review" and held["review"]["rule"] == "brand-authenticity-review"
+    assert held["review"]["reason"] and held["review"]["reason_zh"]
+    first, second = trip.tasks(order_id, 2)
+
+    def queued():
+        queue = trip.call("orders", "GET", "/screening/holds", "risk_analyst").json()
+        return next((h for h in queue if h["order_id"] == order_id), None)
+
+    assert wait_until(what="the held line in the analyst's queue", condition=queued)["line_no"] == 2
+    refused = buy(trip, second, expect=409).json()  # purchasing does not buy the held line
+    assert "compliance review" in refused["detail"]
+    approved = trip.call("orders", "POST", f"/screening/holds/{order_id}/lines/2/decision", "risk_analyst",
+                         json={"decision": "approve", "reason": "the shop is an authorised reseller"}).json()
+    assert approved["approved"] is True and approved["line_status"] == "active"
+    wait_until(what="purchasing to buy the approved line",
+               condition=lambda: buy(trip, second, expect=(200, 409)).status_code == 200)
+    assert buy(trip, first).status_code == 200
+
+    entries = trip.timeline_until(order_id, "review_decided")
+    decided = next(e for e in entries if e["stage"] == "review_decided")
+    assert decided["actor"] == "risk team" and decided["details"]["approved"] is True
+    assert decided["details"]["rules_version"] == "screening-2026.12"
+    assert next(e for e in entries if e["stage"] == "under_review")["name_zh"] == "采购前合规审核中"
+    assert trip.order(order_id)["lines"][1]["status"] == "active"
+
+    # Refused by the analyst: the line is cancelled and refunded.
+    other = trip.place_and_pay([listing(f"53{suffix:06d}0"), {**belt, "product_url": listing(
+        f"53{suffix:06d}1")["product_url"]}])
+    wait_until(what="the second held line in the queue", condition=lambda: any(
+        h["order_id"] == other["order_id"] for h in trip.call("orders", "GET", "/screening/holds",
+                                                              "risk_analyst").json()))
+    no = trip.call("orders", "POST", f"/screening/holds/{other['order_id']}/lines/2/decision", "risk_analyst",
+                   json={"decision": "refuse", "reason": "not an authorised reseller"}).json()
+    assert no["line_status"] == "cancelled" and Decimal(no["refunds"][0]["amount"]) >= Decimal("40.00")
+    rules = trip.call("orders", "GET", "/screening/rules", "").json()
+    assert "brand-authenticity-review" in rules["hold_for_review"] and "counterfeit-indicator" in rules["refuse"]

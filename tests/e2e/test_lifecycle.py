@@ -95,6 +95,12 @@ def test_full_lifecycle_with_projections_rebuilt_from_the_log(platform):
                                                          "delivered"]
     assert record["delivery"]["actor"] == f"customer:{trip.customer}"
     assert all(entry["actor"] for entry in record["history"])
+    # The customer reads teams (the QC team inspected), never a member of staff; an auditor reads who.
+    assert "warehouse_staff:" not in str(record) and "staff_id" not in str(record)
+    assert record["warehouse"]["inspection"]["team"] == "QC team"
+    audited = trip.call("warehouse", "GET", f"/warehouse/trace/{vase}", "auditor").json()
+    assert audited["warehouse"]["inspection"]["actor"].startswith("warehouse_staff:")
+    assert audited["warehouse"]["inspection"]["staff_id"]
     assert trip.trace(shirts)["origin"]["platform"] == "jd"
 
     claim = result["claim"]

@@ -99,6 +99,8 @@ def test_export_then_erasure_by_crypto_shredding(platform):
     assert all(trip.as_customer("warehouse", "GET", url).headers["content-type"] == "image/png" for url in photo_urls)
     assert stages["shipped"]["tracking_number"] == result["tracking"]  # the parcel on its way
     assert stages["claim_decided"]["amount"] == result["claim"]["amount"]
+    actors = {e["stage"]: e["actor"] for e in timeline["entries"]}  # teams, never members of staff
+    assert actors["quality_inspection"] == "warehouse team" and actors["claim_decided"] == "support team"
 
     # The quote shows each line's record from the log, and recommends one.
     line = stages["shipping_paid"]["line_code"]

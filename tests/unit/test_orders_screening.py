@@ -34,7 +34,7 @@ def test_a_counterfeit_line_is_refused_with_its_rule_and_nothing_is_placed(order
     body = answer.json()
     (refused,) = body["refused_lines"]
     assert refused["line_no"] == 2 and refused["rule"] == "counterfeit-indicator"
-    assert "line 2" in body["detail"] and body["rules_version"] == "screening-2026.11"
+    assert "line 2" in body["detail"] and body["rules_version"] == "screening-2026.12"
     assert orders.published_types() == []
 
 
@@ -79,7 +79,7 @@ def test_a_listing_of_a_blocked_merchant_is_refused_until_it_is_unblocked(orders
 
 def test_the_rules_are_published_without_a_token(orders):
     rules = orders.client.get("/screening/rules")
-    assert rules.status_code == 200 and rules.json()["version"] == "screening-2026.11"
+    assert rules.status_code == 200 and rules.json()["version"] == "screening-2026.12"
     assert {"prohibited", "counterfeit", "protected_brand", "destination"} <= {r["kind"] for r in rules.json()["rules"]}
 
 
