@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -41,8 +42,19 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     page = TEMPLATES.get_template(template).render(
         lang=language, t=lambda key, **v: i18n.translate(key, language, **v),
         pick=lambda pair: i18n.choose(pair, language), path=request.url.path,
-        signed_in=bool(request.cookies.get(TOKEN_COOKIE)), actions=NEXT_ACTION_NAMES, **context)
+        signed_in=bool(request.cookies.get(TOKEN_COOKIE)), actions=NEXT_ACTION_NAMES, photo_src=photo_src, **context)
     return HTMLResponse(page, status_code=status)
+
+
+def photo_src(photo: str, code: str | None) -> str:
+    """Where the page loads a photo from: a stored one (`sha256:<hex>`) through this portal with the
+    customer's token, an https link as it is, an older `photo://` reference as a labelled image."""
+    from services.warehouse.photos import digest_in
+
+    digest = digest_in(photo)
+    if digest and code:
+        return f"/portal/photos/{quote(code)}/{digest}"
+    return photo if photo.startswith("https://") else f"/portal/photos?ref={quote(photo)}"
 
 
 def _form(body: bytes) -> dict[str, list[str]]:
@@ -267,6 +279,21 @@ def router() -> APIRouter:
                f'<rect width="160" height="120" fill="#e8eef3"/><text x="8" y="64" font-size="9" '
                f'fill="#234">{label}</text></svg>')
         return Response(svg, media_type="image/svg+xml")
+
+    @portal.get("/photos/{code}/{digest}")
+    async def stored_photo(request: Request, code: str, digest: str):
+        """A stored inspection photo of one of my items, read through the warehouse gateway."""
+        from services.warehouse.codes import CODE_PATTERN
+        from services.warehouse.photos import DIGEST_PATTERN
+
+        if not (re.match(CODE_PATTERN, code) and re.match(DIGEST_PATTERN, digest)):
+            return render(request, "not_found.html", status=404)
+        try:
+            content, media_type = await _gateways(request).get_bytes(f"/warehouse/items/{code}/photos/{digest}")
+        except GatewayError:
+            return render(request, "not_found.html", status=404)
+        # never from the browser cache: another customer signing in on this browser must not see it
+        return Response(content, media_type=media_type, headers={"Cache-Control": "no-store"})
 
     @portal.get("/{rest:path}")
     async def not_found(request: Request, rest: str):

@@ -14,7 +14,7 @@ from contracts import Envelope, EventPayload
 from service_runtime.auth import CUSTOMER, Caller
 from service_runtime.clock import utc_timestamp
 from service_runtime.http import require_roles
-from service_runtime.listing import PageParams, page, page_model, page_params, views
+from service_runtime.listing import Listing, PageParams, listed_page, page_model, page_params
 from service_runtime.projections import Entry, Projection, ProjectionStore
 
 # event type -> (fact, payload fields kept)
@@ -119,6 +119,9 @@ class MyParcel(BaseModel):
     tracking: list[TrackingScan]
 
 
+PARCELS_LISTED = Listing(PARCELS.name, owner_field="customer_id", fact="requested")
+
+
 def router(store: ProjectionStore) -> APIRouter:
     api = APIRouter(prefix="/me", tags=["logistics"])
 
@@ -126,8 +129,6 @@ def router(store: ProjectionStore) -> APIRouter:
     def my_parcels(request: Request, params: PageParams = Depends(page_params),
                    caller: Caller = Depends(require_roles(CUSTOMER))):
         """My parcels, newest first: what is in each, the line paid for, and where it is."""
-        rows = (v for v in views(store, PARCELS.name, parcel_view)
-                if v["customer_id"] == caller.subject and v["requested_at"])
-        return page(rows, lambda v: [v["requested_at"], v["parcel_id"]], params, request)
+        return listed_page(store, PARCELS_LISTED, parcel_view, params, request, caller.subject)
 
     return api

@@ -27,13 +27,14 @@ from services.warehouse.domain import (
     normalise_tracking_number,
 )
 from services.warehouse.packing import PackingPlan
+from services.warehouse.photos_app import Photos
 from services.warehouse.traceback_app import Traceback
 
 STAFF_WHO_READ_ITEMS = (WAREHOUSE_STAFF, SUPPORT_AGENT, AUDITOR)
 CODE_ATTEMPTS = 8  # another item already holding a derived code is rare; try the next derivation
 
 
-class WarehouseApplication(Traceback):
+class WarehouseApplication(Traceback, Photos):
     name = "warehouse"
 
     # Intake ---------------------------------------------------------------------------
@@ -100,6 +101,7 @@ class WarehouseApplication(Traceback):
 
     def inspect(self, code: str, quantity_checked: int, exterior_condition: str, photos: list[str], notes: str,
                 staff_id: str, counterfeit: bool = False) -> Item:
+        self.check_photos(parse_code(code), photos)
         return self.change_item(code, lambda item: item.inspect(quantity_checked, exterior_condition, photos,
                                                                 notes, staff_id, counterfeit))
 

@@ -5,6 +5,7 @@ Staff steps go through the gateways as staff tools would. Screenshots land in va
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 
@@ -142,6 +143,10 @@ def test_customer_walk_in_a_real_browser(embedded, browser_for, language, accept
     assert len(photos) == 6 and all("质检照片" in p.get_attribute("alt") for p in photos)
     assert all(driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", p)
                for p in photos)
+    # ... the stored inspection photos themselves (the PNGs staff uploaded), read through the portal
+    sources = [p.get_attribute("src") for p in photos]
+    assert all(re.search(r"/portal/photos/KF[0-9A-Z]+/[0-9a-f]{64}$", src) for src in sources), sources
+    assert all(driver.execute_script("return arguments[0].naturalWidth", p) == 64 for p in photos)
     assert fits_phone(driver)
     shot(driver, language, "2-timeline-zh")
     if language == "en":
@@ -249,3 +254,10 @@ def test_customer_walk_in_a_real_browser(embedded, browser_for, language, accept
     shot(driver, language, "7-not-found")
     driver.get(f"{base}/rules")
     assert len(driver.find_elements(By.TAG_NAME, "h2")) == 5 and fits_phone(driver)
+
+    # Signed in as another customer, these photos are the 404 page too.
+    driver.get(f"{base}/sign-in")
+    driver.find_element(By.ID, "customer_id").send_keys(stranger_order["customer_id"])
+    follow(driver, driver.find_element(By.ID, "sign-in"))
+    driver.get(sources[0])
+    assert driver.find_elements(By.ID, "not-found") and not driver.find_elements(By.TAG_NAME, "img")
