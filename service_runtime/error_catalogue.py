@@ -88,6 +88,22 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
      "包裹 {parcel_id} 已交给承运商；保险只能在交运前购买"),
     ("shipping_already_paid", "shipping for parcel {parcel_id} is already paid ({line_code})",
      "包裹 {parcel_id} 的运费已支付（{line_code}）"),
+    ("shipping_billed_before_insurance", "shipping for parcel {parcel_id} is already billed; insurance is chosen "
+     "before the shipping line, so its premium is on the same bill",
+     "包裹 {parcel_id} 的运费已出账；保险需在选择线路前购买，保费列入同一账单"),
+    ("shipping_already_billed", "shipping for parcel {parcel_id} is already billed ({line_code}, {total} CNY): "
+     "pay it at POST /payments/shipping/{parcel}",
+     "包裹 {parcel_id} 的运费已出账（{line_code}，{total} 元）：请在 POST /payments/shipping/{parcel} 支付"),
+    ("shipping_payment_mismatch", "payment {payment_id} of {amount} CNY does not settle parcel {parcel_id}'s bill",
+     "支付 {payment_id} 的 {amount} 元与包裹 {parcel_id} 的账单不符"),
+    ("price_difference_mismatch", "payment {payment_id} of {amount} CNY does not settle line {line_no}'s "
+     "difference of {difference} CNY", "支付 {payment_id} 的 {amount} 元与第 {line_no} 行的差价 {difference} 元不符"),
+    ("bill_not_found", "no {purpose} bill for {reference} (a just-issued bill reaches payments within moments)",
+     "没有 {reference} 的{purpose}账单（新出的账单片刻后才到达支付服务）"),
+    ("bill_already_paid", "the {bill} is already paid (payment {payment_id}); nothing was charged again",
+     "{bill}已支付（支付 {payment_id}）；未再次扣款"),
+    ("bill_payment_pending", "a payment of the {bill} is pending (payment {payment_id}); wait for its outcome "
+     "before paying again", "{bill}有一笔支付正在处理（支付 {payment_id}）；请等待结果后再支付"),
     ("shipping_line_unknown", "there is no shipping line '{line_code}'; lines: {lines}",
      "没有“{line_code}”这条运输线路；可选线路：{lines}"),
     ("shipping_amount_mismatch", "the amount {amount} CNY does not match the price of {line} for this parcel, {price} CNY",

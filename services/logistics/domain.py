@@ -30,6 +30,11 @@ def tracking_index_id(carrier: str, tracking_number: str) -> UUID:
     return stable_id("carrier-tracking", carrier, tracking_number)
 
 
+def freight(bill: dict) -> Decimal:
+    """The line's own price on a bill: what claims pays back as the freight (not the premium or fees)."""
+    return next(Decimal(str(line["amount"])) for line in bill["lines"] if line["code"] == "shipping")
+
+
 class Shipment(TracedAggregate):
     @staticmethod
     def create_id(parcel_id: UUID) -> UUID:
@@ -122,7 +127,7 @@ class Shipment(TracedAggregate):
             raise Conflict(f"payment {payment_id} of {amount} CNY does not settle parcel {self.id}'s bill")
         self._choose_line(parcel_id=self.id, customer_id=self.customer_id, order_ids=self.order_ids,
                           line_code=bill["line_code"], chargeable_weight_kg=bill["chargeable_weight_kg"],
-                          amount=bill["total"], currency="CNY", payment_id=payment_id, method=method,
+                          amount=freight(bill), currency="CNY", payment_id=payment_id, method=method,
                           lines_version=bill["lines_version"])
         return True
 
