@@ -125,19 +125,29 @@ class ProjectionStore:
     @database.retried_once_if_dropped
     def apply(self, projection: str, entries: Sequence[Entry], positions: dict[str, int],
               tables: str = LIVE) -> None:
+        rows = [(e.key, e.at, e.event_id, canonical(e.data)) for e in entries]
         with self._transaction() as cur:
-            insert = self._param(
-                f"INSERT INTO {self._prefix}{tables}_entries VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (projection, key, event_id) DO NOTHING")
-            for e in entries:
-                cur.execute(insert, (projection, e.key, e.at, e.event_id, canonical(e.data)))
+            self._insert_entries(cur, projection, rows, tables)
             upsert = self._param(
                 f"INSERT INTO {self._prefix}{tables}_positions AS p VALUES (?, ?, ?) "
                 "ON CONFLICT (projection, source) DO UPDATE SET position = "
                 + ("GREATEST(p.position, excluded.position)" if self.is_postgres
                    else "MAX(p.position, excluded.position)"))
-            for source, position in positions.items():
-                cur.execute(upsert, (projection, source, position))
+            cur.executemany(upsert, [(projection, source, position) for source, position in positions.items()])
+
+    def _insert_entries(self, cur, projection: str, rows: list[tuple[str, str, str, str]], tables: str) -> None:
+        """A batch of rows in one statement, not one per row."""
+        if not rows:
+            return
+        target = f"{self._prefix}{tables}_entries"
+        if self.is_postgres:  # one JSON array parameter: cheaper to send than four text arrays
+            cur.execute(
+                f"INSERT INTO {target} SELECT %s, r->>0, r->>1, r->>2, r->>3 FROM json_array_elements(%s::json) r "
+                "ON CONFLICT (projection, key, event_id) DO NOTHING",
+                (projection, json.dumps(rows, ensure_ascii=False, separators=(",", ":"))))
+        else:
+            cur.executemany(f"INSERT INTO {target} VALUES (?, ?, ?, ?, ?) ON CONFLICT (projection, key, event_id) "
+                            "DO NOTHING", [(projection, *row) for row in rows])
 
     @database.retried_once_if_dropped
     def position(self, projection: str, source: str) -> int | None:
@@ -276,29 +286,47 @@ class HeldLiveWriters:
             self._pool.putconn(self._conn)
 
 
-def apply_batch(store: ProjectionStore, projection: Projection, records: Sequence[LogRecord],
-                observe_delay: bool = False, tables: str = LIVE, label: str | None = None,
-                until: datetime | None = None) -> None:
-    """Apply records (to the live tables, or to the rebuild tables under `label`); events that
+@dataclass
+class PreparedBatch:
+    """A batch of records turned into rows (pure work, no I/O): what `ProjectionStore.apply` writes."""
+    entries: list[Entry]
+    positions: dict[str, int]
+    occurred: list[datetime]
+
+
+def prepare_batch(projection: Projection, records: Sequence[LogRecord],
+                  until: datetime | None = None) -> PreparedBatch:
+    """Decode records (one contract validation each) and turn them into entries; events that
     occurred after `until` are left out (a projection as it was at that time)."""
-    entries: list[Entry] = []
-    positions: dict[str, int] = {}
-    occurred: list[datetime] = []
+    prepared = PreparedBatch([], {}, [])
     for record in records:
-        positions[tracking_name(record.topic, record.partition)] = record.offset
+        prepared.positions[tracking_name(record.topic, record.partition)] = record.offset
         try:
             envelope, payload = decode(record)
         except Rejected:
             continue  # the owning service's consumer parks it in the dead-letter topic
         if until is not None and envelope.occurred_at > until:
             continue
-        entries += projection.entries(envelope, payload)
-        occurred.append(envelope.occurred_at)
-    store.apply(label or projection.name, entries, positions, tables)
+        prepared.entries += projection.entries(envelope, payload)
+        prepared.occurred.append(envelope.occurred_at)
+    return prepared
+
+
+def write_batch(store: ProjectionStore, projection: Projection, prepared: PreparedBatch,
+                observe_delay: bool = False, tables: str = LIVE, label: str | None = None) -> None:
+    """Entries and positions in one transaction (the rebuild tables under `label`, or the live ones)."""
+    store.apply(label or projection.name, prepared.entries, prepared.positions, tables)
     if observe_delay:  # a metric may read the clock; the rows never do
         now = datetime.now(timezone.utc)
-        for at in occurred:
+        for at in prepared.occurred:
             PROJECTION_DELAY.labels(projection.name).observe((now - at).total_seconds())
+
+
+def apply_batch(store: ProjectionStore, projection: Projection, records: Sequence[LogRecord],
+                observe_delay: bool = False, tables: str = LIVE, label: str | None = None,
+                until: datetime | None = None) -> None:
+    """Apply records (to the live tables, or to the rebuild tables under `label`)."""
+    write_batch(store, projection, prepare_batch(projection, records, until), observe_delay, tables, label)
 
 
 class ProjectionRunner:
