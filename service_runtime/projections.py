@@ -122,18 +122,24 @@ class ProjectionStore:
             self._pool = database.checked_pool(self.settings.pg_dsn, max_size=4)
         return self._pool
 
-    @database.retried_once_if_dropped
     def apply(self, projection: str, entries: Sequence[Entry], positions: dict[str, int],
               tables: str = LIVE) -> None:
-        rows = [(e.key, e.at, e.event_id, canonical(e.data)) for e in entries]
+        self.apply_many([(projection, entries, positions)], tables)
+
+    @database.retried_once_if_dropped
+    def apply_many(self, batches: Sequence[tuple[str, Sequence[Entry], dict[str, int]]],
+                   tables: str = LIVE) -> None:
+        """Entries and positions of one or more projections, in one transaction."""
+        upsert = self._param(
+            f"INSERT INTO {self._prefix}{tables}_positions AS p VALUES (?, ?, ?) "
+            "ON CONFLICT (projection, source) DO UPDATE SET position = "
+            + ("GREATEST(p.position, excluded.position)" if self.is_postgres
+               else "MAX(p.position, excluded.position)"))
         with self._transaction() as cur:
-            self._insert_entries(cur, projection, rows, tables)
-            upsert = self._param(
-                f"INSERT INTO {self._prefix}{tables}_positions AS p VALUES (?, ?, ?) "
-                "ON CONFLICT (projection, source) DO UPDATE SET position = "
-                + ("GREATEST(p.position, excluded.position)" if self.is_postgres
-                   else "MAX(p.position, excluded.position)"))
-            cur.executemany(upsert, [(projection, source, position) for source, position in positions.items()])
+            for projection, entries, positions in batches:
+                self._insert_entries(cur, projection, [(e.key, e.at, e.event_id, canonical(e.data)) for e in entries],
+                                     tables)
+                cur.executemany(upsert, [(projection, source, position) for source, position in positions.items()])
 
     def _insert_entries(self, cur, projection: str, rows: list[tuple[str, str, str, str]], tables: str) -> None:
         """A batch of rows in one statement, not one per row."""
@@ -313,38 +319,75 @@ def prepare_batch(projection: Projection, records: Sequence[LogRecord],
 
 
 def write_batch(store: ProjectionStore, projection: Projection, prepared: PreparedBatch,
-                observe_delay: bool = False, tables: str = LIVE, label: str | None = None) -> None:
+                tables: str = LIVE, label: str | None = None) -> None:
     """Entries and positions in one transaction (the rebuild tables under `label`, or the live ones)."""
     store.apply(label or projection.name, prepared.entries, prepared.positions, tables)
-    if observe_delay:  # a metric may read the clock; the rows never do
-        now = datetime.now(timezone.utc)
-        for at in prepared.occurred:
-            PROJECTION_DELAY.labels(projection.name).observe((now - at).total_seconds())
 
 
-def apply_batch(store: ProjectionStore, projection: Projection, records: Sequence[LogRecord],
-                observe_delay: bool = False, tables: str = LIVE, label: str | None = None,
-                until: datetime | None = None) -> None:
-    """Apply records (to the live tables, or to the rebuild tables under `label`)."""
-    write_batch(store, projection, prepare_batch(projection, records, until), observe_delay, tables, label)
+def observe_delays(projection: Projection, occurred: Sequence[datetime]) -> None:
+    now = datetime.now(timezone.utc)  # a metric may read the clock; the rows never do
+    for at in occurred:
+        PROJECTION_DELAY.labels(projection.name).observe((now - at).total_seconds())
 
 
-class ProjectionRunner:
-    """Keeps a projection up to date from the live topics (its own consumer group)."""
+class ProjectorRunner:
+    """Keeps a service's projections up to date from the live topics with one consumer: each
+    fetched record is decoded once and every projection reading its topic gets it; a batch is
+    written in one transaction. Starts from the earliest position any of them recorded."""
 
-    def __init__(self, projection: Projection, store: ProjectionStore, event_log: EventLog,
-                 topics: Sequence[str], group: str) -> None:
-        self.projection, self.store, self.event_log = projection, store, event_log
-        self.topics, self.group = list(topics), group
+    def __init__(self, projections: Sequence[tuple[Projection, Sequence[str]]], store: ProjectionStore,
+                 event_log: EventLog, group: str) -> None:
+        self.projections = [(projection, set(topics)) for projection, topics in projections]
+        self.store, self.event_log, self.group = store, event_log, group
+        self.topics = sorted({t for _, topics in self.projections for t in topics})
+        self._applied: dict[tuple[str, str], int] = {}  # (projection, source) -> position at (re)start
 
     async def recorded_position(self, topic: str, partition: int) -> int | None:
-        return await asyncio.to_thread(self.store.position, self.projection.name, tracking_name(topic, partition))
+        source = tracking_name(topic, partition)
+        positions = []
+        for projection, topics in self.projections:
+            if topic in topics:
+                position = await asyncio.to_thread(self.store.position, projection.name, source)
+                self._applied[(projection.name, source)] = -1 if position is None else position
+                positions.append(position)
+        return None if None in positions else min(positions)
+
+    def prepare(self, records: Sequence[LogRecord]) -> list[tuple[Projection, PreparedBatch]]:
+        decoded = []
+        for record in records:
+            try:
+                decoded.append((record, *decode(record)))
+            except Rejected:
+                decoded.append((record, None, None))  # the owning service's consumer parks it
+        batches = []
+        for projection, topics in self.projections:
+            prepared = PreparedBatch([], {}, [])
+            for record, envelope, payload in decoded:
+                if record.topic not in topics:
+                    continue
+                source = tracking_name(record.topic, record.partition)
+                prepared.positions[source] = record.offset
+                if envelope is None or record.offset <= self._applied.get((projection.name, source), -1):
+                    continue  # malformed, or applied before this consumer started
+                prepared.entries += projection.entries(envelope, payload)
+                prepared.occurred.append(envelope.occurred_at)
+            if prepared.positions:
+                batches.append((projection, prepared))
+        return batches
+
+    def apply(self, records: Sequence[LogRecord]) -> None:
+        batches = self.prepare(records)
+        self.store.apply_many([(projection.name, prepared.entries, prepared.positions)
+                               for projection, prepared in batches])
+        for projection, prepared in batches:
+            observe_delays(projection, prepared.occurred)
 
     async def run(self, stop: asyncio.Event) -> None:
         async def handle_batch(records: list[LogRecord]) -> None:
-            await asyncio.to_thread(apply_batch, self.store, self.projection, records, True)
+            await asyncio.to_thread(self.apply, records)
 
         def report_lag(lags: dict[tuple[str, int], int]) -> None:
-            PROJECTION_LAG.labels(self.projection.name).set(sum(lags.values()))
+            for projection, topics in self.projections:
+                PROJECTION_LAG.labels(projection.name).set(sum(lag for (t, _), lag in lags.items() if t in topics))
 
         await follow(self.event_log, self.group, self.topics, self.recorded_position, handle_batch, report_lag, stop)

@@ -63,7 +63,7 @@ async def _build(projection: Projection, store: ProjectionStore, event_log: Even
         done = 0
         while (item := await prepared.get()) is not None:
             count, batch = item
-            await asyncio.to_thread(write_batch, store, projection, batch, False, REBUILD, label)
+            await asyncio.to_thread(write_batch, store, projection, batch, REBUILD, label)
             done += count
             if progress:
                 progress(done, total)

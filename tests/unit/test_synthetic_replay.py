@@ -11,7 +11,7 @@ import pytest
 from contracts import Envelope, parse_payload
 from kongfu.synthetic import EVENTS_PER_LIFECYCLE, append_lifecycles, lifecycle_records
 from service_runtime.eventlog import LocalEventLog, topic_for
-from service_runtime.projections import LIVE, ProjectionStore, apply_batch
+from service_runtime.projections import LIVE, ProjectionStore, ProjectorRunner
 from service_runtime.replay import rebuild
 from service_runtime.settings import Settings
 from services.orders.projections import TIMELINE
@@ -48,8 +48,9 @@ def test_a_rebuild_equals_the_live_projection_and_republished_events_change_noth
 
     # Live: one record at a time, as a projector that is never behind would see them.
     ends = {t: last for t, last in log.end_offsets_inclusive(timeline_topics()).items()}
+    live_projector = ProjectorRunner([(TIMELINE, timeline_topics())], store, log, "test")
     for record in log.read(timeline_topics(), {}, 100_000):
-        apply_batch(store, TIMELINE, [record])
+        live_projector.apply([record])
     live = store.checksum(TIMELINE.name, LIVE)
     assert live[1] == LIFECYCLES * EVENTS_PER_LIFECYCLE
 
