@@ -18,7 +18,8 @@ from service_runtime.clock import SYSTEM_CLOCK, Clock, OffsetFileClock
 from service_runtime.consumer import ConsumerRunner, Handler
 from service_runtime.eventlog import EventLog, KafkaEventLog, LocalEventLog, topic_for
 from service_runtime.http import create_app
-from service_runtime.projections import Projection, ProjectionStore, ProjectorRunner
+from service_runtime.projections import Projection, ProjectionStore
+from service_runtime.projectors import ProjectorRunner
 from service_runtime.publishing import Publication
 from service_runtime.relay import OutboxRelay
 from service_runtime.settings import Settings

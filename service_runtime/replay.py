@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Callable, Sequence
 
 from service_runtime.eventlog import EventLog, LogRecord
-from service_runtime.projections import LIVE, REBUILD, Projection, ProjectionStore, prepare_batch, write_batch
+from service_runtime.projections import LIVE, REBUILD, Projection, ProjectionStore
+from service_runtime.projectors import prepare_batch, write_batch
 
 Progress = Callable[[int, int], None]
 OPTIMISTIC_CATCH_UPS = 5  # then the live writers are held for the last catch-up (PostgreSQL)

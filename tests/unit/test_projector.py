@@ -10,7 +10,8 @@ import pytest
 
 from kongfu.synthetic import append_lifecycles
 from service_runtime.eventlog import LocalEventLog, topic_for
-from service_runtime.projections import ProjectionStore, ProjectorRunner
+from service_runtime.projections import ProjectionStore
+from service_runtime.projectors import ProjectorRunner
 from service_runtime.replay import rebuild
 from service_runtime.settings import Settings
 from services.warehouse.projections import TRACEABILITY, UNMATCHED_PARCELS

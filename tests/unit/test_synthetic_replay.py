@@ -11,7 +11,8 @@ import pytest
 from contracts import Envelope, parse_payload
 from kongfu.synthetic import EVENTS_PER_LIFECYCLE, append_lifecycles, lifecycle_records
 from service_runtime.eventlog import LocalEventLog, topic_for
-from service_runtime.projections import LIVE, ProjectionStore, ProjectorRunner
+from service_runtime.projections import LIVE, ProjectionStore
+from service_runtime.projectors import ProjectorRunner
 from service_runtime.replay import rebuild
 from service_runtime.settings import Settings
 from services.orders.projections import TIMELINE
