@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from kongfu.synthetic import lifecycle_records
+from kongfu.generated_lifecycles import lifecycle_records
 from service_runtime.consumer import ConsumerRunner
 from service_runtime.eventlog import LocalEventLog, OutgoingRecord, dead_letter_topic, topic_for
 from service_runtime.settings import Settings

@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from kongfu.synthetic import append_lifecycles
+from kongfu.generated_lifecycles import append_lifecycles
 from service_runtime.eventlog import LocalEventLog, topic_for
 from service_runtime.projections import ProjectionStore
 from service_runtime.projectors import ProjectorRunner

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from contracts import Envelope, parse_payload
-from kongfu.synthetic import EVENTS_PER_LIFECYCLE, append_lifecycles, lifecycle_records
+from kongfu.generated_lifecycles import EVENTS_PER_LIFECYCLE, append_lifecycles, lifecycle_records
 from service_runtime.eventlog import LocalEventLog, topic_for
 from service_runtime.projections import LIVE, ProjectionStore
 from service_runtime.projectors import ProjectorRunner
