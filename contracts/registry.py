@@ -20,6 +20,7 @@ class EventPayload(BaseModel):
 
 _models: dict[tuple[str, int], type[EventPayload]] = {}
 _upcasters: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+_current: dict[str, type[EventPayload]] = {}  # event type -> its newest model, as last found
 
 
 def register(model: type[EventPayload]) -> type[EventPayload]:
@@ -45,10 +46,15 @@ def all_contracts() -> dict[tuple[str, int], type[EventPayload]]:
 
 
 def current_model(event_type: str) -> type[EventPayload]:
+    known = _current.get(event_type)  # looked up per message: two dict probes instead of a scan
+    if known is not None and _models.get((event_type, known.schema_version)) is known \
+            and (event_type, known.schema_version + 1) not in _models:
+        return known
     versions = [v for (t, v) in _models if t == event_type]
     if not versions:
         raise ContractError(f"unknown event type {event_type!r}")
-    return _models[(event_type, max(versions))]
+    _current[event_type] = _models[(event_type, max(versions))]
+    return _current[event_type]
 
 
 def parse_payload(event_type: str, schema_version: int, payload: dict[str, Any]) -> EventPayload:
@@ -60,8 +66,10 @@ def parse_payload(event_type: str, schema_version: int, payload: dict[str, Any])
         )
     if (event_type, schema_version) not in _models:
         raise ContractError(f"unknown schema version {schema_version} of {event_type}")
-    data = dict(payload)
     try:
+        if schema_version == target.schema_version:  # the usual case: one validation, no upcasting
+            return target.model_validate(payload)
+        data = dict(payload)
         _models[(event_type, schema_version)].model_validate(data)
         for version in range(schema_version, target.schema_version):
             step = _upcasters.get((event_type, version))

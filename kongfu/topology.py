@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kongfu import registry
 from service_runtime.eventlog import dead_letter_topic, topic_for
-from service_runtime.process import group_for
+from service_runtime.process import group_for, projector_group
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,10 @@ class ServiceTopology:
 
     @property
     def groups(self) -> tuple[str, ...]:
-        """Consumer groups: the workers' group, and one per projection (`<group>.projection.<name>`)."""
+        """Consumer groups: the workers' group, and the projector's (one consumer for all the
+        service's projections, `<group>.projection.all`)."""
         own = group_for(self.name)
-        return (own,) + tuple(f"{own}.projection.{name}" for name, _ in self.projections)
+        return (own,) + ((projector_group(self.name),) if self.projections else ())
 
     @property
     def roles(self) -> tuple[str, ...]:

@@ -4,6 +4,8 @@ For each message: validate it against its contract (a message that fails goes to
 with the reason and the runner carries on), call the service's handler inside a trace scope, and
 save the handler's new events together with the tracking record (topic:partition, offset) and the
 event id, in one transaction. A redelivered offset or a re-published event id changes nothing.
+A message of a type the service has no handler for writes nothing: the batch's last such
+position per partition is recorded once at its end (lost in a crash, it is only read again).
 """
 
 from __future__ import annotations
@@ -99,8 +101,17 @@ class ConsumerRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         async def handle_batch(records: list[LogRecord]) -> None:
+            # Records of types this service does not handle change nothing: instead of a
+            # transaction each, the batch ends with one position per partition past them.
+            passed: dict[tuple[str, int], int] = {}
             for record in records:
-                await self.handle(record)
+                if await self.handle(record) == "not handled":
+                    passed[(record.topic, record.partition)] = record.offset
+                else:
+                    passed.pop((record.topic, record.partition), None)
+            if passed:
+                await asyncio.to_thread(self._record_positions_only, [
+                    Tracking(tracking_name(topic, partition), offset) for (topic, partition), offset in passed.items()])
 
         def report_lag(lags: dict[tuple[str, int], int]) -> None:
             for (topic, partition), lag in lags.items():
@@ -108,32 +119,38 @@ class ConsumerRunner:
 
         await follow(self.event_log, self.group, self.topics, self.recorded_position, handle_batch, report_lag, stop)
 
-    async def handle(self, record: LogRecord) -> None:
+    async def handle(self, record: LogRecord) -> str:
+        """"handled", "duplicate", "dead-lettered", or "not handled" (a type without a handler:
+        validated, and nothing written; the caller records its position with the batch's)."""
         tracking = Tracking(tracking_name(record.topic, record.partition), record.offset)
         try:
             envelope, payload = decode(record)
         except Rejected as exc:
             await self.dead_letter(record, str(exc))
             await asyncio.to_thread(self._record_position_only, tracking)
-            return
+            return "dead-lettered"
+        if envelope.type not in self.handlers:
+            EVENTS_CONSUMED.labels(self.service, record.topic).inc()
+            return "not handled"
         started = time.perf_counter()
         try:
             outcome = await asyncio.to_thread(self._apply, envelope, payload, tracking)
         except Rejected as exc:
             await self.dead_letter(record, str(exc), envelope)
             await asyncio.to_thread(self._record_position_only, tracking)
-            return
+            return "dead-lettered"
         HANDLER_LATENCY.labels(self.service, envelope.type).observe(time.perf_counter() - started)
         metric = EVENTS_DUPLICATE if outcome == "duplicate" else EVENTS_CONSUMED
         metric.labels(self.service, record.topic).inc()
+        return outcome
 
     def _apply(self, envelope: Envelope, payload: EventPayload, tracking: Tracking) -> str:
-        handler = self.handlers.get(envelope.type)
+        handler = self.handlers[envelope.type]
         for attempt in range(MAX_CONFLICT_RETRIES):
             with trace(correlation_id=envelope.correlation_id or envelope.order_id,
                        causation_id=envelope.event_id, actor=f"system:{self.service}"):
                 try:
-                    changed = list(handler(payload, envelope)) if handler else []
+                    changed = list(handler(payload, envelope))
                 except (DomainError, AggregateNotFoundError) as exc:
                     raise Rejected(f"{envelope.type} {envelope.event_id} refused: {exc}") from exc
             try:
@@ -153,6 +170,10 @@ class ConsumerRunner:
             self.app.recorder.insert_tracking(tracking)
         except IntegrityError:
             pass  # already at or past this offset
+
+    def _record_positions_only(self, trackings: Sequence[Tracking]) -> None:
+        for tracking in trackings:
+            self._record_position_only(tracking)
 
     async def dead_letter(self, record: LogRecord, reason: str, envelope: Envelope | None = None) -> None:
         log.warning("dead-lettering %s:%s@%s: %s", record.topic, record.partition, record.offset, reason)

@@ -12,9 +12,12 @@ import asyncio
 import json
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, Sequence
+
+COMMIT_INTERVAL = 1.0  # seconds between a consumer group's offset commits (informational, see below)
 
 # Every service has its topic, even one that publishes nothing yet (notifications), so readers of
 # every topic need no exceptions.
@@ -256,6 +259,8 @@ class KafkaLogConsumer:
         self.start_position = start_position
         self._consumer = None
         self._next_offsets: dict[tuple[str, int], int] = {}
+        self._uncommitted: dict[tuple[str, int], int] = {}  # next offsets processed, not yet committed
+        self._committed_at = 0.0
 
     async def start(self) -> None:
         from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
@@ -288,6 +293,11 @@ class KafkaLogConsumer:
 
     async def stop(self) -> None:
         if self._consumer is not None:
+            if self._uncommitted:  # bounded: a broker that is away must not hold up a stop
+                try:
+                    await asyncio.wait_for(self._commit(), timeout=2.0)
+                except asyncio.TimeoutError:
+                    pass
             await self._consumer.stop()
             self._consumer = None
 
@@ -304,17 +314,23 @@ class KafkaLogConsumer:
 
     async def mark_processed(self, records: Sequence[LogRecord]) -> None:
         # The authoritative position is the tracking record in the service's store; the group
-        # offset is committed too so that ops tools show the group's lag.
+        # offset is committed too so that ops tools show the group's lag, but at most once per
+        # COMMIT_INTERVAL (and on stop), not after every batch: each commit costs the broker a write.
+        for r in records:
+            self._uncommitted[(r.topic, r.partition)] = r.offset + 1
+        if self._uncommitted and time.monotonic() - self._committed_at >= COMMIT_INTERVAL:
+            await self._commit()
+
+    async def _commit(self) -> None:
         from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
-        last: dict[TopicPartition, int] = {}
-        for r in records:
-            last[TopicPartition(r.topic, r.partition)] = r.offset
-        if last:
-            try:
-                await self._consumer.commit({tp: OffsetAndMetadata(o + 1, "") for tp, o in last.items()})
-            except Exception:  # a rebalance in progress; the tracking record is what counts
-                pass
+        offsets, self._uncommitted = self._uncommitted, {}
+        self._committed_at = time.monotonic()
+        try:
+            await self._consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "")
+                                         for (t, p), o in offsets.items()})
+        except Exception:  # a rebalance in progress; the tracking record is what counts
+            pass
 
     def lag(self) -> dict[tuple[str, int], int]:
         result = {}

@@ -18,7 +18,8 @@ from service_runtime.clock import SYSTEM_CLOCK, Clock, OffsetFileClock
 from service_runtime.consumer import ConsumerRunner, Handler
 from service_runtime.eventlog import EventLog, KafkaEventLog, LocalEventLog, topic_for
 from service_runtime.http import create_app
-from service_runtime.projections import Projection, ProjectionRunner, ProjectionStore
+from service_runtime.projections import Projection, ProjectionStore
+from service_runtime.projectors import ProjectorRunner
 from service_runtime.publishing import Publication
 from service_runtime.relay import OutboxRelay
 from service_runtime.settings import Settings
@@ -77,6 +78,11 @@ def group_for(service: str, namespace: str = "") -> str:
     return f"{namespace + '.' if namespace else ''}kongfu.{service}"
 
 
+def projector_group(service: str, namespace: str = "") -> str:
+    """The consumer group of a service's projector (its projections share one consumer)."""
+    return f"{group_for(service, namespace)}.projection.all"
+
+
 def make_event_log(settings: Settings, client_id: str = "kongfu") -> EventLog:
     if settings.mode == "stack":
         return KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, client_id=client_id,
@@ -94,11 +100,9 @@ def background_tasks(parts: ServiceParts, event_log: EventLog, roles: Sequence[s
         runner = ConsumerRunner(parts.name, parts.app, event_log, [topic_for(s, settings.namespace) for s in parts.consumes],
                                 parts.handlers, group=group_for(parts.name, settings.namespace))
         tasks.append(runner.run)
-    if "projector" in roles:
-        for projection in parts.projections:
-            group = f"{group_for(parts.name, settings.namespace)}.projection.{projection.name}"
-            tasks.append(ProjectionRunner(projection, parts.projection_store, event_log,
-                                          projection_topics(projection, settings), group).run)
+    if "projector" in roles and parts.projections:  # one consumer for all of the service's projections
+        tasks.append(ProjectorRunner([(p, projection_topics(p, settings)) for p in parts.projections],
+                                     parts.projection_store, event_log, projector_group(parts.name, settings.namespace)).run)
     if "worker" in roles:
         tasks += list(parts.worker_tasks)
     if "scheduler" in roles and parts.timers:

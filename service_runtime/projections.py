@@ -10,19 +10,14 @@ one transaction.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 from contracts import Envelope, EventPayload
-from service_runtime.consumer import Rejected, decode, follow, tracking_name
-from service_runtime.eventlog import EventLog, LogRecord
-from service_runtime.metrics import PROJECTION_DELAY, PROJECTION_LAG
 from service_runtime import database
 from service_runtime.settings import Settings
 
@@ -122,22 +117,38 @@ class ProjectionStore:
             self._pool = database.checked_pool(self.settings.pg_dsn, max_size=4)
         return self._pool
 
-    @database.retried_once_if_dropped
     def apply(self, projection: str, entries: Sequence[Entry], positions: dict[str, int],
               tables: str = LIVE) -> None:
+        self.apply_many([(projection, entries, positions)], tables)
+
+    @database.retried_once_if_dropped
+    def apply_many(self, batches: Sequence[tuple[str, Sequence[Entry], dict[str, int]]],
+                   tables: str = LIVE) -> None:
+        """Entries and positions of one or more projections, in one transaction."""
+        upsert = self._param(
+            f"INSERT INTO {self._prefix}{tables}_positions AS p VALUES (?, ?, ?) "
+            "ON CONFLICT (projection, source) DO UPDATE SET position = "
+            + ("GREATEST(p.position, excluded.position)" if self.is_postgres
+               else "MAX(p.position, excluded.position)"))
         with self._transaction() as cur:
-            insert = self._param(
-                f"INSERT INTO {self._prefix}{tables}_entries VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (projection, key, event_id) DO NOTHING")
-            for e in entries:
-                cur.execute(insert, (projection, e.key, e.at, e.event_id, canonical(e.data)))
-            upsert = self._param(
-                f"INSERT INTO {self._prefix}{tables}_positions AS p VALUES (?, ?, ?) "
-                "ON CONFLICT (projection, source) DO UPDATE SET position = "
-                + ("GREATEST(p.position, excluded.position)" if self.is_postgres
-                   else "MAX(p.position, excluded.position)"))
-            for source, position in positions.items():
-                cur.execute(upsert, (projection, source, position))
+            for projection, entries, positions in batches:
+                self._insert_entries(cur, projection, [(e.key, e.at, e.event_id, canonical(e.data)) for e in entries],
+                                     tables)
+                cur.executemany(upsert, [(projection, source, position) for source, position in positions.items()])
+
+    def _insert_entries(self, cur, projection: str, rows: list[tuple[str, str, str, str]], tables: str) -> None:
+        """A batch of rows in one statement, not one per row."""
+        if not rows:
+            return
+        target = f"{self._prefix}{tables}_entries"
+        if self.is_postgres:  # one JSON array parameter: cheaper to send than four text arrays
+            cur.execute(
+                f"INSERT INTO {target} SELECT %s, r->>0, r->>1, r->>2, r->>3 FROM json_array_elements(%s::json) r "
+                "ON CONFLICT (projection, key, event_id) DO NOTHING",
+                (projection, json.dumps(rows, ensure_ascii=False, separators=(",", ":"))))
+        else:
+            cur.executemany(f"INSERT INTO {target} VALUES (?, ?, ?, ?, ?) ON CONFLICT (projection, key, event_id) "
+                            "DO NOTHING", [(projection, *row) for row in rows])
 
     @database.retried_once_if_dropped
     def position(self, projection: str, source: str) -> int | None:
@@ -260,9 +271,6 @@ class ProjectionStore:
             self._sqlite.close()
 
 
-# --------------------------------------------------------------------------- running
-
-
 class HeldLiveWriters:
     """An open transaction holding the live tables' write lock (see `held_live_writers`)."""
 
@@ -282,49 +290,3 @@ class HeldLiveWriters:
             self._conn.commit() if commit else self._conn.rollback()
         finally:
             self._pool.putconn(self._conn)
-
-
-def apply_batch(store: ProjectionStore, projection: Projection, records: Sequence[LogRecord],
-                observe_delay: bool = False, tables: str = LIVE, label: str | None = None,
-                until: datetime | None = None) -> None:
-    """Apply records (to the live tables, or to the rebuild tables under `label`); events that
-    occurred after `until` are left out (a projection as it was at that time)."""
-    entries: list[Entry] = []
-    positions: dict[str, int] = {}
-    occurred: list[datetime] = []
-    for record in records:
-        positions[tracking_name(record.topic, record.partition)] = record.offset
-        try:
-            envelope, payload = decode(record)
-        except Rejected:
-            continue  # the owning service's consumer parks it in the dead-letter topic
-        if until is not None and envelope.occurred_at > until:
-            continue
-        entries += projection.entries(envelope, payload)
-        occurred.append(envelope.occurred_at)
-    store.apply(label or projection.name, entries, positions, tables)
-    if observe_delay:  # a metric may read the clock; the rows never do
-        now = datetime.now(timezone.utc)
-        for at in occurred:
-            PROJECTION_DELAY.labels(projection.name).observe((now - at).total_seconds())
-
-
-class ProjectionRunner:
-    """Keeps a projection up to date from the live topics (its own consumer group)."""
-
-    def __init__(self, projection: Projection, store: ProjectionStore, event_log: EventLog,
-                 topics: Sequence[str], group: str) -> None:
-        self.projection, self.store, self.event_log = projection, store, event_log
-        self.topics, self.group = list(topics), group
-
-    async def recorded_position(self, topic: str, partition: int) -> int | None:
-        return await asyncio.to_thread(self.store.position, self.projection.name, tracking_name(topic, partition))
-
-    async def run(self, stop: asyncio.Event) -> None:
-        async def handle_batch(records: list[LogRecord]) -> None:
-            await asyncio.to_thread(apply_batch, self.store, self.projection, records, True)
-
-        def report_lag(lags: dict[tuple[str, int], int]) -> None:
-            PROJECTION_LAG.labels(self.projection.name).set(sum(lags.values()))
-
-        await follow(self.event_log, self.group, self.topics, self.recorded_position, handle_batch, report_lag, stop)

@@ -12,11 +12,14 @@ import asyncio
 from datetime import datetime
 from typing import Callable, Sequence
 
-from service_runtime.eventlog import EventLog
-from service_runtime.projections import LIVE, REBUILD, Projection, ProjectionStore, apply_batch
+from service_runtime.eventlog import EventLog, LogRecord
+from service_runtime.projections import LIVE, REBUILD, Projection, ProjectionStore
+from service_runtime.projectors import prepare_batch, write_batch
 
 Progress = Callable[[int, int], None]
 OPTIMISTIC_CATCH_UPS = 5  # then the live writers are held for the last catch-up (PostgreSQL)
+CHUNK = 5000  # records per rebuild transaction
+PIPELINE_DEPTH = 2  # batches waiting between two stages
 MAX_CATCH_UPS = 50  # SQLite: the live projector is ahead at most by what arrived during one catch-up
 
 
@@ -36,13 +39,39 @@ def _offsets(positions: dict[str, int]) -> dict[tuple[str, int], int]:
 async def _build(projection: Projection, store: ProjectionStore, event_log: EventLog, topics: Sequence[str],
                  label: str, ends: dict[tuple[str, int], int], starts: dict[tuple[str, int], int] | None,
                  until: datetime | None, progress: Progress | None) -> None:
+    """Three stages overlapped: fetching from the log, decoding into rows (a thread), writing
+    batches (another thread, mostly waiting on the database); each hands on through a short queue."""
     total = sum(end - (starts or {}).get(tp, 0) for tp, end in ends.items())
-    done = 0
-    async for records in event_log.read_from_beginning(topics, ends, starts):
-        await asyncio.to_thread(apply_batch, store, projection, records, False, REBUILD, label, until)
-        done += len(records)
-        if progress:
-            progress(done, total)
+    fetched: asyncio.Queue = asyncio.Queue(maxsize=PIPELINE_DEPTH)
+    prepared: asyncio.Queue = asyncio.Queue(maxsize=PIPELINE_DEPTH)
+
+    async def fetch() -> None:
+        chunk: list[LogRecord] = []
+        async for records in event_log.read_from_beginning(topics, ends, starts):
+            chunk += records
+            if len(chunk) >= CHUNK:
+                await fetched.put(chunk)
+                chunk = []
+        await fetched.put(chunk)
+        await fetched.put(None)
+
+    async def prepare() -> None:
+        while (records := await fetched.get()) is not None:
+            await prepared.put((len(records), await asyncio.to_thread(prepare_batch, projection, records, until)))
+        await prepared.put(None)
+
+    async def write() -> None:
+        done = 0
+        while (item := await prepared.get()) is not None:
+            count, batch = item
+            await asyncio.to_thread(write_batch, store, projection, batch, REBUILD, label)
+            done += count
+            if progress:
+                progress(done, total)
+
+    async with asyncio.TaskGroup() as stages:
+        for stage in (fetch, prepare, write):
+            stages.create_task(stage())
 
 
 async def rebuild(projection: Projection, store: ProjectionStore, event_log: EventLog, topics: Sequence[str],

@@ -1,0 +1,68 @@
+"""The consumer runner on the embedded log, batch by batch: records of types the service does
+not handle write nothing but still move its recorded position; a poison message is parked with
+its reason while the rest of the batch takes effect; a redelivered batch changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from kongfu.generated_lifecycles import lifecycle_records
+from service_runtime.consumer import ConsumerRunner
+from service_runtime.eventlog import LocalEventLog, OutgoingRecord, dead_letter_topic, topic_for
+from service_runtime.settings import Settings
+from services.purchasing.bootstrap import bootstrap
+
+ORDERS = topic_for("orders")
+
+
+@pytest.fixture
+def purchasing(tmp_path):
+    parts = bootstrap(Settings(mode="embedded", var_dir=tmp_path))
+    yield parts
+    parts.app.close()
+
+
+def orders_records(n: int) -> list[OutgoingRecord]:
+    return [r for r in lifecycle_records(n) if r.topic == ORDERS]  # placed, paid, confirmed
+
+
+def published_count(parts) -> int:
+    return len(list(parts.app.recorder.select_notifications(start=1, limit=10_000)))
+
+
+async def run_until_position(runner: ConsumerRunner, offset: int) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    for _ in range(200):
+        if await runner.recorded_position(ORDERS, 0) == offset:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+
+
+def test_a_batch_with_a_poison_message_and_unhandled_types(purchasing, tmp_path):
+    log = LocalEventLog(tmp_path / "eventlog.sqlite")
+    first, second = orders_records(0), orders_records(1)
+    poison = OutgoingRecord(ORDERS, b"k", b'{"type": "orders.OrderPlaced", "not": "an envelope"}')
+    batch = first + [poison] + second[:2]  # ends with an unhandled type (orders.PaymentRecorded)
+    asyncio.run(log.publish(batch))
+    runner = ConsumerRunner("purchasing", purchasing.app, log, [ORDERS], purchasing.handlers)
+
+    asyncio.run(run_until_position(runner, len(batch) - 1))
+
+    assert asyncio.run(runner.recorded_position(ORDERS, 0)) == len(batch) - 1
+    parked = log.read([dead_letter_topic(ORDERS)], {}, 10)
+    assert len(parked) == 1 and parked[0].value == poison.value
+    assert "envelope invalid" in parked[0].header("dlq_reason")
+    effects = published_count(purchasing)
+    assert effects > 0  # both orders' handled events took effect around the poison
+
+    # The whole batch delivered again (a redelivered offset, a re-published event id): no new effects.
+    records = log.read([ORDERS], {}, 100)
+    outcomes = [asyncio.run(runner.handle(r)) for r in records]
+    assert outcomes.count("not handled") == 2 and outcomes.count("handled") == 0
+    assert published_count(purchasing) == effects
+    assert len(log.read([dead_letter_topic(ORDERS)], {}, 10)) == 2  # parked again, still with a reason
