@@ -34,7 +34,7 @@ from eventsourcing.utils import get_topic
 from service_runtime.clock import SYSTEM_CLOCK, Clock
 from service_runtime.store import AlreadyProcessed, ServiceApplication
 from service_runtime.tracing import TracedAggregate, stable_id, trace
-from service_runtime.wakeup import SAFETY_POLL_SECONDS
+from service_runtime.wakeup import SAFETY_POLL_SECONDS, work_when_woken
 
 log = logging.getLogger("kongfu.timers")
 
@@ -200,16 +200,6 @@ class TimerScheduler:
     async def run(self, stop: asyncio.Event, safety_poll: float = SAFETY_POLL_SECONDS) -> None:
         """Fire due timers until stopped; at rest sleep until the next due time or until a save
         (a timer scheduled, in this process or, by NOTIFY, another) wakes it."""
-        new_events = self.app.new_events.waiter()
-        try:
-            while not stop.is_set():
-                new_events.clear()  # before reading: a timer saved during the read wakes the next round
-                try:
-                    await asyncio.to_thread(self.fire_due)
-                except Exception:
-                    log.exception("timer scheduler for %s failed; retrying", self.service)
-                    await new_events.wait(stop, self.poll_interval)
-                    continue
-                await new_events.wait(stop, self.seconds_to_next(safety_poll))
-        finally:
-            new_events.close()
+        await work_when_woken(self.app.new_events, stop, self.fire_due,
+                              sleep=lambda: self.seconds_to_next(safety_poll), retry_after=self.poll_interval,
+                              failure=f"timer scheduler for {self.service} failed; retrying")

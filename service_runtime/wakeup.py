@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from typing import Any, Callable
 
 log = logging.getLogger("kongfu.wakeup")
 
@@ -81,6 +82,25 @@ class Signal:
             waiters = list(self._waiters)
         for waiter in waiters:
             waiter.wake()
+
+
+async def work_when_woken(signal: Signal, stop: asyncio.Event, work: Callable[[], Any], *,
+                          sleep: Callable[[], float], retry_after: float, failure: str) -> None:
+    """Run the blocking `work` in a thread, then sleep until `signal` fires, `stop` is set or
+    `sleep()` seconds pass; after a failure (logged with `failure`) sleep `retry_after`."""
+    waiter = signal.waiter()
+    try:
+        while not stop.is_set():
+            waiter.clear()  # before reading: work saved during the read wakes the next round
+            try:
+                await asyncio.to_thread(work)
+                timeout = sleep()
+            except Exception:  # noqa: BLE001 - logged; the next round tries again
+                log.exception(failure)
+                timeout = retry_after
+            await waiter.wait(stop, timeout)
+    finally:
+        waiter.close()
 
 
 async def listen(dsn: str, channel: str, signal: Signal, stop: asyncio.Event) -> None:

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from service_runtime.store import ServiceApplication
-from service_runtime.wakeup import SAFETY_POLL_SECONDS
+from service_runtime.wakeup import SAFETY_POLL_SECONDS, work_when_woken
 from services.notifications.channels import ChannelError
 from services.notifications.domain import QUEUED, Notification, Owner, Recipient, owner_id, recipient_id
 from services.notifications.templates import render
@@ -112,16 +112,5 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send what is queued; at rest sleep until a save (a notification queued) wakes it."""
-        queued = self.app.new_events.waiter()
-        try:
-            while not stop.is_set():
-                queued.clear()  # before reading: a notification queued during the read wakes the next round
-                try:
-                    await asyncio.to_thread(self.dispatch)
-                except Exception:  # noqa: BLE001 - logged; the next round tries again
-                    log.exception("notification dispatch failed; retrying")
-                    await queued.wait(stop, self.poll_interval)
-                    continue
-                await queued.wait(stop, SAFETY_POLL_SECONDS)
-        finally:
-            queued.close()
+        await work_when_woken(self.app.new_events, stop, self.dispatch, sleep=lambda: SAFETY_POLL_SECONDS,
+                              retry_after=self.poll_interval, failure="notification dispatch failed; retrying")
