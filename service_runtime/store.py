@@ -18,7 +18,6 @@ from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
-from service_runtime.aggregate_cache import cache_env
 from service_runtime.clock import SYSTEM_CLOCK, Clock
 from service_runtime.database import CONNECT_TIMEOUT
 from service_runtime.idempotency import earlier_answer
@@ -96,7 +95,6 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
             "POSTGRES_CONNECT_TIMEOUT": str(int(CONNECT_TIMEOUT)),
             "CREATE_TABLE": "y",
             "PROCESS_RECORDER_TOPIC": f"{__name__}:InboxPostgresProcessRecorder",
-            **cache_env(),
         }
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     return {
@@ -105,7 +103,6 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         "SQLITE_LOCK_TIMEOUT": "10",
         "CREATE_TABLE": "y",
         "PROCESS_RECORDER_TOPIC": f"{__name__}:InboxSQLiteProcessRecorder",
-        **cache_env(),
     }
 
 
