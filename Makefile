@@ -44,7 +44,7 @@ status:
 demo: venv
 	$(BIN)/python -m kongfu.demo $(if $(STACK),--stack,)
 
-## On the local stack: concurrent lifecycles with the producer and store baselines (make down stops it)
+## On the local stack: CPU per lifecycle per process (idle subtracted), rates, latency, baselines, replay, embedded (docs/performance.md; make down stops it)
 bench: venv
 	deploy/local/stack.sh up
 	$(BIN)/python -m kongfu.bench $(BENCH_ARGS)

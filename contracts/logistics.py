@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict
+
 from contracts.common import DeclaredItemV1
 from contracts.registry import EventPayload, register
 
@@ -115,3 +117,31 @@ class CustomsStatusReported(EventPayload):
     carrier_event_id: str
     location: str
     carrier_time: datetime
+
+
+class BillLineV1(BaseModel):
+    """One line of a parcel's bill: the chosen line's price, the insurance premium, an item's
+    storage fees (with its traceability code)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: Literal["shipping", "insurance_premium", "storage_fee"]
+    label: str
+    amount: Decimal
+    traceability_code: str | None = None
+
+
+@register
+class ShippingBilled(EventPayload):
+    """The customer chose a line: logistics is owed `total` for the parcel, itemised and frozen
+    as of now. Payments learns the bill; the customer pays it there (`POST /payments/shipping/{parcel_id}`)."""
+
+    event_type = "logistics.ShippingBilled"
+    parcel_id: UUID
+    customer_id: str
+    order_ids: list[UUID]
+    line_code: str
+    chargeable_weight_kg: Decimal
+    lines: list[BillLineV1]
+    total: Decimal
+    currency: Literal["CNY"]
+    lines_version: str

@@ -129,3 +129,20 @@ class CustomerErased(EventPayload):
 
     event_type = "orders.CustomerErased"
     customer_id: str
+
+
+@register
+class PriceDifferenceBilled(EventPayload):
+    """The customer accepted a higher new price: the order is owed `amount` for the line, paid at
+    payments (`POST /payments/orders/{order_id}/lines/{line_no}/price-difference`). The new price
+    stands, and the purchase goes ahead, once payments confirms it (PriceChangeAccepted)."""
+
+    event_type = "orders.PriceDifferenceBilled"
+    order_id: UUID
+    customer_id: str
+    line_no: int
+    quantity: int
+    old_unit_price: Decimal
+    new_unit_price: Decimal
+    amount: Decimal
+    currency: Literal["CNY"]

@@ -10,7 +10,9 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from contracts.registry import EventPayload, register
+from pydantic import BaseModel, ConfigDict
+
+from contracts.registry import EventPayload, register, upcaster
 
 Purpose = Literal["order", "top_up"]
 Method = Literal["card", "paypal", "balance"]
@@ -66,3 +68,72 @@ class BalanceCredited(_BalanceMovement):
 class BalanceDebited(_BalanceMovement):
     event_type = "payments.BalanceDebited"
     kind: DebitKind
+
+
+# v2: payments is the one place where every charge is paid, so an outcome names what it paid
+# (`purpose` and the owner's `reference`: the order, the parcel, an order line) and the bill's
+# itemised lines; a balance debit carries the same lines.
+PurposeV2 = Literal["order", "top_up", "shipping", "price_difference"]
+DebitKindV2 = Literal["order_payment", "withdrawal", "shipping_payment", "price_difference_payment"]
+
+
+class ChargeLineV1(BaseModel):
+    """One line of a bill: what it is for and its amount (no hidden fees)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str
+    label: str
+    amount: Decimal
+    traceability_code: str | None = None
+
+
+class _PaymentOutcomeV2(EventPayload):
+    payment_id: UUID
+    order_id: UUID | None
+    customer_id: str
+    purpose: PurposeV2
+    amount: Decimal
+    currency: Literal["CNY"]
+    method: Method
+    provider: str
+    reference: str | None = None
+    lines: list[ChargeLineV1] = []
+
+
+@register
+class PaymentSucceededV2(_PaymentOutcomeV2):
+    """The provider confirmed the money (or the balance paid it): the owner of `reference` may go
+    ahead (an order is paid, a parcel may be handed over, a line's purchase proceeds)."""
+
+    event_type = "payments.PaymentSucceeded"
+    schema_version = 2
+
+
+@register
+class PaymentFailedV2(_PaymentOutcomeV2):
+    """The provider declined, timed out or failed: nothing was charged, the bill stays unpaid."""
+
+    event_type = "payments.PaymentFailed"
+    schema_version = 2
+    reason: str
+
+
+def _outcome_v1_to_v2(data: dict) -> dict:
+    return {**data, "reference": str(data["order_id"]) if data.get("order_id") else None, "lines": []}
+
+
+upcaster("payments.PaymentSucceeded", 1)(_outcome_v1_to_v2)
+upcaster("payments.PaymentFailed", 1)(_outcome_v1_to_v2)
+
+
+@register
+class BalanceDebitedV2(_BalanceMovement):
+    event_type = "payments.BalanceDebited"
+    schema_version = 2
+    kind: DebitKindV2
+    lines: list[ChargeLineV1] = []
+
+
+@upcaster("payments.BalanceDebited", 1)
+def _balance_debited_v1_to_v2(data: dict) -> dict:
+    return {**data, "lines": []}

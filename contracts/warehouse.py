@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from contracts.common import Category, ParcelItemV1
-from contracts.registry import EventPayload, register
+from contracts.registry import EventPayload, register, upcaster
 
 
 @register
@@ -175,3 +175,28 @@ class QualityTracebackReported(EventPayload):
     report_version: str
     rows: list[QualityRowV1]
     triggered_by: str
+
+
+class StorageFeeV1(BaseModel):
+    """An item's storage fees due when its parcel was packed (services/warehouse/storage.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    traceability_code: str
+    days_stored: int
+    fee_days: int
+    amount: Decimal
+    rules_version: str
+
+
+@register
+class ParcelPackedV2(ParcelPacked):
+    """v2: the storage fees due for each item at packing, so logistics can bill them with the
+    shipping (fees stop accruing once the items are packed to ship)."""
+
+    schema_version = 2
+    storage_fees: list[StorageFeeV1] = []
+
+
+@upcaster("warehouse.ParcelPacked", 1)
+def _parcel_packed_v1_to_v2(data: dict) -> dict:
+    return {**data, "storage_fees": []}

@@ -1,15 +1,21 @@
-"""`make bench`: complete lifecycles on the local stack, with the baselines that bound them.
+"""`make bench`: what the platform costs per complete lifecycle on the local stack.
 
-Prints, from one run on the same machine:
-- baseline: the relay producer's raw rate (acks=all, idempotent) and the event store's raw write rate;
-- lifecycles per second and events per second for N concurrent lifecycles through all six services;
-- p50/p99 from an event's commit to its entry in the customer's timeline.
+From one run on the same machine (CPU from /proc of every process involved, see kongfu.cpu):
+- idle burn of the whole stack, measured first and subtracted from what follows;
+- the baselines: the relay producer (acks=all, idempotent) and the event store's raw writes, as
+  events per second and per CPU-second;
+- N concurrent lifecycles through every service: CPU-s per lifecycle per process group and for the
+  platform (services + PostgreSQL + Kafka; the driver is reported, not counted), lifecycles/s,
+  events/s, commit → timeline p50/p99 at the rate reached;
+- replay of the timeline projection on ≥ 100,000 events (synthetic copies of a real lifecycle);
+- the embedded default (`kongfu run`, one process) CPU per lifecycle, idle subtracted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import tempfile
 import threading
@@ -17,127 +23,199 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from kongfu.demo import Lifecycle
-from kongfu.local import start_platform
-from service_runtime.auth import issue_token
-from service_runtime.eventlog import KafkaEventLog, OutgoingRecord, topic_for
-from service_runtime.settings import Settings
+os.environ.setdefault("PGAPPNAME", "kongfu-bench-driver")  # the driver's own sessions, before any connects
+
+from kongfu.bench_baselines import producer_baseline, store_baseline, timeline_delay  # noqa: E402
+from kongfu.cpu import DRIVER, CpuMeter, difference, is_platform  # noqa: E402
+from kongfu.demo import Lifecycle  # noqa: E402
+from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform  # noqa: E402
+from service_runtime.auth import issue_token  # noqa: E402
+from service_runtime.eventlog import KafkaEventLog, topic_for  # noqa: E402
+from service_runtime.settings import Settings  # noqa: E402
 
 
-def producer_baseline(settings: Settings, namespace: str, messages: int, size: int) -> float:
-    """The relay's own publish path (acks=all, idempotent) on a topic of the same partitioning."""
-    log = KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, "kongfu-bench", namespace)
-    topic = f"{namespace}.bench.producer"
-    batches = [[OutgoingRecord(topic, str(i % 64).encode(), b"x" * size)
-                for i in range(start, min(start + 500, messages))] for start in range(0, messages, 500)]
+class Driver:
+    """Lifecycles from a pool of threads, each with its own keep-alive HTTP client."""
 
-    async def run() -> float:
-        await log.ensure_topics([topic])
+    def __init__(self, urls: dict[str, str], jwt_secret: str, carrier_secret: str, issuer: str) -> None:
+        from services.logistics.carriers import FakeCarrier
+
+        self.urls, self.local = urls, threading.local()
+        self.token_for = lambda sub, role: issue_token(jwt_secret, sub, [role], issuer=issuer)
+        self.webhook = FakeCarrier(carrier_secret).webhook
+        self.clients: list[httpx.Client] = []
+
+    def client(self) -> httpx.Client:
+        if not hasattr(self.local, "client"):
+            self.local.client = httpx.Client(timeout=30)
+            self.clients.append(self.local.client)
+        return self.local.client
+
+    def one(self, _: int = 0) -> str:
+        trip = Lifecycle(self.urls, self.token_for, self.webhook, client=self.client(), patience=180)
+        result = trip.full_journey()
+        trip.timeline_until(result["order_id"], "claim_decided")
+        return result["order_id"]
+
+    def run(self, lifecycles: int, concurrency: int) -> float:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(self.one, range(lifecycles)))
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+
+def measured(meter: CpuMeter, seconds: float) -> dict[str, float]:
+    """Cores each group burns at rest."""
+    before = meter.snapshot()
+    time.sleep(seconds)
+    return {group: cpu / seconds for group, cpu in difference(before, meter.snapshot()).items()}
+
+
+def without_idle(spent: dict[str, float], idle: dict[str, float], elapsed: float) -> dict[str, float]:
+    return {group: cpu - idle.get(group, 0.0) * elapsed for group, cpu in spent.items()}
+
+
+def family(group: str) -> str:
+    if group.startswith("postgres"):
+        return "postgres"
+    return group if group in ("kafka", DRIVER) else "services"
+
+
+async def published_events(settings: Settings, services: tuple[str, ...]) -> int:
+    log = KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, "kongfu-bench", settings.namespace)
+    return sum((await log.end_offsets([topic_for(s, settings.namespace) for s in services])).values())
+
+
+def replay_rate(meter: CpuMeter, settings: Settings, minimum_events: int, driven: int, log) -> dict[str, Any]:
+    """Copies of a driven lifecycle until the timeline's topics hold `minimum_events`, then a
+    rebuild of the timeline from offset 0, timed (the services are stopped: nothing competes)."""
+    from kongfu import cli
+    from kongfu.synthetic import append_lifecycles
+    from service_runtime.process import make_event_log, projection_topics
+    from service_runtime.replay import rebuild
+
+    parts, projection = cli._projection("timeline", settings)  # noqa: SLF001 - the replay command's lookup
+    services = tuple(projection.sources)
+    events, per_copy, started = asyncio.run(published_events(settings, services)), 0.0, time.perf_counter()
+    while events < minimum_events:  # a copy holds the template order's events, fewer than a lifecycle's
+        copies = int((minimum_events - events) / (per_copy or events / driven)) + 1
+        per_copy = append_lifecycles(settings, copies) / copies
+        events = asyncio.run(published_events(settings, services))
+    log(f"synthetic  the timeline's topics hold {events} events ({time.perf_counter() - started:.1f} s to append)")
+    event_log = make_event_log(settings, client_id="bench-replay")
+
+    async def go():
+        await event_log.start()
         try:
-            await log.publish(batches[0][:1])  # metadata and producer id before the clock starts
-            started = time.perf_counter()
-            for batch in batches:
-                await log.publish(batch)
-            return messages / (time.perf_counter() - started)
+            return await rebuild(projection, parts.projection_store, event_log, projection_topics(projection, settings))
         finally:
-            await log.stop()
+            await event_log.stop()
 
-    return asyncio.run(run())
-
-
-def store_baseline(settings: Settings, namespace: str, events: int, writers: int) -> float:
-    from eventsourcing.domain import Aggregate, event
-
-    from service_runtime.store import ServiceApplication, ensure_schema, store_env
-
-    class Probe(Aggregate):
-        @event("Recorded")
-        def __init__(self, payload: str) -> None:
-            self.payload = payload
-
-    name = f"{namespace}_storebench"
-    bench_settings = settings.model_copy(update={"namespace": ""})
-    ensure_schema(name, bench_settings)
-    app = ServiceApplication(env=store_env(name, bench_settings))
-    app.save(Probe(payload="warm-up"))
-    per_writer = events // writers
-
-    def write() -> None:
-        for _ in range(per_writer):
-            app.save(Probe(payload="x" * 200))
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=write) for _ in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    rate = per_writer * writers / (time.perf_counter() - started)
-    app.close()
-    return rate
+    before, started = meter.snapshot(), time.perf_counter()
+    _, rows = asyncio.run(go())
+    elapsed, spent = time.perf_counter() - started, difference(before, meter.snapshot())
+    cpu = sum(c for g, c in spent.items() if family(g) in ("postgres", "kafka", DRIVER))
+    return {"projection": "timeline", "events": events, "rows": rows, "seconds": elapsed,
+            "events_per_s": events / elapsed, "cpu_s": cpu, "events_per_cpu_s": events / cpu}
 
 
-def quantile_from_histogram(buckets: list[tuple[float, float]], q: float) -> float:
-    """Linear interpolation inside cumulative Prometheus buckets [(upper bound, count)]."""
-    total = buckets[-1][1]
-    target = q * total
-    previous_bound, previous_count = 0.0, 0.0
-    for bound, count in buckets:
-        if count >= target:
-            if bound == float("inf"):
-                return previous_bound
-            share = (target - previous_count) / max(count - previous_count, 1e-9)
-            return previous_bound + share * (bound - previous_bound)
-        previous_bound, previous_count = bound, count
-    return previous_bound
+def embedded_cost(env: dict[str, str], lifecycles: int, idle_seconds: float, log_dir: Path) -> dict[str, Any]:
+    """`kongfu run` (every service in one process, SQLite, in-process log): CPU per lifecycle."""
+    from kongfu.cpu import read_stat
+
+    process = ServiceProcess(["run", "--fake-stripe"], {**env, "KONGFU_VAR_DIR": str(log_dir / "embedded-var")},
+                             log_dir / "embedded.log").start(timeout=180)
+    try:
+        def cpu() -> float:
+            stat = read_stat(process.proc.pid)
+            return stat.own + stat.reaped_children
+
+        before = cpu()
+        time.sleep(idle_seconds)
+        idle = (cpu() - before) / idle_seconds
+        urls = {s: process.url for s in SERVICES}
+        settings = Settings()
+        driver = Driver(urls, env["KONGFU_JWT_SECRET"], env["KONGFU_CARRIER_WEBHOOK_SECRET"], settings.jwt_issuer)
+        before = cpu()
+        elapsed = driver.run(lifecycles, min(2, lifecycles))
+        spent = cpu() - before
+        driver.close()
+        return {"lifecycles": lifecycles, "seconds": elapsed, "idle_cores": idle,
+                "cpu_s_per_lifecycle": (spent - idle * elapsed) / lifecycles}
+    finally:
+        process.stop()
 
 
-def timeline_delay(orders_url: str) -> tuple[float, float, int]:
-    text = httpx.get(f"{orders_url}/metrics").text
-    buckets = []
-    for line in text.splitlines():
-        if line.startswith('kongfu_projection_delay_seconds_bucket{') and 'projection="timeline"' in line:
-            bound = line.split('le="')[1].split('"')[0]
-            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.rsplit(" ", 1)[1])))
-    buckets.sort()
-    if not buckets or buckets[-1][1] == 0:
-        return 0.0, 0.0, 0
-    return quantile_from_histogram(buckets, 0.5), quantile_from_histogram(buckets, 0.99), int(buckets[-1][1])
+def per_family(spent: dict[str, float], lifecycles: int) -> dict[str, float]:
+    families: dict[str, float] = {}
+    for group, cpu in spent.items():
+        families[family(group)] = families.get(family(group), 0.0) + cpu / lifecycles
+    return families
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def report_cpu(raw: dict[str, float], lifecycles: int, idle: dict[str, float], elapsed: float, log) -> dict[str, Any]:
+    """Per group: CPU-s per lifecycle as spent, and with the idle burn (cores x run time) taken off.
+    On an oversubscribed machine the idle loops run less often than when idle was measured, so
+    the subtracted figure can fall below the truth (even below 0); the raw one is an upper bound."""
+    spent = without_idle(raw, idle, elapsed)
+    log(f"{'process group':42} {'idle cores':>10} {'CPU-s/lifecycle':>16} {'idle subtracted':>16}")
+    for group in sorted(spent, key=lambda g: (family(g), g)):
+        log(f"{group:42} {idle.get(group, 0.0):10.3f} {raw[group] / lifecycles:16.3f} {spent[group] / lifecycles:16.3f}")
+    platform = sum(cpu for g, cpu in spent.items() if is_platform(g)) / lifecycles
+    platform_raw = sum(cpu for g, cpu in raw.items() if is_platform(g)) / lifecycles
+    idle_platform = sum(c for g, c in idle.items() if is_platform(g))
+    log("per lifecycle, raw: " + ", ".join(f"{f} {v:.3f}" for f, v in sorted(per_family(raw, lifecycles).items())))
+    log("per lifecycle, idle subtracted: " + ", ".join(
+        f"{f} {v:.3f}" for f, v in sorted(per_family(spent, lifecycles).items())))
+    log(f"PLATFORM CPU per lifecycle (services + PostgreSQL + Kafka): {platform:.3f} CPU-s idle subtracted, "
+        f"{platform_raw:.3f} raw; platform idle {idle_platform:.3f} cores")
+    return {"per_group_raw": {g: c / lifecycles for g, c in raw.items()},
+            "per_group": {g: c / lifecycles for g, c in spent.items()},
+            "per_family_raw": per_family(raw, lifecycles), "per_family": per_family(spent, lifecycles),
+            "platform_cpu_s_per_lifecycle": platform, "platform_cpu_s_per_lifecycle_raw": platform_raw,
+            "idle_cores": idle, "platform_idle_cores": idle_platform}
 
 
-async def count_events(settings: Settings, namespace: str) -> int:
-    from service_runtime.eventlog import KafkaEventLog
-
-    log = KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, namespace=namespace)
-    services = ("orders", "purchasing", "warehouse", "logistics", "claims", "fraud", "payments")
-    ends = await log.end_offsets([topic_for(s, namespace) for s in services])
-    return sum(ends.values())
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lifecycles", type=int, default=12)
-    parser.add_argument("--concurrency", type=int, default=6)
-    args = parser.parse_args()
+    parser.add_argument("--lifecycles", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument("--replay-events", type=int, default=100_000)
+    parser.add_argument("--embedded-lifecycles", type=int, default=4)
+    parser.add_argument("--skip-replay", action="store_true")
+    parser.add_argument("--skip-embedded", action="store_true")
+    parser.add_argument("--json", dest="json_out", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+
+    def log(line: str) -> None:
+        print(line, flush=True)
 
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     settings = Settings(mode="stack", namespace=namespace)
     jwt_secret, carrier_secret = uuid.uuid4().hex * 2, uuid.uuid4().hex
-    print(f"KongfuMall bench (namespace {namespace}, {os.cpu_count()} cores)")
-
-    producer_rate = producer_baseline(settings, namespace, messages=20_000, size=900)
-    print(f"baseline  relay producer, acks=all idempotent, 900 B:  {producer_rate:10.0f} msg/s")
-    store_rate = store_baseline(settings, namespace, events=2_000, writers=4)
-    print(f"baseline  event store writes, PostgreSQL, 4 writers:   {store_rate:10.0f} events/s")
+    figures: dict[str, Any] = {"namespace": namespace, "cores": os.cpu_count(), "lifecycles": args.lifecycles,
+                               "concurrency": args.concurrency}
+    log(f"KongfuMall bench (namespace {namespace}, {os.cpu_count()} cores)")
+    meter = CpuMeter(settings.pg_dsn, ROOT)
+    figures["baselines"] = baselines = {
+        "producer": producer_baseline(meter, settings, namespace, messages=20_000, size=900),
+        "store": store_baseline(meter, settings, namespace, events=2_000, writers=4)}
+    for name, b in baselines.items():
+        log(f"baseline  {name:9} {b['events_per_s']:8.0f} events/s, {b['events_per_cpu_s']:8.0f} events per CPU-s "
+            f"({b['what']})")
 
     log_dir = Path(tempfile.mkdtemp(prefix="kongfu-bench-"))
     from services.payments.providers.fake_stripe import FakeStripe
@@ -148,38 +226,50 @@ def main() -> None:
            "KONGFU_LOG_LEVEL": "WARNING", "KONGFU_STRIPE_API_BASE": stripe.url,
            "KONGFU_STRIPE_WEBHOOK_SECRET": stripe.webhook_secret}
     urls, processes = start_platform(["--mode", "stack"], env, log_dir)
+    meter.services = {p.proc.pid: f"{s} [all roles]" for s, p in zip(SERVICES, processes)}
     stripe.webhook_url = f"{urls['payments']}/payments/webhooks/stripe"
+    driver = Driver(urls, jwt_secret, carrier_secret, settings.jwt_issuer)
     try:
-        from services.logistics.carriers import FakeCarrier
-
-        def one_lifecycle(_: int) -> str:
-            trip = Lifecycle(urls, lambda sub, role: issue_token(jwt_secret, sub, [role], issuer=settings.jwt_issuer),
-                             FakeCarrier(carrier_secret).webhook)
-            result = trip.full_journey()
-            trip.timeline_until(result["order_id"], "claim_decided")
-            return result["order_id"]
-
-        cpu_before = {name: cpu_seconds(p.proc.pid) for name, p in zip(urls, processes)}
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            list(pool.map(one_lifecycle, range(args.lifecycles)))
-        elapsed = time.perf_counter() - started
-        events = asyncio.run(count_events(settings, namespace))
+        driver.one()  # connections, pools, topics and consumer groups warm before anything is measured
+        log(f"idle      {args.idle_seconds:.0f} s with nothing running ...")
+        idle = measured(meter, args.idle_seconds)
+        events_before = asyncio.run(published_events(settings, SERVICES))
+        load_before, before = load_average(), meter.snapshot()
+        elapsed = driver.run(args.lifecycles, args.concurrency)
+        raw = difference(before, meter.snapshot())
+        events = asyncio.run(published_events(settings, SERVICES)) - events_before
         p50, p99, samples = timeline_delay(urls["orders"])
-        print(f"lifecycles {args.lifecycles} ({args.concurrency} at a time) in {elapsed:.1f} s: "
-              f"{args.lifecycles / elapsed:.2f} lifecycles/s")
-        print(f"events     {events} published: {events / elapsed:.0f} events/s "
-              f"({events / elapsed / producer_rate:.1%} of the producer baseline, "
-              f"{events / elapsed / store_rate:.1%} of the store baseline)")
-        cpu = {name: cpu_seconds(p.proc.pid) - cpu_before[name] for name, p in zip(urls, processes)}
-        total_cpu = sum(cpu.values())
-        print(f"cpu        {total_cpu:.1f} s over the services; the payment path (payments service, card via "
-              f"the Stripe fake, webhook-confirmed) {cpu['payments']:.1f} s = {cpu['payments'] / total_cpu:.1%}")
-        print(f"commit → timeline: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms over {samples} events")
+        rate = args.lifecycles / elapsed
+        log(f"lifecycles {args.lifecycles} ({args.concurrency} at a time) in {elapsed:.1f} s: {rate:.2f} lifecycles/s; "
+            f"{events} events, {events / elapsed:.0f} events/s ({events / args.lifecycles:.0f} per lifecycle)")
+        log(f"commit → timeline at {rate:.2f} lifecycles/s: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
+            f"over {samples} events")
+        figures["run"] = {"seconds": elapsed, "lifecycles_per_s": rate, "events": events,
+                          "events_per_s": events / elapsed, "timeline_p50_ms": p50 * 1000,
+                          "timeline_p99_ms": p99 * 1000, "timeline_samples": samples,
+                          "load_average_before": load_before, "load_average_after": load_average(),
+                          **report_cpu(raw, args.lifecycles, idle, elapsed, log)}
+        log(f"machine load average {load_before:.1f} before the run, {load_average():.1f} after "
+            f"({os.cpu_count()} cores): above the cores, wall-clock rates and the idle subtraction understate")
     finally:
+        driver.close()
         for process in processes:
             process.stop()
         stripe.stop()
+    if not args.skip_replay:
+        figures["replay"] = replay = replay_rate(meter, settings, args.replay_events, args.lifecycles + 1, log)
+        log(f"replay    {replay['projection']}: {replay['events']} events in {replay['seconds']:.1f} s = "
+            f"{replay['events_per_s']:.0f} events/s, {replay['events_per_cpu_s']:.0f} per CPU-s (replayer + PostgreSQL + Kafka)")
+    if not args.skip_embedded and args.embedded_lifecycles:
+        figures["embedded"] = embedded = embedded_cost(
+            {k: v for k, v in env.items() if k not in ("KONGFU_MODE", "KONGFU_STRIPE_API_BASE",
+                                                        "KONGFU_STRIPE_WEBHOOK_SECRET")},
+            args.embedded_lifecycles, min(args.idle_seconds, 10.0), log_dir)
+        log(f"embedded  `kongfu run`: {embedded['cpu_s_per_lifecycle']:.3f} CPU-s per lifecycle "
+            f"({embedded['lifecycles']} lifecycles, idle {embedded['idle_cores']:.3f} cores subtracted)")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(figures, indent=2, default=str))
+        log(f"figures written to {args.json_out}")
 
 
 if __name__ == "__main__":

@@ -27,12 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import httpx
+
+from kongfu.chaos_faults import FrontProxy, api_replica_killed, extra_process, lose_answers, second_worker_killed
 from kongfu.demo import Lifecycle
 from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform
 from service_runtime.auth import issue_token
 from service_runtime.eventlog import KafkaEventLog, dead_letter_topic, topic_for
 from service_runtime.settings import Settings
 
+ANSWER_LOST = "2 answers lost after commit (proxy drops them)"
+SECOND_WORKER = "second worker in the group, SIGKILLed under load"
+API_REPLICA = "second API replica (round robin), SIGKILLed under load"
 PROJECTIONS = ("timeline", "traceability", "compensation_decisions", "unmatched_parcels")
 RETRY_FOR = 180.0  # how long the driver keeps retrying a step (a broker restart takes a while here)
 
@@ -62,7 +68,11 @@ class Chaos:
         self.answers: list[tuple[float, str, int]] = []  # (time, service, status) of every request
         self.lock = threading.Lock()
         self.processes: dict[str, ServiceProcess] = {}
+        self.proxies: dict[str, FrontProxy] = {}  # the driver reaches every service through its proxy
         self.urls: dict[str, str] = {}
+        self.local = threading.local()
+        self.extras: list[ServiceProcess] = []  # second workers and API replicas of the schedule
+        self.places = 0  # POST /orders the driver began: each must make exactly one order
         self.started = time.monotonic()
 
     # -- the driver ---------------------------------------------------------------------------
@@ -70,13 +80,21 @@ class Chaos:
         with self.lock:
             self.answers.append((time.monotonic(), service, status))
 
+    def client(self) -> httpx.Client:
+        """One keep-alive client per driver thread, like a browser's connection pool."""
+        if not hasattr(self.local, "client"):
+            self.local.client = httpx.Client(timeout=30)
+        return self.local.client
+
     def lifecycle(self, _: int = 0) -> dict[str, Any]:
         from services.logistics.carriers import FakeCarrier
 
         trip = Lifecycle(self.urls, lambda sub, role: issue_token(self.jwt_secret, sub, [role],
                                                                     issuer=self.settings.jwt_issuer),
                          FakeCarrier(self.carrier_secret).webhook, retry_for=RETRY_FOR, observe=self.observe,
-                         patience=RETRY_FOR)
+                         patience=RETRY_FOR, client=self.client())
+        with self.lock:
+            self.places += 1
         result = trip.full_journey()
         trip.timeline_until(result["order_id"], "claim_decided")
         return result
@@ -99,8 +117,10 @@ class Chaos:
         for number, action in enumerate(actions):
             if number:
                 time.sleep(pause)
-            subprocess.run([str(ROOT / "deploy/local" / script), action], env=os.environ, check=True,
-                           capture_output=True, timeout=300)
+            # A busy machine can take longer than kafka.sh's default 90 s to start the broker.
+            env = {**os.environ, "KONGFU_KAFKA_START_TIMEOUT": os.environ.get("KONGFU_KAFKA_START_TIMEOUT", "300")}
+            subprocess.run([str(ROOT / "deploy/local" / script), action], env=env, check=True,
+                           capture_output=True, timeout=420)
 
     def relay_crash(self, service: str) -> None:
         """A second relay for `service` that dies between publishing a batch and saving its position."""
@@ -139,7 +159,22 @@ class Chaos:
             Fault("relay killed between publish and position save", "orders", lambda: self.relay_crash("orders")),
             Fault("projection replay during load", "timeline", lambda: self.replay("timeline")),
         ]
+        losses = ("orders", "payments", "purchasing", "warehouse", "logistics", "claims") if self.full else ("warehouse",)
+        faults += [Fault(ANSWER_LOST, s, lambda s=s: lose_answers(self.proxies[s], 2)) for s in losses]
+        under_load = 15.0 if self.full else 5.0
+        for service in ("purchasing", "warehouse") if self.full else ("purchasing",):
+            worker = self.extra(service, "worker")
+            faults.append(Fault(SECOND_WORKER, service, lambda w=worker: second_worker_killed(w, under_load)))
+        for service in ("orders", "warehouse") if self.full else ("warehouse",):
+            replica = self.extra(service, "api")
+            faults.append(Fault(API_REPLICA, service, lambda r=replica, s=service: api_replica_killed(
+                r, self.proxies[s], under_load)))
         return faults
+
+    def extra(self, service: str, roles: str) -> ServiceProcess:
+        process = extra_process(service, roles, self.env, self.log_dir)
+        self.extras.append(process)
+        return process
 
     def run_faults(self, faults: list[Fault], done: threading.Event, gap: float) -> None:
         for fault in faults:
@@ -200,6 +235,16 @@ class Chaos:
                     continue  # a re-published copy: consumers skip it
                 seen.add(envelope.event_id)
                 per_order[str(envelope.order_id)][envelope.type] += 1
+        placed = sum(counts["orders.OrderPlaced"] for counts in per_order.values())
+        if placed != self.places:
+            problems.append(f"{placed} orders placed for {self.places} lifecycles begun (a retried POST /orders "
+                            "made a second order, or one was lost)")
+        for fault in faults:
+            if fault.kind == API_REPLICA:
+                wrong = [status for t, s, status in self.answers if s == fault.target and status >= 500
+                         and status != 503 and fault.started <= t <= fault.restored + 1]
+                if wrong:
+                    problems.append(f"{fault.kind} ({fault.target}): the customer saw {Counter(wrong)}")
         expected = per_order[baseline_order]
         for result in results:
             got = per_order.get(result["order_id"], Counter())
@@ -247,9 +292,11 @@ class Chaos:
         self.stripe = FakeStripe(uuid.uuid4().hex).start()
         self.env.update({"KONGFU_STRIPE_API_BASE": self.stripe.url,
                          "KONGFU_STRIPE_WEBHOOK_SECRET": self.stripe.webhook_secret})
-        self.urls, processes = start_platform(["--mode", "stack"], self.env, self.log_dir)
-        self.stripe.webhook_url = f"{self.urls['payments']}/payments/webhooks/stripe"
+        direct, processes = start_platform(["--mode", "stack"], self.env, self.log_dir)
+        self.stripe.webhook_url = f"{direct['payments']}/payments/webhooks/stripe"
         self.processes = dict(zip(SERVICES, processes))
+        self.proxies = {s: FrontProxy(p.port).start() for s, p in self.processes.items()}
+        self.urls = {s: proxy.url for s, proxy in self.proxies.items()}
         try:
             baseline = self.lifecycle()
             self.log(f"baseline lifecycle done: order {baseline['order_id']}")
@@ -282,8 +329,10 @@ class Chaos:
             self.fault_table(faults)
             problems = self.verdict(baseline["order_id"], results, failures, faults)
         finally:
-            for process in self.processes.values():
+            for process in [*self.processes.values(), *self.extras]:
                 process.stop()
+            for proxy in self.proxies.values():
+                proxy.stop()
             self.stripe.stop()
         for problem in problems:
             self.log(f"PROBLEM: {problem}")

@@ -31,6 +31,24 @@ def cmd_serve(args: argparse.Namespace) -> None:
            fake_stripe=args.fake_stripe)
 
 
+def cmd_portal(args: argparse.Namespace) -> None:
+    """The customer portal on its own, reading the gateways KONGFU_PORTAL_GATEWAYS names (the
+    stack: `orders=http://...,warehouse=http://...`); it keeps no data and joins no topic."""
+    import uvicorn
+
+    from kongfu.portal.gateways import configured_urls
+    from kongfu.portal.web import router as portal_router
+    from service_runtime.http import create_app
+    from service_runtime.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    app = create_app("portal", [portal_router()], metrics_label="portal")
+    gateways = ", ".join(f"{name} at {url}" for name, url in sorted(configured_urls().items())) or "none configured"
+    print(f"kongfu: portal listening on http://{args.host}:{args.port}/portal (gateways: {gateways})", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
 def _registry():
     from kongfu import registry
 
@@ -240,6 +258,11 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--fake-stripe", action="store_true", help="pay through the local Stripe fake (demos)")
     serve.set_defaults(func=cmd_serve)
+
+    portal = sub.add_parser("portal", help="the customer portal alone, reading the stack's gateways")
+    portal.add_argument("--host", default="127.0.0.1")
+    portal.add_argument("--port", type=int, default=8009)
+    portal.set_defaults(func=cmd_portal)
 
     republish = sub.add_parser("republish", help="publish a range of a service's stored events again")
     republish.add_argument("service")

@@ -29,6 +29,20 @@ def provider_reference(prefix: str, *parts: object) -> str:
     return prefix + "".join(string.ascii_lowercase[byte % 26] for byte in digest[:16])
 
 
+def sample_photo(seed: str, width: int = 64, height: int = 48) -> bytes:
+    """A real PNG (a colour taken from `seed`) standing for a warehouse camera's photo: any
+    browser decodes it, and different seeds give different content hashes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    row = b"\x00" + hashlib.sha256(seed.encode()).digest()[:3] * width  # filter byte, then RGB pixels
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
 @dataclass
 class Lifecycle:
     """One platform (embedded: every service at one URL; stack: one URL per service)."""
@@ -45,6 +59,8 @@ class Lifecycle:
     retry_for: float = 0.0
     observe: Callable[[str, int], None] = lambda service, status: None  # every answer; 0 = no connection
     patience: float = 60.0  # seconds to wait for a reaction (another service's step) to show
+    # A keep-alive client (one per driver thread); without one, each call opens its own connection.
+    client: httpx.Client | None = None
 
     # -- plumbing ----------------------------------------------------------------------------
     def call(self, service: str, method: str, path: str, role: str, subject: str | None = None,
@@ -56,8 +72,8 @@ class Lifecycle:
         deadline, backoff, unsure = time.monotonic() + self.retry_for, 0.2, False
         while True:
             try:
-                response = httpx.request(method, f"{self.urls[service]}{path}", headers=headers, timeout=30,
-                                         **kwargs)
+                response = (self.client or httpx).request(method, f"{self.urls[service]}{path}",
+                                                           headers=headers, timeout=30, **kwargs)
                 self.observe(service, response.status_code)
                 if response.status_code < 500 or time.monotonic() > deadline:
                     break
@@ -140,9 +156,12 @@ class Lifecycle:
             self.call("warehouse", "POST", f"/warehouse/items/{code}/special-inspection", "warehouse_staff",
                       json={"checks": ["packaging intact", "no cracks under light"], "passed": True,
                             "notes": "fragile goods protocol"})
+        photos = [self.call("warehouse", "POST", f"/warehouse/items/{code}/photos", "warehouse_staff",
+                            files={"photo": (f"{code}-{n}.png", sample_photo(f"{code}/{n}"), "image/png")}
+                            ).json()["photo"] for n in range(1, 4)]
         self.call("warehouse", "POST", f"/warehouse/items/{code}/inspection", "warehouse_staff", json={
             "quantity_checked": quantity if passed else quantity - 1, "exterior_condition": "intact",
-            "photos": [f"photo://{code}/{n}" for n in range(1, 4)]})
+            "photos": photos})
         if passed:
             self.call("warehouse", "POST", f"/warehouse/items/{code}/storage", "warehouse_staff",
                       json={"location": f"A-03-{code[-3:]}"})
@@ -168,10 +187,7 @@ class Lifecycle:
 
     def ship(self, parcel_id: str, codes: list[str]) -> str:
         line = next(l for l in self.quotes(parcel_id) if l.get("price") is not None and not l.get("refused"))
-        self.as_customer("logistics", "POST", f"/logistics/parcels/{parcel_id}/shipping",
-                         headers={"Idempotency-Key": f"ship-{parcel_id}"},
-                         json={"line_code": line["code"], "amount": line["price"], "method": "paypal",
-                               "provider_reference": provider_reference("PAYID-", "shipping", parcel_id)})
+        self.choose_and_pay_shipping(parcel_id, line)
         paid = {item["traceability_code"]: item["value"] for item in self.call(
             "logistics", "GET", f"/logistics/parcels/{parcel_id}", "logistics_staff").json()["items"]}
         self.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/customs-declaration", "logistics_staff",
@@ -182,6 +198,23 @@ class Lifecycle:
                   json={"carrier": "fake-express", "tracking_number": tracking})
         self.log(f"parcel {parcel_id} shipped on {line['code']} as {tracking}")
         return tracking
+
+    def choose_and_pay_shipping(self, parcel_id: str, line: dict[str, Any], method: str = "card") -> dict[str, Any]:
+        """Choose the line (logistics bills the parcel), pay the bill at payments (card through the
+        Stripe fake, or the balance), and wait until logistics knows it is paid."""
+        bill = self.as_customer("logistics", "POST", f"/logistics/parcels/{parcel_id}/shipping",
+                                headers={"Idempotency-Key": f"ship-{parcel_id}"},
+                                json={"line_code": line["code"], "amount": line["price"]}).json()
+        body = {"method": method, **({"payment_token": "pm_card_visa"} if method == "card" else {})}
+        wait_until(lambda: self.as_customer("payments", "POST", f"/payments/shipping/{parcel_id}", expect=(201, 404),
+                                            headers={"Idempotency-Key": f"pay-shipping-{parcel_id}"}, json=body
+                                            ).status_code == 201, timeout=self.patience,
+                   what="payments to take the shipping payment")
+        wait_until(lambda: self.call("logistics", "GET", f"/logistics/parcels/{parcel_id}", "logistics_staff"
+                                     ).json()["status"] == "shipping_paid",
+                   timeout=self.patience, what="logistics to learn the shipping is paid")
+        self.log(f"parcel {parcel_id}: shipping bill of {bill['total']} CNY paid by {method}")
+        return bill
 
     def carrier_update(self, tracking: str, status: str, event_id: str | None = None) -> httpx.Response:
         headers, body = self.carrier_webhook(tracking, status, event_id or f"evt-{uuid.uuid4().hex[:12]}")

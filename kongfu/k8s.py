@@ -142,15 +142,15 @@ def _env(service: ServiceTopology) -> list[dict[str, Any]]:
     return env
 
 
-def deployment(service: ServiceTopology, role: str) -> dict[str, Any]:
+def _container(args: list[str], env: list[dict[str, Any]], role: str) -> dict[str, Any]:
+    """The kongfu image running `args` on the http port, probed, limited and locked down."""
     probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10, "failureThreshold": 3}
-    container = {
+    return {
         "name": "kongfu",
         "image": "kongfumall",
-        "args": ["serve", service.name, "--mode", "stack", "--roles", role, "--host", "0.0.0.0",
-                 "--port", str(PORT)],
+        "args": args,
         "ports": [{"name": "http", "containerPort": PORT}],
-        "env": _env(service),
+        "env": env,
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 5,
                            "failureThreshold": 3},
         "livenessProbe": probe,
@@ -158,9 +158,18 @@ def deployment(service: ServiceTopology, role: str) -> dict[str, Any]:
         "resources": RESOURCES[role],
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                             "capabilities": {"drop": ["ALL"]}},
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
-                         {"name": "kafka-ca", "mountPath": "/etc/kafka-ca", "readOnly": True}],
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
+
+
+POD_SECURITY = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
+                "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def deployment(service: ServiceTopology, role: str) -> dict[str, Any]:
+    container = _container(["serve", service.name, "--mode", "stack", "--roles", role, "--host", "0.0.0.0",
+                            "--port", str(PORT)], _env(service), role)
+    container["volumeMounts"].append({"name": "kafka-ca", "mountPath": "/etc/kafka-ca", "readOnly": True})
     spec: dict[str, Any] = {
         "replicas": 1,
         "selector": {"matchLabels": labels(service.name, role)},
@@ -169,8 +178,7 @@ def deployment(service: ServiceTopology, role: str) -> dict[str, Any]:
                                     "kongfu.io/postgres-client": "true"}},
             "spec": {
                 "automountServiceAccountToken": False,
-                "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
-                                    "seccompProfile": {"type": "RuntimeDefault"}},
+                "securityContext": POD_SECURITY,
                 "terminationGracePeriodSeconds": 30,
                 "containers": [container],
                 "volumes": [{"name": "tmp", "emptyDir": {}},
@@ -207,9 +215,13 @@ def metrics_service(service: ServiceTopology) -> dict[str, Any]:
 
 
 def disruption_budget(service: ServiceTopology, role: str) -> dict[str, Any]:
+    return disruption_budget_for(service.name, role)
+
+
+def disruption_budget_for(name: str, role: str) -> dict[str, Any]:
     return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-            "metadata": _meta(name_of(service.name, role), service.name, role),
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels(service.name, role)}}}
+            "metadata": _meta(name_of(name, role), name, role),
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels(name, role)}}}
 
 
 def service_manifests(service: ServiceTopology) -> list[dict[str, Any]]:
@@ -219,10 +231,13 @@ def service_manifests(service: ServiceTopology) -> list[dict[str, Any]]:
     return docs
 
 
-def ingress(services: Iterable[ServiceTopology]) -> dict[str, Any]:
+def ingress(services: Iterable[ServiceTopology], with_portal: bool = False) -> dict[str, Any]:
     paths = [{"path": prefix, "pathType": "Prefix",
               "backend": {"service": {"name": name_of(s.name), "port": {"name": "http"}}}}
              for s in services for prefix in s.path_prefixes]
+    if with_portal:  # the customer portal (kongfu/k8s_portal.py) under /portal
+        paths.append({"path": "/portal", "pathType": "Prefix",
+                      "backend": {"service": {"name": name_of("portal"), "port": {"name": "http"}}}})
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
             "metadata": {"name": "kongfu-gateways", "labels": {"app.kubernetes.io/part-of": PART_OF}},
             "spec": {"ingressClassName": "nginx",
@@ -259,12 +274,15 @@ def _dump(docs: list[dict[str, Any]]) -> str:
 
 def render() -> dict[Path, str]:
     """Every generated file, by its path under deploy/k8s."""
+    from kongfu.k8s_portal import portal_manifests
+
     services = topology()
     base = Path("base/generated")
     files = {
         base / "kafka-topics.yaml": _dump(topics(services)),
         base / "kafka-users.yaml": _dump(users(services)),
-        base / "ingress.yaml": _dump([ingress(services)]),
+        base / "ingress.yaml": _dump([ingress(services, with_portal=True)]),
+        base / "portal.yaml": _dump(portal_manifests(services)),
         base / "prometheus-rule.yaml": _dump([prometheus_rule(ROOT / "base" / "alerts" / "kongfu.rules.yaml")]),
         Path("overlays/prod/generated/autoscalers.yaml"): _dump(autoscalers(services)),
     }

@@ -84,9 +84,17 @@ class ServiceProcess:
             return ""
 
 
+def app_name(service: str, args: list[str]) -> str:
+    """The PostgreSQL application_name of a service process (libpq reads PGAPPNAME), so that the
+    bench can tell whose backend spends what: kongfu-<service>-<roles>."""
+    roles = args[args.index("--roles") + 1] if "--roles" in args else "all"
+    return f"kongfu-{service}-{roles}"
+
+
 def start_platform(args: list[str], env: dict[str, str], log_dir: Path) -> tuple[dict[str, str], list["ServiceProcess"]]:
     """Each service in its own process, started together, then waited for."""
-    processes = [ServiceProcess(["serve", s, *args], env, log_dir / f"{s}.log") for s in SERVICES]
+    processes = [ServiceProcess(["serve", s, *args], {**env, "PGAPPNAME": app_name(s, args)}, log_dir / f"{s}.log")
+                 for s in SERVICES]
     for process in processes:
         process.spawn()
     for process in processes:

@@ -99,6 +99,7 @@ class KafkaEventLog:
         self.partitions = partitions
         self.client_id = client_id
         self._producer = None
+        self._closing: set[asyncio.Task] = set()  # producers dropped after a failed batch, stopping
 
     async def start(self) -> None:
         await self.ensure_topics(all_topics(self.namespace))
@@ -163,10 +164,32 @@ class KafkaEventLog:
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         producer = await self._ensure_producer()
-        pending = [
-            await producer.send(r.topic, r.value, key=r.key, headers=list(r.headers)) for r in records
-        ]
-        await asyncio.gather(*pending)
+        try:
+            pending = [
+                await producer.send(r.topic, r.value, key=r.key, headers=list(r.headers)) for r in records
+            ]
+            await asyncio.gather(*pending)
+        except BaseException:
+            self._discard_producer(producer)
+            raise
+
+    def _discard_producer(self, producer) -> None:
+        """After a failed batch the idempotent producer's sequence numbers can be out of step with
+        the broker for good (after a broker restart `make chaos` saw OutOfOrderSequenceNumber on
+        every retry, for minutes, while the outbox grew): the next try starts a new producer (a new
+        producer id). A copy the old one still delivers carries the same event ids: consumers skip it."""
+        if self._producer is producer:
+            self._producer = None
+
+        async def close() -> None:
+            try:
+                await asyncio.wait_for(producer.stop(), timeout=30)
+            except BaseException:  # noqa: BLE001 - it is being dropped; nothing depends on its end
+                pass
+
+        task = asyncio.ensure_future(close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> "KafkaLogConsumer":
         return KafkaLogConsumer(self.bootstrap, group, topics, start_position, self.security)

@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service_runtime import database
+from service_runtime import database, error_catalogue
 from service_runtime.auth import AuthError, Caller
 from service_runtime.errors import DomainError
 from service_runtime.problems import (MESSAGES, PROBLEM, documented_responses, field_message,
@@ -131,7 +131,10 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
 
     @app.exception_handler(DomainError)
     async def refused(request: Request, exc: DomainError):
-        return await _answer(request, exc.status, str(exc), custom_title=getattr(exc, "title", None), **exc.fields)
+        code, chinese = error_catalogue.worded(str(exc), chinese=True)  # the caller's language picks
+        coded = {"code": code} if code else {}
+        return await _answer(request, exc.status, (str(exc), chinese), custom_title=getattr(exc, "title", None),
+                             **coded, **exc.fields)
 
     @app.exception_handler(AggregateNotFoundError)
     async def not_found(request: Request, exc: AggregateNotFoundError):

@@ -232,6 +232,14 @@ class ProjectionStore:
         return grouped
 
     @database.retried_once_if_dropped
+    def run_sql(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        """One statement on the live entries table, named `{entries}` in `sql` with `?` marks
+        (listings read their pages in SQL; see service_runtime/listing.py)."""
+        with self._transaction() as cur:
+            cur.execute(self._param(sql.format(entries=f"{self._prefix}{LIVE}_entries")), tuple(params))
+            return cur.fetchall() if cur.description else []
+
+    @database.retried_once_if_dropped
     def checksum(self, projection: str, tables: str = LIVE) -> tuple[str, int]:
         """sha256 over every row in a fixed order, and the number of rows."""
         digest = hashlib.sha256()

@@ -7,7 +7,9 @@ is the portal's 404 page.
 
 from __future__ import annotations
 
+import asyncio
 import html
+import re
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -40,8 +42,19 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     page = TEMPLATES.get_template(template).render(
         lang=language, t=lambda key, **v: i18n.translate(key, language, **v),
         pick=lambda pair: i18n.choose(pair, language), path=request.url.path,
-        signed_in=bool(request.cookies.get(TOKEN_COOKIE)), actions=NEXT_ACTION_NAMES, **context)
+        signed_in=bool(request.cookies.get(TOKEN_COOKIE)), actions=NEXT_ACTION_NAMES, photo_src=photo_src, **context)
     return HTMLResponse(page, status_code=status)
+
+
+def photo_src(photo: str, code: str | None) -> str:
+    """Where the page loads a photo from: a stored one (`sha256:<hex>`) through this portal with the
+    customer's token, an https link as it is, an older `photo://` reference as a labelled image."""
+    from services.warehouse.photos import digest_in
+
+    digest = digest_in(photo)
+    if digest and code:
+        return f"/portal/photos/{quote(code)}/{digest}"
+    return photo if photo.startswith("https://") else f"/portal/photos?ref={quote(photo)}"
 
 
 def _form(body: bytes) -> dict[str, list[str]]:
@@ -171,12 +184,15 @@ def router() -> APIRouter:
                 quotes = None  # not packed yet: logistics does not know the parcel
             if parcel is None and quotes is None:
                 raise GatewayError(404, "")
-            return {"parcel_id": str(parcel_id), "parcel": parcel, "quotes": quotes}
+            # The bill and whether it is paid, from logistics itself (the listing may lag a moment).
+            detail = await gateways.get(f"/logistics/parcels/{parcel_id}") if quotes is not None else {}
+            return {"parcel_id": str(parcel_id), "parcel": parcel, "quotes": quotes, "bill": detail.get("bill"),
+                    "shipping": detail.get("shipping") or (parcel or {}).get("shipping")}
 
         return await page_or_error(request, "parcel.html", load)
 
-    @portal.post("/parcels/{parcel_id}/payment")
-    async def pay_shipping(request: Request, parcel_id: uuid.UUID):
+    @portal.post("/parcels/{parcel_id}/shipping-line")
+    async def choose_shipping_line(request: Request, parcel_id: uuid.UUID):
         form = _form(await request.body())
 
         async def load(gateways: Gateways):
@@ -185,13 +201,35 @@ def router() -> APIRouter:
             line = next((l for l in quotes["lines"] if l["code"] == chosen and l["price"] is not None), None)
             if line is None:
                 raise GatewayError(422, i18n.translate("refused", _language(request)))
-            method = (form.get("method") or ["paypal"])[0]
-            # The price comes from the gateway's quote, never from the form; one key per parcel,
-            # so a second click pays nothing twice.
-            await gateways.post(f"/logistics/parcels/{parcel_id}/shipping", {
-                "line_code": line["code"], "amount": line["price"], "method": method,
-                "provider_reference": f"dev-portal-{uuid.uuid4().hex[:16]}"},
-                **{"Idempotency-Key": f"portal-shipping-{parcel_id}"})
+            # The price comes from the gateway's quote, never from the form; logistics issues the
+            # itemised bill (line, premium, storage fees), one key per parcel.
+            await gateways.post(f"/logistics/parcels/{parcel_id}/shipping",
+                                {"line_code": line["code"], "amount": line["price"]},
+                                **{"Idempotency-Key": f"portal-shipping-{parcel_id}"})
+            return {"redirect": f"/portal/parcels/{parcel_id}"}
+
+        return await _post_then_redirect(request, load)
+
+    @portal.post("/parcels/{parcel_id}/payment")
+    async def pay_shipping(request: Request, parcel_id: uuid.UUID):
+        form = _form(await request.body())
+
+        async def load(gateways: Gateways):
+            method = (form.get("method") or ["card"])[0]
+            # By card: the token Stripe's hosted fields return (card data never reaches us); from
+            # the balance: no token. One key per parcel, method and token, so a second click pays
+            # nothing twice, and a declined card can be retried with another.
+            token = (form.get("payment_token") or [""])[0] if method == "card" else None
+            body = {"method": method, **({"payment_token": token} if token else {})}
+            key = f"portal-pay-shipping-{parcel_id}-{method}-{token or ''}"
+            for attempt in range(20):  # a just-issued bill reaches payments within moments
+                try:
+                    await gateways.post(f"/payments/shipping/{parcel_id}", body, **{"Idempotency-Key": key})
+                    break
+                except GatewayError as error:
+                    if error.status != 404 or attempt == 19:
+                        raise
+                    await asyncio.sleep(0.5)
             return {"redirect": f"/portal/parcels/{parcel_id}"}
 
         return await _post_then_redirect(request, load)
@@ -241,6 +279,21 @@ def router() -> APIRouter:
                f'<rect width="160" height="120" fill="#e8eef3"/><text x="8" y="64" font-size="9" '
                f'fill="#234">{label}</text></svg>')
         return Response(svg, media_type="image/svg+xml")
+
+    @portal.get("/photos/{code}/{digest}")
+    async def stored_photo(request: Request, code: str, digest: str):
+        """A stored inspection photo of one of my items, read through the warehouse gateway."""
+        from services.warehouse.codes import CODE_PATTERN
+        from services.warehouse.photos import DIGEST_PATTERN
+
+        if not (re.match(CODE_PATTERN, code) and re.match(DIGEST_PATTERN, digest)):
+            return render(request, "not_found.html", status=404)
+        try:
+            content, media_type = await _gateways(request).get_bytes(f"/warehouse/items/{code}/photos/{digest}")
+        except GatewayError:
+            return render(request, "not_found.html", status=404)
+        # never from the browser cache: another customer signing in on this browser must not see it
+        return Response(content, media_type=media_type, headers={"Cache-Control": "no-store"})
 
     @portal.get("/{rest:path}")
     async def not_found(request: Request, rest: str):

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from contracts import Envelope, EventPayload
 from service_runtime.auth import AUDITOR, CUSTOMER, SUPPORT_AGENT, Caller
-from service_runtime.listing import PageParams, page, page_model, page_params, views
+from service_runtime.listing import Listing, PageParams, listed_page, page_model, page_params
 from service_runtime.errors import NotFound
 from service_runtime.http import current_caller, require_roles
 from service_runtime.clock import utc_timestamp
@@ -123,6 +123,9 @@ def queue_router(store: ProjectionStore) -> APIRouter:
     return queue
 
 
+CLAIMS_LISTED = Listing(COMPENSATION_DECISIONS.name, owner_field="customer_id", fact="opened")
+
+
 def router(store: ProjectionStore) -> APIRouter:
     api = APIRouter(prefix="/compensation-decisions", tags=["claims"])
     mine = APIRouter(prefix="/me", tags=["claims"])
@@ -131,10 +134,11 @@ def router(store: ProjectionStore) -> APIRouter:
     def my_claims(request: Request, params: PageParams = Depends(page_params),
                   caller: Caller = Depends(require_roles(CUSTOMER))):
         """My claims, newest first, each with its decision and the rule behind it once decided."""
-        rows = (view for view in views(store, COMPENSATION_DECISIONS.name, decision_view)
-                if view["customer_id"] == caller.subject and view["claim"])
-        customer_rows = ({**v, "decision": v["decision"] and decision_for_customer(v["decision"])} for v in rows)
-        return page(customer_rows, lambda v: [v["claim"]["at"], v["claim_id"]], params, request)
+        def customer_view(claim_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+            view = decision_view(claim_id, entries)
+            return {**view, "decision": view["decision"] and decision_for_customer(view["decision"])}
+
+        return listed_page(store, CLAIMS_LISTED, customer_view, params, request, caller.subject)
 
     @api.get("")
     def all_decisions(_: Caller = Depends(require_roles(SUPPORT_AGENT, AUDITOR))) -> list[dict[str, Any]]:

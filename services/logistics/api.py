@@ -17,7 +17,7 @@ from contracts.common import ParcelItemV1
 from contracts.logistics import TrackingStatus
 from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, Caller
 from service_runtime.http import current_caller, require_roles
-from service_runtime.requests import Money, PaymentMethod, ProviderReference, Strict
+from service_runtime.requests import Money, Strict
 from service_runtime.rules import rules_router as published_rules_router
 from service_runtime.settings import get_settings
 from services.logistics import customs
@@ -36,9 +36,8 @@ TrackingNumber = Annotated[str, Field(min_length=6, max_length=40, pattern=r"^[A
 
 class ShippingRequest(Strict):
     line_code: str = Field(min_length=2, max_length=40, examples=["economy-air"])
-    amount: Money = Field(description="the line's price for this parcel, in CNY")
-    method: PaymentMethod
-    provider_reference: ProviderReference
+    amount: Money | None = Field(default=None, description="the line's price for this parcel as quoted, in CNY "
+                                                           "(checked when given)")
 
 
 class DeclaredItemRequest(Strict):
@@ -77,6 +76,33 @@ class CarrierUpdate(Strict):
         default=None, description="with status `exception`: the parcel will not arrive, and why")
     location: str = Field(min_length=1, max_length=300)
     occurred_at: AwareDatetime
+
+
+class BillLineView(BaseModel):
+    code: Literal["shipping", "insurance_premium", "storage_fee"]
+    label: str
+    amount: Decimal
+    traceability_code: str | None = None
+
+
+class ShippingBillView(BaseModel):
+    """The parcel's bill, itemised; paid at payments (`POST /payments/shipping/{parcel_id}`)."""
+
+    parcel_id: UUID
+    line_code: str
+    chargeable_weight_kg: Decimal
+    lines: list[BillLineView]
+    total: Decimal
+    currency: str
+    paid: bool
+    pay_at: str
+
+    @classmethod
+    def of(cls, shipment: Shipment) -> "ShippingBillView":
+        bill = shipment.bill
+        return cls(parcel_id=shipment.id, paid=shipment.shipping is not None,
+                   pay_at=f"/payments/shipping/{shipment.id}",
+                   **{k: bill[k] for k in ("line_code", "chargeable_weight_kg", "lines", "total", "currency")})
 
 
 class ShippingView(BaseModel):
@@ -126,6 +152,7 @@ class ParcelView(BaseModel):
     width_cm: Decimal
     height_cm: Decimal
     shipping: ShippingView | None
+    bill: ShippingBillView | None = None
     customs_declaration: list[DeclaredItemView] | None
     handover: HandoverView | None
     tracking: list[TrackingView]
@@ -140,6 +167,7 @@ class ParcelView(BaseModel):
             weight_kg=shipment.weight_kg, length_cm=shipment.length_cm, width_cm=shipment.width_cm,
             height_cm=shipment.height_cm,
             shipping=ShippingView.of(shipment.id, shipment.shipping) if shipment.shipping else None,
+            bill=ShippingBillView.of(shipment) if getattr(shipment, "bill", None) else None,
             customs_declaration=shipment.customs_items,
             handover={k: shipment.handover[k] for k in ("carrier", "tracking_number")} if shipment.handover else None,
             tracking=sorted(shipment.tracking, key=lambda update: update["carrier_time"]),
@@ -179,6 +207,9 @@ class QuoteView(BaseModel):
     lines: list[LineQuoteView]
     duties: dict = Field(description="estimated duty and tax at the destination (customs table, versioned)")
     recommended_line: str | None = Field(description="the cheapest line that carries the parcel with a clean record")
+    additional_charges: list[BillLineView] = Field(
+        default=[], description="billed with whichever line is chosen: the insurance premium (if insured) and "
+                                "each item's storage fees due")
 
 
 class InsuranceRequest(Strict):
@@ -233,7 +264,8 @@ def router(app: LogisticsApplication) -> APIRouter:
         best = recommended(offers, reliability)
         return QuoteView(parcel_id=shipment.id, lines_version=LINES_VERSION, recommended_line=best,
                          lines=[LineQuoteView.of(o, reliability[o.line.code], o.line.code == best) for o in offers],
-                         duties=customs.estimate(shipment.destination_country, goods_value))
+                         duties=customs.estimate(shipment.destination_country, goods_value),
+                         additional_charges=app.additional_charges(shipment))
 
     @api.get("/customs-rules")
     def customs_rules(_: Caller = Depends(require_roles(CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, AUDITOR))) -> dict:
@@ -247,12 +279,14 @@ def router(app: LogisticsApplication) -> APIRouter:
         items = [item.model_dump() for item in body.items]
         return ParcelView.of(app.personalise_declaration(caller, parcel_id, items, body.warning_accepted))
 
-    @api.post("/parcels/{parcel_id}/shipping", status_code=201, response_model=ShippingView)
+    @api.post("/parcels/{parcel_id}/shipping", status_code=201, response_model=ShippingBillView)
     def choose_shipping(parcel_id: UUID, body: ShippingRequest,
                         idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=200)],
                         caller: Caller = Depends(require_roles(CUSTOMER))):
-        shipping = app.choose_shipping(caller, parcel_id, idempotency_key, body.model_dump(mode="json"))
-        return ShippingView.of(parcel_id, shipping)
+        """Choose a line: the parcel's bill (line price, insurance premium, storage fees) is issued,
+        itemised; pay it at payments, `POST /payments/shipping/{parcel_id}` (card or balance)."""
+        app.choose_shipping(caller, parcel_id, idempotency_key, body.model_dump(mode="json"))
+        return ShippingBillView.of(app.own_shipment(caller, parcel_id))
 
     @api.post("/parcels/{parcel_id}/customs-declaration", response_model=ParcelView)
     def declare_customs(parcel_id: UUID, body: CustomsRequest,

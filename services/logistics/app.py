@@ -8,12 +8,14 @@ from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 
-from contracts.warehouse import ParcelPacked
+from contracts.payments import PaymentSucceededV2
+from contracts.warehouse import ParcelPackedV2 as ParcelPacked
 from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, Caller
 from service_runtime.errors import Conflict, NotFound
 from service_runtime.requests import fingerprint
 from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id, trace
+from services.logistics.billing import compose_bill
 from services.logistics.domain import Shipment, TrackingIndex, tracking_index_id
 from services.logistics.insurance import CarrierIncident, InsuranceCover, cover_id
 from services.logistics.lines import LineQuote
@@ -77,12 +79,25 @@ class LogisticsApplication(ServiceApplication):
 
     def choose_shipping(self, caller: Caller, parcel_id: UUID, idempotency_key: str,
                         request: dict[str, Any]) -> dict:
-        return self.change_own(caller, parcel_id, lambda shipment: shipment.choose_line(
-            line_code=request["line_code"], amount=Decimal(request["amount"]),
-            payment_id=stable_id("shipping-payment", parcel_id, idempotency_key), method=request["method"],
-            provider_reference=request["provider_reference"], idempotency_key=idempotency_key,
-            fingerprint=fingerprint(request),
-        ))
+        """Choose a line: the parcel's bill is issued (paid at payments, `POST /payments/shipping/{id}`)."""
+        def attempt() -> tuple[list[Any], dict]:
+            shipment = self.own_shipment(caller, parcel_id)
+            cover = self.find(cover_id(parcel_id), InsuranceCover)
+            amount = request.get("amount")
+            bill = shipment.bill_shipping(
+                line_code=request["line_code"], amount=Decimal(amount) if amount is not None else None,
+                premium=cover.premium if cover is not None and cover.insured else None,
+                idempotency_key=idempotency_key, fingerprint=fingerprint(request))
+            return [shipment], bill
+
+        return self.save_with_retry(attempt)
+
+    def additional_charges(self, shipment: Shipment) -> list[dict]:
+        """What is billed besides the line's price: the premium if insured, the storage fees due."""
+        cover = self.find(cover_id(shipment.id), InsuranceCover)
+        lines, _ = compose_bill("", Decimal("0"), cover.premium if cover is not None and cover.insured else None,
+                                shipment.storage_fees if hasattr(shipment, "storage_fees") else [])
+        return lines[1:]
 
     def declare_customs(self, caller: Caller, parcel_id: UUID, items: list[dict]) -> Shipment:
         def declare(shipment: Shipment) -> Shipment:
@@ -141,6 +156,9 @@ class LogisticsApplication(ServiceApplication):
             declared = sum((Decimal(str(item["value"])) for item in shipment.items), Decimal("0"))
             cover = InsuranceCover.choose(shipment.id, shipment.customer_id, shipment.order_ids, insured,
                                           declared, handed_over=bool(shipment.handover))
+            if getattr(shipment, "bill", None) is not None:  # the premium goes on the shipping bill
+                raise Conflict(f"shipping for parcel {parcel_id} is already billed; insurance is chosen "
+                               f"before the shipping line, so its premium is on the same bill")
             return [cover], cover
 
         return self.save_with_retry(attempt)
@@ -170,5 +188,13 @@ class LogisticsApplication(ServiceApplication):
             parcel_id=payload.parcel_id, customer_id=payload.customer_id, order_ids=list(payload.order_ids),
             destination_country=payload.destination_country, items=[i.model_dump() for i in payload.items],
             weight_kg=payload.weight_kg, length_cm=payload.length_cm, width_cm=payload.width_cm,
-            height_cm=payload.height_cm,
+            height_cm=payload.height_cm, storage_fees=[fee.model_dump() for fee in getattr(payload, "storage_fees", [])],
         )]
+
+    # Reactions to payments: the parcel's bill is paid ----------------------------------------
+
+    def on_payment_succeeded(self, payload: PaymentSucceededV2, _envelope: Any) -> list[Shipment]:
+        if payload.purpose != "shipping" or payload.reference is None:
+            return []
+        shipment = self.shipment(UUID(payload.reference))
+        return [shipment] if shipment.record_payment(payload.payment_id, payload.method, payload.amount) else []

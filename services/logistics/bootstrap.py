@@ -13,6 +13,7 @@ from services.logistics.insurance import CarrierIncident, InsuranceCover
 
 PUBLISHES = {
     Shipment.ShippingLineChosen: published.ShippingLineChosen,
+    Shipment.ShippingBilled: published.ShippingBilled,
     Shipment.CustomsDeclared: published.CustomsDeclared,
     Shipment.Shipped: published.ParcelShipped,
     Shipment.TrackingUpdated: published.TrackingUpdated,

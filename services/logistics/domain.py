@@ -16,9 +16,10 @@ from eventsourcing.domain import event
 from service_runtime.errors import Conflict, DomainError
 from service_runtime.idempotency import earlier_answer
 from service_runtime.tracing import TracedAggregate, stable_id
-from services.logistics import customs, lines
+from services.logistics import billing, customs, lines
 
 PACKED = "packed"
+AWAITING_SHIPPING_PAYMENT = "awaiting_shipping_payment"
 SHIPPING_PAID = "shipping_paid"
 SHIPPED = "shipped"
 DELIVERED = "delivered"
@@ -36,7 +37,10 @@ class Shipment(TracedAggregate):
 
     @event("Packed")
     def __init__(self, parcel_id: UUID, customer_id: str, order_ids: list, destination_country: str,
-                 items: list, weight_kg: Decimal, length_cm: Decimal, width_cm: Decimal, height_cm: Decimal) -> None:
+                 items: list, weight_kg: Decimal, length_cm: Decimal, width_cm: Decimal, height_cm: Decimal,
+                 storage_fees: list | None = None) -> None:
+        self.storage_fees = [dict(fee) for fee in storage_fees or []]  # as the warehouse froze them at packing
+        self.bill: dict | None = None
         self.customer_id = customer_id
         self.order_ids = list(order_ids)
         self.destination_country = destination_country
@@ -66,45 +70,71 @@ class Shipment(TracedAggregate):
             return max(self.tracking, key=lambda update: update["carrier_time"])["status"]
         if self.handover:
             return SHIPPED
-        return SHIPPING_PAID if self.shipping else PACKED
+        if self.shipping:
+            return SHIPPING_PAID
+        return AWAITING_SHIPPING_PAYMENT if getattr(self, "bill", None) else PACKED
 
     def quote(self) -> list[lines.LineQuote]:
         return lines.quote(self)
 
-    # Choosing and paying a shipping line ---------------------------------------------------
+    # Choosing a shipping line (the bill) and paying it at payments --------------------------
 
-    def choose_line(self, line_code: str, amount: Decimal, payment_id: UUID, method: str,
-                    provider_reference: str, idempotency_key: str, fingerprint: str) -> dict:
-        """Pay for a line; the same key with the same request returns the first payment."""
-        if self.shipping is not None:
-            if self.shipping["idempotency_key"] == idempotency_key:
-                return earlier_answer(self.shipping, fingerprint)
-            raise Conflict(f"shipping for parcel {self.id} is already paid ({self.shipping['line_code']})")
+    def bill_shipping(self, line_code: str, amount: Decimal | None, premium: Decimal | None,
+                      idempotency_key: str, fingerprint: str) -> dict:
+        """Choose a line: the bill (line price, premium, storage fees) is issued and frozen; the
+        customer pays it at payments. The same key with the same request returns the first bill."""
+        bill = getattr(self, "bill", None)
+        if bill is not None:
+            if bill["idempotency_key"] == idempotency_key:
+                return earlier_answer(bill, fingerprint)
+            raise Conflict(f"shipping for parcel {self.id} is already billed ({bill['line_code']}, "
+                           f"{bill['total']} CNY): pay it at POST /payments/shipping/{self.id}")
         offer = next((q for q in self.quote() if q.line.code == line_code), None)
         if offer is None:
             known = ", ".join(line.code for line in lines.LINES)
             raise DomainError(f"there is no shipping line '{line_code}'; lines: {known}")
         if offer.refused:
             raise DomainError(offer.reason)
-        if amount != offer.price:
+        if amount is not None and amount != offer.price:
             raise DomainError(f"the amount {amount} CNY does not match the price of {offer.line.name} "
                               f"for this parcel, {offer.price} CNY")
+        bill_lines, total = billing.compose_bill(offer.line.name, offer.price, premium,
+                                                 getattr(self, "storage_fees", []))
+        self._bill(parcel_id=self.id, customer_id=self.customer_id, order_ids=self.order_ids, line_code=line_code,
+                   chargeable_weight_kg=offer.chargeable_weight_kg, lines=bill_lines, total=total, currency="CNY",
+                   lines_version=lines.LINES_VERSION, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        return self.bill
+
+    @event("ShippingBilled")
+    def _bill(self, parcel_id: UUID, customer_id: str, order_ids: list, line_code: str,
+              chargeable_weight_kg: Decimal, lines: list, total: Decimal, currency: str, lines_version: str,
+              idempotency_key: str, fingerprint: str) -> None:
+        self.bill = {"parcel_id": parcel_id, "line_code": line_code, "chargeable_weight_kg": chargeable_weight_kg,
+                     "lines": [dict(line) for line in lines], "total": total, "currency": currency,
+                     "lines_version": lines_version, "idempotency_key": idempotency_key, "fingerprint": fingerprint}
+
+    def record_payment(self, payment_id: UUID, method: str, amount: Decimal) -> bool:
+        """Payments confirmed the bill: the parcel may be handed over. False for a redelivery."""
+        if self.shipping is not None:
+            return False
+        bill = getattr(self, "bill", None)
+        if bill is None or amount != bill["total"]:
+            raise Conflict(f"payment {payment_id} of {amount} CNY does not settle parcel {self.id}'s bill")
         self._choose_line(parcel_id=self.id, customer_id=self.customer_id, order_ids=self.order_ids,
-                          line_code=line_code, chargeable_weight_kg=offer.chargeable_weight_kg, amount=offer.price,
-                          currency="CNY", payment_id=payment_id, method=method,
-                          provider_reference=provider_reference, idempotency_key=idempotency_key,
-                          fingerprint=fingerprint, lines_version=lines.LINES_VERSION)
-        return self.shipping
+                          line_code=bill["line_code"], chargeable_weight_kg=bill["chargeable_weight_kg"],
+                          amount=bill["total"], currency="CNY", payment_id=payment_id, method=method,
+                          lines_version=bill["lines_version"])
+        return True
 
     @event("ShippingLineChosen")
     def _choose_line(self, parcel_id: UUID, customer_id: str, order_ids: list, line_code: str,
                      chargeable_weight_kg: Decimal, amount: Decimal, currency: str, payment_id: UUID, method: str,
-                     provider_reference: str, idempotency_key: str, fingerprint: str, lines_version: str) -> None:
+                     lines_version: str, provider_reference: str | None = None, idempotency_key: str | None = None,
+                     fingerprint: str | None = None) -> None:
+        """Paid (the reference, key and fingerprint are on parcels paid before payments took shipping)."""
         self.shipping = {
             "line_code": line_code, "chargeable_weight_kg": chargeable_weight_kg, "amount": amount,
-            "currency": currency, "payment_id": payment_id, "method": method,
-            "provider_reference": provider_reference, "idempotency_key": idempotency_key,
-            "fingerprint": fingerprint, "lines_version": lines_version,
+            "currency": currency, "payment_id": payment_id, "method": method, "lines_version": lines_version,
         }
 
     # Customs --------------------------------------------------------------------------------

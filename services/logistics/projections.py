@@ -14,7 +14,7 @@ from contracts import Envelope, EventPayload
 from service_runtime.auth import CUSTOMER, Caller
 from service_runtime.clock import utc_timestamp
 from service_runtime.http import require_roles
-from service_runtime.listing import PageParams, page, page_model, page_params, views
+from service_runtime.listing import Listing, PageParams, listed_page, page_model, page_params
 from service_runtime.projections import Entry, Projection, ProjectionStore
 
 # event type -> (fact, payload fields kept)
@@ -22,6 +22,7 @@ FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "warehouse.ConsolidationRequested": ("requested", ("customer_id", "order_ids", "traceability_codes",
                                                        "destination_country")),
     "warehouse.ParcelPacked": ("packed", ("weight_kg", "length_cm", "width_cm", "height_cm")),
+    "logistics.ShippingBilled": ("shipping_billed", ("line_code", "lines", "total", "currency")),
     "logistics.ShippingLineChosen": ("shipping_paid", ("line_code", "chargeable_weight_kg", "amount", "currency")),
     "logistics.CustomsDeclared": ("customs_declared", ()),
     "logistics.ParcelShipped": ("shipped", ("line_code", "carrier", "tracking_number")),
@@ -44,6 +45,7 @@ def parcel_view(parcel_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]
     latest = {e["fact"]: e for e in entries}
     requested = latest.get("requested", {})
     tracking = [e for e in entries if e["fact"] == "tracking"]
+    billed = next((e for e in entries if e["fact"] == "shipping_billed"), None)  # issued once, then frozen
     status = tracking[-1]["status"] if tracking and entries[-1]["fact"] == "tracking" else (
         entries[-1]["fact"] if entries else None)
     return {
@@ -55,6 +57,7 @@ def parcel_view(parcel_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]
                                                                               "height_cm")},
         "shipping": latest.get("shipping_paid") and {k: latest["shipping_paid"][k] for k in (
             "line_code", "chargeable_weight_kg", "amount", "currency")},
+        "bill": billed and {k: billed[k] for k in ("line_code", "lines", "total", "currency")},
         "carrier": (latest.get("shipped") or {}).get("carrier"),
         "tracking_number": (latest.get("shipped") or {}).get("tracking_number"),
         "tracking": [{k: e[k] for k in ("at", "status", "location")} for e in tracking],
@@ -78,6 +81,22 @@ class ShippingPaid(BaseModel):
     currency: str
 
 
+class BillLine(BaseModel):
+    code: str
+    label: str
+    amount: Decimal
+    traceability_code: str | None = None
+
+
+class ShippingBill(BaseModel):
+    """Everything charged for the parcel, line by line (paid at payments)."""
+
+    line_code: str
+    lines: list[BillLine]
+    total: Decimal
+    currency: str
+
+
 class TrackingScan(BaseModel):
     at: str
     status: str
@@ -94,9 +113,13 @@ class MyParcel(BaseModel):
     destination_country: str
     packed: Dimensions | None
     shipping: ShippingPaid | None
+    bill: ShippingBill | None = None
     carrier: str | None
     tracking_number: str | None
     tracking: list[TrackingScan]
+
+
+PARCELS_LISTED = Listing(PARCELS.name, owner_field="customer_id", fact="requested")
 
 
 def router(store: ProjectionStore) -> APIRouter:
@@ -106,8 +129,6 @@ def router(store: ProjectionStore) -> APIRouter:
     def my_parcels(request: Request, params: PageParams = Depends(page_params),
                    caller: Caller = Depends(require_roles(CUSTOMER))):
         """My parcels, newest first: what is in each, the line paid for, and where it is."""
-        rows = (v for v in views(store, PARCELS.name, parcel_view)
-                if v["customer_id"] == caller.subject and v["requested_at"])
-        return page(rows, lambda v: [v["requested_at"], v["parcel_id"]], params, request)
+        return listed_page(store, PARCELS_LISTED, parcel_view, params, request, caller.subject)
 
     return api

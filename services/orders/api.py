@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from service_runtime.auth import CUSTOMER, Caller
 from service_runtime.http import current_caller, require_roles
-from service_runtime.requests import Money, PaymentMethod, ProviderReference, Strict
+from service_runtime.requests import Money, Strict
 from services.orders.app import OrdersApplication
 from services.orders.domain import CHOICES, Order
 
@@ -33,15 +33,11 @@ class PlaceOrderRequest(Strict):
     items: list[ItemRequest] = Field(min_length=1, max_length=50)
 
 
-class PaymentDetails(Strict):
-    amount: Money
-    method: PaymentMethod
-    provider_reference: ProviderReference
-
-
 class DecisionRequest(Strict):
+    """A higher new price's difference is paid at payments afterwards
+    (`POST /payments/orders/{order_id}/lines/{line_no}/price-difference`), never typed in here."""
+
     choice: Literal["accept_new_price", "cancel", "repurchase", "return_to_merchant", "refund"]
-    payment: PaymentDetails | None = Field(default=None, description="for a higher new price: the difference")
 
 
 class QuoteLine(BaseModel):
@@ -65,7 +61,7 @@ class OrderLine(BaseModel):
     sku: str
     quantity: int
     unit_price: Decimal
-    status: Literal["active", "awaiting_your_decision", "cancelled"]
+    status: Literal["active", "awaiting_your_decision", "awaiting_price_difference_payment", "cancelled"]
 
 
 class PendingDecision(BaseModel):
@@ -108,6 +104,8 @@ class OrderView(BaseModel):
     pending_decisions: list[PendingDecision]
     refunds: list[RefundView]
     failed_payments: list[FailedPaymentView]
+    price_differences_due: list[dict] = Field(default=[], description="accepted higher prices awaiting payment "
+                                                                      "at payments (`pay_at`)")
     placed_at: datetime
     version: int
 
@@ -116,6 +114,8 @@ class OrderView(BaseModel):
         def line_status(line_no: int) -> str:
             if line_no in order.cancelled_lines:
                 return "cancelled"
+            if line_no in getattr(order, "differences_due", {}):
+                return "awaiting_price_difference_payment"
             return "awaiting_your_decision" if line_no in order.pending else "active"
 
         return cls(
@@ -127,6 +127,8 @@ class OrderView(BaseModel):
                                for n, q in sorted(order.pending.items())],
             refunds=order.refunds,
             failed_payments=[{"payment_id": k, "reason": v} for k, v in order.failed_payments.items()],
+            price_differences_due=[{k: str(v) if k in ("amount", "new_unit_price") else v for k, v in due.items()}
+                                   for _, due in sorted(getattr(order, "differences_due", {}).items())],
             placed_at=order.created_on, version=order.version,
         )
 
@@ -158,7 +160,6 @@ def router(app: OrdersApplication) -> APIRouter:
     def decide(order_id: UUID, line_no: int, body: DecisionRequest,
                caller: Caller = Depends(require_roles(CUSTOMER))):
         """Answer a question about a line: a new price, an out-of-stock item, a failed inspection."""
-        payment = body.payment.model_dump(mode="json") if body.payment else None
-        return OrderView.of(app.decide(caller, order_id, line_no, body.choice, payment))
+        return OrderView.of(app.decide(caller, order_id, line_no, body.choice))
 
     return api

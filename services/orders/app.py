@@ -8,7 +8,8 @@ from uuid import UUID
 
 
 from contracts.fraud import OrderCleared, OrderFlagged, ReviewCancelled, ReviewReleased
-from contracts.payments import PaymentFailed, PaymentSucceeded
+from contracts.payments import PaymentFailed
+from contracts.payments import PaymentSucceededV2 as PaymentSucceeded
 from contracts.purchasing import OutOfStockReported, PriceChangeRequested
 from contracts.warehouse import COUNTERFEIT, ItemInspected
 from service_runtime.auth import AUDITOR, PURCHASING_AGENT, RISK_ANALYST, SUPPORT_AGENT, Caller
@@ -84,14 +85,14 @@ class OrdersApplication(Governance, Privacy):
 
         return self.save_with_retry(attempt)
 
-    def decide(self, caller: Caller, order_id: UUID, line_no: int, choice: str, payment: dict | None) -> Order:
+    def decide(self, caller: Caller, order_id: UUID, line_no: int, choice: str) -> Order:
         """The customer's answer to a question about one line (new price, out of stock, failed QC)."""
 
         def answer(order: Order) -> Order:
             question = order.question_for(line_no, choice)
             details = question["details"]
             if choice == "accept_new_price":
-                self._accept_new_price(order, line_no, details, payment)
+                self._accept_new_price(order, line_no, details)
             elif choice == "cancel":
                 self._cancel_with_refund(order, line_no, f"cancelled by the customer after {question['kind']}")
             else:
@@ -103,18 +104,13 @@ class OrdersApplication(Governance, Privacy):
         return self.change_order(caller, order_id, answer)
 
     @staticmethod
-    def _accept_new_price(order: Order, line_no: int, details: dict, payment: dict | None) -> None:
+    def _accept_new_price(order: Order, line_no: int, details: dict) -> None:
         new_price = Decimal(details["new_unit_price"])
         difference = (new_price - Decimal(details["old_unit_price"])) * int(details["quantity"])
-        recorded = None
-        if difference > 0:
-            if payment is None or Decimal(payment["amount"]) != difference:
-                raise DomainError(f"accepting the new price needs a payment of exactly {difference} CNY")
-            recorded = {"payment_id": stable_id("price-change-payment", order.id, line_no, details["task_id"]),
-                        "amount": difference, "currency": "CNY", "method": payment["method"],
-                        "provider_reference": payment["provider_reference"], "idempotency_key": None,
-                        "fingerprint": None}
-        order.accept_price(line_no=line_no, new_unit_price=new_price, price_difference=difference, payment=recorded)
+        if difference > 0:  # paid at payments first; the purchase proceeds once it is confirmed
+            order.bill_difference(line_no, details, difference)
+            return
+        order.accept_price(line_no=line_no, new_unit_price=new_price, price_difference=difference, payment=None)
         if difference < 0:
             order.refund(refund_id=stable_id("refund", order.id, len(order.refunds)), amount=-difference,
                          currency="CNY", reason="the merchant's new price is lower", line_no=line_no)
@@ -152,6 +148,12 @@ class OrdersApplication(Governance, Privacy):
     # Reactions to payments: only a confirmed payment counts --------------------------------
 
     def on_payment_succeeded(self, payload: PaymentSucceeded, _envelope: Any) -> list[Order]:
+        if payload.purpose == "price_difference" and payload.order_id is not None:
+            order = self.repository.get(payload.order_id)
+            line_no = int(payload.reference.rsplit("/", 1)[1])  # "<order id>/lines/<line no>"
+            settled = order.settle_difference(line_no, payload.payment_id, payload.amount, payload.method,
+                                              payload.provider)
+            return [order] if settled else []
         if payload.purpose != "order" or payload.order_id is None:
             return []
         order = self.repository.get(payload.order_id)

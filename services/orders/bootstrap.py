@@ -18,6 +18,7 @@ PUBLISHES = {
     Order.Confirmed: published.OrderConfirmed,
     Order.Held: published.OrderHeld,
     Order.PriceChangeAccepted: published.PriceChangeAccepted,
+    Order.PriceDifferenceBilled: published.PriceDifferenceBilled,
     Order.LineCancelled: published.LineCancelled,
     Order.RefundIssued: published.RefundIssued,
     Order.QcResolutionChosen: published.QcResolutionChosen,

@@ -165,10 +165,40 @@ class Order(TracedAggregate):
             raise DomainError(f"for a {question['kind'].replace('_', ' ')} the choices are {', '.join(allowed)}")
         return question
 
+    def bill_difference(self, line_no: int, details: dict, difference: Decimal) -> None:
+        """A higher new price accepted: the difference is billed at payments; the new price (and
+        the purchase) stand once payments confirms it (`settle_difference`)."""
+        self._bill_difference(order_id=self.id, customer_id=self.customer_id, line_no=line_no,
+                              task_id=details["task_id"], quantity=int(details["quantity"]),
+                              old_unit_price=Decimal(details["old_unit_price"]),
+                              new_unit_price=Decimal(details["new_unit_price"]), amount=difference, currency="CNY")
+
+    @event("PriceDifferenceBilled")
+    def _bill_difference(self, order_id: UUID, customer_id: str, line_no: int, task_id: str, quantity: int,
+                         old_unit_price: Decimal, new_unit_price: Decimal, amount: Decimal, currency: str) -> None:
+        self.pending.pop(line_no, None)
+        self.differences_due = {**getattr(self, "differences_due", {}), line_no: {
+            "line_no": line_no, "amount": amount, "currency": currency, "new_unit_price": new_unit_price,
+            "pay_at": f"/payments/orders/{order_id}/lines/{line_no}/price-difference"}}
+
+    def settle_difference(self, line_no: int, payment_id: UUID, amount: Decimal, method: str, provider: str) -> bool:
+        """Payments confirmed a line's price difference: the new price stands. False for a redelivery."""
+        due = getattr(self, "differences_due", {}).get(line_no)
+        if due is None:
+            return False
+        if amount != due["amount"]:
+            raise Conflict(f"payment {payment_id} of {amount} CNY does not settle line {line_no}'s "
+                           f"difference of {due['amount']} CNY")
+        self.accept_price(line_no=line_no, new_unit_price=due["new_unit_price"], price_difference=amount, payment={
+            "payment_id": payment_id, "amount": amount, "currency": "CNY", "method": method,
+            "provider_reference": provider, "idempotency_key": None, "fingerprint": None})
+        return True
+
     @event("PriceChangeAccepted")
     def accept_price(self, line_no: int, new_unit_price: Decimal, price_difference: Decimal,
                      payment: dict | None) -> None:
         self.pending.pop(line_no, None)
+        getattr(self, "differences_due", {}).pop(line_no, None)
         self.line(line_no)["unit_price"] = new_unit_price
         if payment:
             self.payments.append(payment)

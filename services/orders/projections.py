@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from contracts import Envelope, EventPayload
 from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
 from service_runtime.errors import Forbidden, NotFound
-from service_runtime.listing import PageParams, page, page_model, page_params, views
+from service_runtime.listing import Listing, PageParams, listed_page, page_model, page_params
 from service_runtime.eventlog import SERVICES
 from service_runtime.http import current_caller
 from service_runtime.projections import Entry, Projection, ProjectionStore
@@ -107,6 +107,7 @@ class OrderSummary(BaseModel):
 
 
 STAFF_WHO_LIST_ORDERS = (SUPPORT_AGENT, AUDITOR)
+ORDERS_LISTED = Listing(TIMELINE.name, owner_field="owner")  # headed by the placed entry, the one with an owner
 
 
 def router(store: ProjectionStore) -> APIRouter:
@@ -123,10 +124,8 @@ def router(store: ProjectionStore) -> APIRouter:
         if not sees_all and CUSTOMER not in caller.roles:
             raise Forbidden(f"listing orders needs the customer role or one of {sorted(STAFF_WHO_LIST_ORDERS)}")
         owner = customer_id if sees_all else caller.subject
-        rows = (row for row in views(store, TIMELINE.name, order_summary)
-                if row["placed_at"] and (owner is None or row["customer_id"] == owner)
-                and (status is None or row["status"] == status))
-        return page(rows, lambda row: [row["placed_at"], row["order_id"]], params, request)
+        return listed_page(store, ORDERS_LISTED, order_summary, params, request, owner,
+                           keep=lambda row: status is None or row["status"] == status)
 
     @api.get("/{order_id}/timeline", response_model=TimelineView)
     def timeline(order_id: UUID, caller: Caller = Depends(current_caller)):

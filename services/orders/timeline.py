@@ -23,6 +23,8 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "purchasing.PriceChangeRequested": ("price_changed", "Price changed: your decision is needed", "价格变动，待您确认"),
     "purchasing.OutOfStockReported": ("out_of_stock", "Out of stock: your decision is needed", "商品缺货，待您确认"),
     "purchasing.PurchaseTaskCancelled": ("purchase_cancelled", "Purchase cancelled", "采购已取消"),
+    "orders.PriceDifferenceBilled": ("price_difference_due", "New price accepted: pay the difference",
+                                     "已接受新价格，待支付差价"),
     "orders.PriceChangeAccepted": ("new_price_accepted", "New price accepted", "已接受新价格"),
     "orders.LineCancelled": ("item_cancelled", "Item cancelled", "商品已取消"),
     "orders.RefundIssued": ("refund_issued", "Refund issued", "已退款"),

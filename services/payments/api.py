@@ -130,4 +130,7 @@ def router(app: PaymentsApplication) -> APIRouter:
             raise HTTPException(401, str(exc)) from None
         return WebhookAnswer(result=await asyncio.to_thread(app.on_webhook, event))
 
+    from services.payments import bills_api  # it reuses this module's request and answer models
+
+    api.include_router(bills_api.router(app))
     return api

@@ -17,6 +17,7 @@ from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.payments.domain import (FAILED, Account, InsufficientBalance, OrderBill, PaymentIntent, account_id,
                                       bill_id)
+from services.payments.bill_payments import BillPayments
 from services.payments.providers import PaymentProvider, ProviderError, WebhookEvent, recorded_failure
 
 STAFF_WHO_READ_PAYMENTS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR)
@@ -32,7 +33,7 @@ class PaymentRefused(DomainError):
                                                                                    "Payment provider error")
 
 
-class PaymentsApplication(ServiceApplication):
+class PaymentsApplication(BillPayments, ServiceApplication):
     name = "payments"
     providers: Mapping[str, PaymentProvider] = {}
 
@@ -82,12 +83,16 @@ class PaymentsApplication(ServiceApplication):
                                amount=amount, currency="CNY", method=method, provider=provider.name,
                                fingerprint=request)
         self.save(intent)  # pending, before the provider hears of it: a webhook always finds it
+        return self._submit(intent, provider, token)
+
+    def _submit(self, intent: PaymentIntent, provider: PaymentProvider, token: str) -> PaymentIntent:
+        """Ask the provider to charge a saved, pending intent; its webhook confirms it later."""
         try:
-            reference = provider.charge(payment_id, amount, "CNY", token, customer_id)
+            reference = provider.charge(intent.id, intent.amount, "CNY", token, intent.customer_id)
         except ProviderError as error:
-            self._change(payment_id, lambda i: i.fail(f"{error.kind}: {error}"))
-            raise PaymentRefused(error, payment_id) from None
-        return self._change(payment_id, lambda i: i.submitted(reference))
+            self._change(intent.id, lambda i: i.fail(f"{error.kind}: {error}"))
+            raise PaymentRefused(error, intent.id) from None
+        return self._change(intent.id, lambda i: i.submitted(reference))
 
     def earlier(self, payment_id: UUID, request: str) -> PaymentIntent | None:
         """The payment made with this Idempotency-Key, if the request is the same (else a 422)."""

@@ -12,10 +12,10 @@ from services.payments.domain import Account, PaymentIntent
 from services.payments.providers.stripe import StripeProvider
 
 PUBLISHES = {
-    PaymentIntent.Succeeded: published.PaymentSucceeded,
-    PaymentIntent.Failed: published.PaymentFailed,
+    PaymentIntent.Succeeded: published.PaymentSucceededV2,
+    PaymentIntent.Failed: published.PaymentFailedV2,
     Account.Credited: published.BalanceCredited,
-    Account.Debited: published.BalanceDebited,
+    Account.Debited: published.BalanceDebitedV2,
 }
 
 

@@ -53,8 +53,11 @@ class PaymentIntent(TracedAggregate):
 
     @event("Created")
     def __init__(self, payment_id: UUID, customer_id: str, purpose: str, order_id: UUID | None, amount: Decimal,
-                 currency: str, method: str, provider: str, fingerprint: str) -> None:
+                 currency: str, method: str, provider: str, fingerprint: str, reference: str | None = None,
+                 lines: list | None = None) -> None:
         self.payment_id, self.fingerprint = payment_id, fingerprint
+        self.reference = reference or (str(order_id) if order_id else None)  # what is paid: order, parcel, line
+        self.lines = [dict(line) for line in lines or []]  # the bill's itemised lines
         self.customer_id, self.purpose, self.order_id = customer_id, purpose, order_id
         self.amount, self.currency, self.method, self.provider = amount, currency, method, provider
         self.status = PENDING
@@ -76,7 +79,8 @@ class PaymentIntent(TracedAggregate):
         """What a published outcome says about the payment (events carry their contract's fields)."""
         return {"payment_id": self.id, "order_id": self.order_id, "customer_id": self.customer_id,
                 "purpose": self.purpose, "amount": self.amount, "currency": self.currency,
-                "method": self.method, "provider": self.provider}
+                "method": self.method, "provider": self.provider,
+                "reference": getattr(self, "reference", None), "lines": getattr(self, "lines", [])}
 
     def confirm(self, provider_ref: str | None) -> str | None:
         """The provider confirmed: "on_time", or "late" after we had reported a failure (a
@@ -91,7 +95,8 @@ class PaymentIntent(TracedAggregate):
 
     @event("Succeeded")
     def _succeed(self, payment_id: UUID, order_id: UUID | None, customer_id: str, purpose: str, amount: Decimal,
-                 currency: str, method: str, provider: str, provider_ref: str | None) -> None:
+                 currency: str, method: str, provider: str, provider_ref: str | None, reference: str | None = None,
+                 lines: list | None = None) -> None:
         self.status, self.provider_ref = SUCCEEDED, provider_ref
 
     @event("ConfirmedLate")
@@ -108,7 +113,8 @@ class PaymentIntent(TracedAggregate):
 
     @event("Failed")
     def _fail(self, payment_id: UUID, order_id: UUID | None, customer_id: str, purpose: str, amount: Decimal,
-              currency: str, method: str, provider: str, reason: str) -> None:
+              currency: str, method: str, provider: str, reason: str, reference: str | None = None,
+              lines: list | None = None) -> None:
         self.status, self.failure = FAILED, reason
 
     def refundable(self) -> Decimal:
@@ -146,14 +152,15 @@ class Account(TracedAggregate):
         return True
 
     def debit(self, movement_id: UUID, kind: str, amount: Decimal, reason: str,
-              order_id: UUID | None = None) -> bool:
+              order_id: UUID | None = None, lines: list | None = None) -> bool:
         if amount <= 0:
             raise DomainError("a debit must be a positive amount")
         if self.has(movement_id):
             return False
         if amount > self.balance:
             raise InsufficientBalance(f"your balance is {self.balance} CNY; {amount} CNY is needed")
-        self._debit(self.customer_id, movement_id, kind, amount, "CNY", reason, order_id, None, self.balance - amount)
+        self._debit(self.customer_id, movement_id, kind, amount, "CNY", reason, order_id, None, self.balance - amount,
+                    lines or [])
         return True
 
     @event("Credited")
@@ -164,7 +171,7 @@ class Account(TracedAggregate):
 
     @event("Debited")
     def _debit(self, customer_id: str, movement_id: UUID, kind: str, amount: Decimal, currency: str, reason: str,
-               order_id: UUID | None, rule_version: str | None, balance_after: Decimal) -> None:
+               order_id: UUID | None, rule_version: str | None, balance_after: Decimal, lines: list | None = None) -> None:
         if balance_after < 0:
             raise Conflict("the balance can never go negative")
         self.movement_ids.add(str(movement_id))

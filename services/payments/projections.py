@@ -26,11 +26,11 @@ def ledger_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]
         sign = MOVEMENTS[envelope.type]
         entry = {"movement_id": data["movement_id"], "kind": data["kind"], "amount": data["amount"],
                  "balance_change": str(Decimal(data["amount"]) * sign), "reason": data["reason"],
-                 "order_id": data["order_id"], "rule_version": data["rule_version"]}
+                 "order_id": data["order_id"], "rule_version": data["rule_version"], "lines": data.get("lines", [])}
     elif envelope.type == "payments.PaymentSucceeded" and data["method"] != "balance":
         entry = {"movement_id": data["payment_id"], "kind": f"{data['method']}_charge", "amount": data["amount"],
                  "balance_change": "0.00", "reason": f"{data['purpose'].replace('_', ' ')} paid by {data['method']}",
-                 "order_id": data["order_id"], "rule_version": None}
+                 "order_id": data["order_id"], "rule_version": None, "lines": data.get("lines", [])}
     else:
         return []
     return [Entry(data["customer_id"], at, str(envelope.event_id),
@@ -53,6 +53,7 @@ class Movement(BaseModel):
     reason: str
     order_id: str | None
     rule_version: str | None
+    lines: list[dict] = []  # a bill's itemised lines (shipping, premium, storage fees, price difference)
     at: str
     currency: str
     event_id: str

@@ -27,13 +27,14 @@ from services.warehouse.domain import (
     normalise_tracking_number,
 )
 from services.warehouse.packing import PackingPlan
+from services.warehouse.photos_app import Photos
 from services.warehouse.traceback_app import Traceback
 
 STAFF_WHO_READ_ITEMS = (WAREHOUSE_STAFF, SUPPORT_AGENT, AUDITOR)
 CODE_ATTEMPTS = 8  # another item already holding a derived code is rare; try the next derivation
 
 
-class WarehouseApplication(Traceback):
+class WarehouseApplication(Traceback, Photos):
     name = "warehouse"
 
     # Intake ---------------------------------------------------------------------------
@@ -100,6 +101,7 @@ class WarehouseApplication(Traceback):
 
     def inspect(self, code: str, quantity_checked: int, exterior_condition: str, photos: list[str], notes: str,
                 staff_id: str, counterfeit: bool = False) -> Item:
+        self.check_photos(parse_code(code), photos)
         return self.change_item(code, lambda item: item.inspect(quantity_checked, exterior_condition, photos,
                                                                 notes, staff_id, counterfeit))
 
@@ -107,8 +109,8 @@ class WarehouseApplication(Traceback):
         """Shelve the item, with its storage deadlines (reminders, abandonment) in the same save."""
         def attempt() -> tuple[list, Item]:
             item = self.item(code)
-            item.store(location, staff_id)
             now = self.clock.now()
+            item.store(location, staff_id, stored_at=now)
             deadlines = [timers.schedule(self, f"storage.{milestone}", item.traceability_code,
                                          now + timedelta(days=days), {"stored_at": now.isoformat()},
                                          order_id=item.order_id)
@@ -176,7 +178,9 @@ class WarehouseApplication(Traceback):
             items = [self.item(code) for code in parcel.traceability_codes]
             for item in items:
                 item.ensure_packable()
-            parcel.pack(weight_kg, length_cm, width_cm, height_cm, materials, cushioning, staff_id)
+            now = self.clock.now()  # storage fees stop here: they are frozen on the packing event
+            fees = [fee for item in items if (fee := item.storage_fee(now))]
+            parcel.pack(weight_kg, length_cm, width_cm, height_cm, materials, cushioning, staff_id, fees)
             for item in items:
                 item.mark_packed(parcel_id=parcel.parcel_id)
             return [parcel, *items], parcel

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from contracts import warehouse as published
+from service_runtime.blobs import blob_store
 from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
-from services.warehouse import api, consumers, projections, traceback_api
+from service_runtime.store import schema_for
+from services.warehouse import api, consumers, photos_api, projections, traceback_api
 from services.warehouse.app import WarehouseApplication
 from services.warehouse.domain import InboundParcel, Item, Parcel, UnmatchedQueue
 from services.warehouse.storage import MILESTONES
@@ -20,7 +22,7 @@ PUBLISHES = {
     Item.Inspected: published.ItemInspected,
     Item.Stored: published.ItemStored,
     Parcel.ConsolidationRequested: published.ConsolidationRequested,
-    Parcel.Packed: published.ParcelPacked,
+    Parcel.Packed: published.ParcelPackedV2,
     Item.StorageNoticeDue: published.StorageNoticeDue,
     Item.Recalled: published.ItemRecalled,
     Recall.Issued: published.RecallIssued,
@@ -35,4 +37,6 @@ def bootstrap(settings: Settings) -> ServiceParts:
                      timer_factory=lambda app: {WEEKLY_REPORT: app.on_weekly_report_due,
                                                 **{f"storage.{m}": app.on_storage_milestone for m in MILESTONES}})
     parts.routers.append(traceback_api.router(parts.app))
+    parts.app.photo_store = blob_store(settings, schema_for("warehouse", settings), "warehouse-photos")
+    parts.routers.append(photos_api.router(parts.app))
     return parts

@@ -12,4 +12,5 @@ def handlers(app: WarehouseApplication) -> dict[str, Handler]:
     return {
         "purchasing.DomesticShipmentRecorded": app.on_domestic_shipment_recorded,
         "orders.QcResolutionChosen": app.on_qc_resolution_chosen,
+        "orders.CustomerErased": app.on_customer_erased,  # their inspection photos leave the store
     }

@@ -12,7 +12,7 @@ from eventsourcing.domain import event
 from contracts.common import HIGH_RISK_CATEGORIES
 from service_runtime.errors import Conflict, DomainError
 from service_runtime.tracing import TracedAggregate, stable_id
-from services.warehouse import packing, quality
+from services.warehouse import packing, quality, storage
 
 AUTO_MATCH_STAFF = "system:auto-match"
 NEVER_PACKED = ("refund", "return_to_merchant")  # the customer's choices after a failed inspection
@@ -225,17 +225,30 @@ class Item(TracedAggregate):
                            "photos": list(photos), "passed": passed, "issues": list(issues), "notes": notes,
                            "rules_version": rules_version}
 
-    def store(self, location: str, staff_id: str) -> None:
+    def store(self, location: str, staff_id: str, stored_at: datetime | None = None) -> None:
         if self.inspection is None or not self.inspection["passed"]:
             raise Conflict(f"item {self.traceability_code} can be stored only after it passed quality inspection "
                            f"(it is {self.status.replace('_', ' ')})")
         if self.location is not None:
             raise Conflict(f"item {self.traceability_code} is already stored at {self.location}")
-        self._store(traceability_code=self.traceability_code, location=location, staff_id=staff_id)
+        self._store(traceability_code=self.traceability_code, location=location, staff_id=staff_id,
+                    stored_at=stored_at)
 
     @event("Stored")
-    def _store(self, traceability_code: str, location: str, staff_id: str) -> None:
+    def _store(self, traceability_code: str, location: str, staff_id: str, stored_at: datetime | None = None) -> None:
         self.location = location
+        self.stored_at = stored_at  # by the service's clock, for the storage fees due at packing
+
+    def storage_fee(self, now: datetime) -> dict | None:
+        """The fees due if the item leaves the shelf now (None for an item stored before we
+        recorded when, or never stored)."""
+        stored_at = getattr(self, "stored_at", None)
+        if stored_at is None:
+            return None
+        state = storage.storage_state(stored_at, now)
+        return {"traceability_code": self.traceability_code, "days_stored": state["days_used"],
+                "fee_days": state["fee_days"], "amount": Decimal(state["fees_due"]),
+                "rules_version": state["rules_version"]}
 
     def record_qc_resolution(self, choice: str) -> None:
         if self.qc_resolution != choice:
@@ -319,7 +332,7 @@ class Parcel(TracedAggregate):
         return packing.plan_for(i["category"] for i in self.items)
 
     def pack(self, weight_kg: Decimal, length_cm: Decimal, width_cm: Decimal, height_cm: Decimal,
-             materials: list[str], cushioning: str, staff_id: str) -> None:
+             materials: list[str], cushioning: str, staff_id: str, storage_fees: list | None = None) -> None:
         if self.packing is not None:
             raise Conflict(f"parcel {self.parcel_id} is already packed")
         if min(weight_kg, length_cm, width_cm, height_cm) <= 0:
@@ -328,12 +341,13 @@ class Parcel(TracedAggregate):
         self._pack(parcel_id=self.parcel_id, customer_id=self.customer_id, order_ids=self.order_ids,
                    destination_country=self.destination_country, items=self.items, weight_kg=weight_kg,
                    length_cm=length_cm, width_cm=width_cm, height_cm=height_cm, materials=list(materials),
-                   cushioning=cushioning, reinforced=reinforced, staff_id=staff_id)
+                   cushioning=cushioning, reinforced=reinforced, staff_id=staff_id,
+                   storage_fees=list(storage_fees or []))
 
     @event("Packed")
     def _pack(self, parcel_id: UUID, customer_id: str, order_ids: list, destination_country: str, items: list,
               weight_kg: Decimal, length_cm: Decimal, width_cm: Decimal, height_cm: Decimal, materials: list,
-              cushioning: str, reinforced: bool, staff_id: str) -> None:
+              cushioning: str, reinforced: bool, staff_id: str, storage_fees: list | None = None) -> None:
         self.packing = {"weight_kg": weight_kg, "length_cm": length_cm, "width_cm": width_cm,
                         "height_cm": height_cm, "materials": list(materials), "cushioning": cushioning,
                         "reinforced": reinforced, "packed_by": staff_id}

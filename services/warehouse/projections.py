@@ -16,7 +16,7 @@ from contracts import Envelope, EventPayload
 from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
 from service_runtime.errors import NotFound
 from service_runtime.http import current_caller, require_roles
-from service_runtime.listing import PageParams, page, page_model, page_params
+from service_runtime.listing import Listing, PageParams, listed_page, page_model, page_params
 from services.warehouse.api import TypedCode
 from services.warehouse.storage import storage_state
 from service_runtime.clock import utc_timestamp
@@ -184,6 +184,9 @@ UNMATCHED_PARCELS = Projection(name="unmatched_parcels", sources=("warehouse",),
                                view=unmatched_view)
 
 
+ITEMS_LISTED = Listing(TRACEABILITY.name, owner_field="owner", fact="received")
+
+
 def router(store: ProjectionStore) -> APIRouter:
     api = APIRouter(prefix="/warehouse", tags=["warehouse"])
     mine = APIRouter(prefix="/me", tags=["warehouse"])
@@ -193,10 +196,8 @@ def router(store: ProjectionStore) -> APIRouter:
                  caller: Caller = Depends(require_roles(CUSTOMER))):
         """My items in the warehouse (and shipped ones), newest first, with codes, photos, storage."""
         now = datetime.now(timezone.utc)  # storage days are counted at reading time, never stored
-        rows = (item_summary(code, entries, now) for code, entries in
-                store.entries_by_key(TRACEABILITY.name).items())
-        return page((r for r in rows if r["customer_id"] == caller.subject and r["received_at"]),
-                    lambda r: [r["received_at"], r["traceability_code"]], params, request)
+        return listed_page(store, ITEMS_LISTED, lambda code, entries: item_summary(code, entries, now),
+                           params, request, caller.subject)
 
     @api.get("/trace/{code}")
     def traceability_record(code: TypedCode, caller: Caller = Depends(current_caller)) -> dict[str, Any]:

@@ -69,7 +69,9 @@ def test_every_order_event_round_trips_through_the_serializer():
         order.apply_clearance()
         order.apply_flag(["duplicate payment"])
         order.ask_customer(1, "price_change", {"old_unit_price": "10.00", "new_unit_price": "12.00"})
-        order.accept_price(line_no=1, new_unit_price=Decimal("12.00"), price_difference=Decimal("2.00"), payment=None)
+        order.bill_difference(1, {"task_id": str(uuid4()), "quantity": 1, "old_unit_price": "10.00",
+                                  "new_unit_price": "12.00"}, Decimal("2.00"))
+        order.settle_difference(1, uuid4(), Decimal("2.00"), "card", "stripe")
         order.resolve_qc(line_no=1, traceability_code="KF0000000000A", choice="refund")
         order.cancel_line(line_no=1, reason="refund after failed inspection")
         order.refund(refund_id=uuid4(), amount=Decimal("12.00"), currency="CNY", reason="r", line_no=1)

@@ -145,7 +145,7 @@ def test_deployments_per_role_with_probes_resources_and_one_relay(overlay):
     gateways = {f"kongfu-{s.name}-api" for s in topology()}
     assert hpas == (gateways if overlay == "prod" else set())
     ingress_backends = {p["backend"]["service"]["name"] for p in by_kind(docs, "Ingress")[0]["spec"]["rules"][0]["http"]["paths"]}
-    assert ingress_backends == {f"kongfu-{s.name}" for s in topology()}
+    assert ingress_backends == {f"kongfu-{s.name}" for s in topology()} | {"kongfu-portal"}
     # No path is claimed by two services (the ingress would send one service's calls to the other),
     # and no service's path is a prefix of another service's (e.g. /me beside /me/balance).
     owners: dict[str, set[str]] = {}

@@ -18,6 +18,8 @@ def test_a_short_chaos_run_loses_and_duplicates_nothing(stack):
     assert out.returncode == 0, report
     assert "verdict: PASS" in out.stdout, report
     for kind in ("SIGKILL + restart", "SIGSTOP 5 s + SIGCONT", "Kafka broker stop + start", "PostgreSQL restart",
-                 "relay killed between publish and position save", "projection replay during load"):
+                 "relay killed between publish and position save", "projection replay during load",
+                 "2 answers lost after commit (proxy drops them)", "second worker in the group, SIGKILLed under load",
+                 "second API replica (round robin), SIGKILLed under load"):
         assert f"| {kind} |" in out.stdout, f"fault {kind} did not run:\n{report}"
     assert out.stdout.count("equal") == 4, report  # every projection's live checksum = its replay

@@ -127,7 +127,10 @@ def test_full_lifecycle_with_projections_rebuilt_from_the_log(platform):
                         what="the compensation in the ledger")
     (credit,) = [m for m in ledger["movements"] if m["kind"] == "compensation"]
     assert Decimal(credit["amount"]) == Decimal("268.00") and credit["rule_version"]
-    assert [m["kind"] for m in ledger["movements"]] == ["card_charge", "compensation"]
+    assert [m["kind"] for m in ledger["movements"]] == ["card_charge", "card_charge", "compensation"]
+    shipping_charge = ledger["movements"][1]  # the parcel's bill, paid once at payments, itemised
+    assert "shipping" in shipping_charge["reason"] and shipping_charge["lines"][0]["code"] == "shipping"
+    assert Decimal(shipping_charge["amount"]) == Decimal(shipping["details"]["amount"])
     balance = httpx.get(f"{platform['payments']}/me/balance", headers=auth(trip.customer, "customer")).json()
     assert Decimal(balance["balance"]) == Decimal(ledger["balance"]) == Decimal("268.00")
 

@@ -48,13 +48,24 @@ def test_price_change_accepted_then_purchased(trip):
               json={"new_unit_price": "15.00"})
     asked = trip.wait_order(order["order_id"], lambda o: o["pending_decisions"], "the customer to be asked")
     assert asked["pending_decisions"][0]["kind"] == "price_change"
-    refused = trip.as_customer("orders", "POST", f"/orders/{order['order_id']}/lines/1/decision",
-                               json={"choice": "accept_new_price"}, expect=422)
-    assert "6.00" in refused.json()["detail"]  # (15 - 12) x 2 must be paid
-    accepted = trip.as_customer("orders", "POST", f"/orders/{order['order_id']}/lines/1/decision", json={
+    typed = trip.as_customer("orders", "POST", f"/orders/{order['order_id']}/lines/1/decision", expect=422, json={
         "choice": "accept_new_price",
-        "payment": {"amount": "6.00", "method": "stripe", "provider_reference": "pi_difference_1"}}).json()
-    assert accepted["lines"][0]["unit_price"] == "15.00" and accepted["lines"][0]["status"] == "active"
+        "payment": {"amount": "6.00", "method": "stripe", "provider_reference": "pi_difference_1"}})
+    assert "payment" in typed.text  # a typed reference is no payment: the difference is paid at payments
+    accepted = trip.as_customer("orders", "POST", f"/orders/{order['order_id']}/lines/1/decision",
+                                json={"choice": "accept_new_price"}).json()
+    assert accepted["lines"][0]["status"] == "awaiting_price_difference_payment"
+    [due] = accepted["price_differences_due"]
+    assert due["amount"] == "6.00"  # (15 - 12) x 2, paid at payments by card (the Stripe fake)
+    wait_until(lambda: trip.as_customer("payments", "POST", due["pay_at"], expect=(201, 404),
+                                        headers={"Idempotency-Key": f"difference-{order['order_id']}"},
+                                        json={"method": "card", "payment_token": "pm_card_visa"}).status_code == 201,
+               what="payments to take the price difference")
+    again = trip.as_customer("payments", "POST", due["pay_at"], expect=409, headers={"Idempotency-Key": "another-key-1"},
+                             json={"method": "card", "payment_token": "pm_card_visa"})
+    assert again.status_code == 409  # pending or paid: never charged twice
+    paid = trip.wait_order(order["order_id"], lambda o: o["lines"][0]["status"] == "active", "the new price to stand")
+    assert paid["lines"][0]["unit_price"] == "15.00"
 
     def purchasable():
         response = trip.call("purchasing", "POST", f"/purchasing/tasks/{task['task_id']}/purchase",
@@ -78,8 +89,7 @@ def test_restricted_item_refused_on_a_line_with_the_reason(trip):
     line = refused[0]
     answer = trip.as_customer("logistics", "POST", f"/logistics/parcels/{parcel_id}/shipping", expect=422,
                               headers={"Idempotency-Key": f"ship-{parcel_id}"},
-                              json={"line_code": line["code"], "amount": "100.00", "method": "paypal",
-                                    "provider_reference": "PAYID-1"})
+                              json={"line_code": line["code"], "amount": "100.00"})
     assert "electronics" in answer.json()["detail"]
 
 

@@ -5,6 +5,7 @@ Staff steps go through the gateways as staff tools would. Screenshots land in va
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 
@@ -142,6 +143,10 @@ def test_customer_walk_in_a_real_browser(embedded, browser_for, language, accept
     assert len(photos) == 6 and all("质检照片" in p.get_attribute("alt") for p in photos)
     assert all(driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", p)
                for p in photos)
+    # ... the stored inspection photos themselves (the PNGs staff uploaded), read through the portal
+    sources = [p.get_attribute("src") for p in photos]
+    assert all(re.search(r"/portal/photos/KF[0-9A-Z]+/[0-9a-f]{64}$", src) for src in sources), sources
+    assert all(driver.execute_script("return arguments[0].naturalWidth", p) == 64 for p in photos)
     assert fits_phone(driver)
     shot(driver, language, "2-timeline-zh")
     if language == "en":
@@ -184,16 +189,29 @@ def test_customer_walk_in_a_real_browser(embedded, browser_for, language, accept
     assert driver.execute_script("return window.innerWidth") <= PHONE[0]
     assert len(tops) > 1 and fits_phone(driver)  # on a phone they wrap onto rows, nothing overflows
     shot(driver, language, "4-quotes")
-    pay_button = driver.find_elements(By.CSS_SELECTOR, "section.quote button[name='line_code']")[0]
-    chosen = pay_button.get_attribute("value")
-    follow(driver, pay_button)
+    line_button = driver.find_elements(By.CSS_SELECTOR, "section.quote button[name='line_code']")[0]
+    chosen = line_button.get_attribute("value")
+    price = next(l for l in trip.quotes(parcel_id) if l["code"] == chosen)["price"]
+    follow(driver, line_button)
+
+    # Choosing the line issues the itemised bill; the customer pays it at payments by card (the
+    # Stripe fake's test token, webhook-confirmed), never a typed reference.
+    bill = driver.find_element(By.ID, "shipping-bill")
+    assert price in bill.find_element(By.CSS_SELECTOR, ".bill-shipping").text
+    assert driver.find_element(By.ID, "bill-total").text.startswith(price)  # uninsured, no storage fees yet
+    assert not driver.find_elements(By.CSS_SELECTOR, "section.quote")  # billed once: no second line to choose
+    shot(driver, language, "5-bill")
+    assert driver.find_element(By.ID, "method-card").is_selected()
+    follow(driver, driver.find_element(By.ID, "pay-shipping"))
 
     def paid():
         driver.get(f"{base}/parcels/{parcel_id}")
         return driver.find_elements(By.ID, "shipping-paid")
 
     assert chosen in wait_until(paid, what="the payment on the parcel page")[0].text
-    shot(driver, language, "5-paid")
+    shot(driver, language, "6-paid")
+    payments = trip.as_customer("payments", "GET", f"/payments/shipping/{parcel_id}").json()
+    assert payments["paid"] and payments["total"] == price
 
     # Shipped and delivered (staff and the carrier); the customer opens a claim with evidence and
     # reads the decision and its reason.
@@ -236,3 +254,10 @@ def test_customer_walk_in_a_real_browser(embedded, browser_for, language, accept
     shot(driver, language, "7-not-found")
     driver.get(f"{base}/rules")
     assert len(driver.find_elements(By.TAG_NAME, "h2")) == 5 and fits_phone(driver)
+
+    # Signed in as another customer, these photos are the 404 page too.
+    driver.get(f"{base}/sign-in")
+    driver.find_element(By.ID, "customer_id").send_keys(stranger_order["customer_id"])
+    follow(driver, driver.find_element(By.ID, "sign-in"))
+    driver.get(sources[0])
+    assert driver.find_elements(By.ID, "not-found") and not driver.find_elements(By.TAG_NAME, "img")

@@ -91,7 +91,12 @@ def test_export_then_erasure_by_crypto_shredding(platform):
     stages = {e["stage"]: e["details"] for e in timeline["entries"]}
     assert {"purchased", "quality_inspection", "packed", "shipped", "delivered", "claim_opened",
             "claim_decided"} <= set(stages)
-    assert any("photo://" in str(details) for details in stages.values())  # inspection photo references
+    # The inspection names its photos by content hash only; the customer sees them until erasure.
+    inspected = stages["quality_inspection"]
+    photo_urls = [f"/warehouse/items/{inspected['traceability_code']}/photos/{ref.removeprefix('sha256:')}"
+                  for ref in inspected["photos"]]
+    assert photo_urls and all(re.fullmatch(r"sha256:[0-9a-f]{64}", ref) for ref in inspected["photos"])
+    assert all(trip.as_customer("warehouse", "GET", url).headers["content-type"] == "image/png" for url in photo_urls)
     assert stages["shipped"]["tracking_number"] == result["tracking"]  # the parcel on its way
     assert stages["claim_decided"]["amount"] == result["claim"]["amount"]
 
@@ -120,6 +125,9 @@ def test_export_then_erasure_by_crypto_shredding(platform):
     assert {after["profile"][k] for k in mine} == {ERASED}
     assert after["orders"][0]["quote"]["total"] == order["quote"]["total"]  # financial records stay
     assert after["orders"][0]["placed_at"] == order["placed_at"]
+    # The warehouse hears of the erasure and deletes the customer's inspection photos from its store.
+    wait_until(lambda: all(trip.call("warehouse", "GET", url, "warehouse_staff", expect=(200, 404)).status_code == 404
+                           for url in photo_urls), what="the erasure to delete the inspection photos")
 
     # The sealed fields are still in the log, and nobody can open them any more; the other customer's can.
     keys = key_store(platform)

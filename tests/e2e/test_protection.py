@@ -88,12 +88,10 @@ def parcel_on_its_way(trip: Lifecycle, insured: bool, paid: str = "300.00") -> d
     trip.inspect_and_store(code, 1, high_risk=False)
     parcel_id = trip.consolidate_and_pack([code])
     line = next(l for l in trip.quotes(parcel_id) if l["code"] == "economy-air" and not l.get("refused"))
-    trip.as_customer("logistics", "POST", f"/logistics/parcels/{parcel_id}/shipping",
-                     headers={"Idempotency-Key": f"ship-{parcel_id}"},
-                     json={"line_code": line["code"], "amount": line["price"], "method": "paypal",
-                           "provider_reference": f"PAYID-{uuid.uuid4().hex[:12]}"})
     cover = trip.as_customer("logistics", "POST", f"/logistics/parcels/{parcel_id}/insurance",
-                             json={"insured": insured}).json()
+                             json={"insured": insured}).json()  # before the line: the premium is on its bill
+    bill = trip.choose_and_pay_shipping(parcel_id, line)
+    assert [l["code"] for l in bill["lines"]] == ["shipping", *(["insurance_premium"] if insured else [])]
     trip.call("logistics", "POST", f"/logistics/parcels/{parcel_id}/customs-declaration", "logistics_staff",
               json={"items": [{"traceability_code": code, "hs_code": "691390", "description": "ceramic teapot",
                                "declared_value": "40.00", "currency": "USD"}]})

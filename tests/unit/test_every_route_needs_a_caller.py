@@ -18,7 +18,7 @@ PUBLIC_PREFIX = "/rules/"
 
 def sample_path(path: str) -> str:
     """Well-formed placeholders, so a refusal comes from who is calling, not from the path."""
-    path = path.replace("{code}", code_for("sample"))
+    path = path.replace("{code}", code_for("sample")).replace("{digest}", "0" * 64)
     return re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
 
 

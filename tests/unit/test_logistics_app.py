@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from contracts.common import ParcelItemV1
+from contracts.payments import PaymentSucceededV2
 from contracts.warehouse import ParcelPacked
 from services.logistics.bootstrap import bootstrap
 from services.logistics.carriers import FakeCarrier
@@ -52,13 +53,29 @@ def alice(harness):
     return harness.as_("alice", "customer")
 
 
-def pay(harness, parcel_id, key="ship-key-0001", **changes):
+def choose(harness, parcel_id, key="ship-key-0001", **changes):
+    """Choose the first line that carries the parcel: logistics issues the bill."""
     line = next(l for l in harness.client.get(f"/logistics/parcels/{parcel_id}/quotes", headers=alice(harness))
                 .json()["lines"] if not l["refused"])
-    body = {"line_code": line["code"], "amount": line["price"], "method": "paypal",
-            "provider_reference": "PAYID-123", **changes}
+    body = {"line_code": line["code"], "amount": line["price"], **changes}
     return harness.client.post(f"/logistics/parcels/{parcel_id}/shipping", json=body,
                                headers={**alice(harness), "Idempotency-Key": key})
+
+
+def paid(harness, parcel_id, total, method="card", payment_id=None):
+    """Payments confirmed the parcel's bill (as it publishes it)."""
+    return harness.react(PaymentSucceededV2(
+        payment_id=payment_id or uuid.uuid4(), order_id=None, customer_id="alice", purpose="shipping",
+        amount=Decimal(total), currency="CNY", method=method, provider="stripe" if method == "card" else "balance",
+        reference=str(parcel_id)))
+
+
+def pay(harness, parcel_id, key="ship-key-0001", **changes):
+    """Choose a line, then payments confirms its bill."""
+    billed = choose(harness, parcel_id, key, **changes)
+    if billed.status_code == 201 and not billed.json()["paid"]:
+        paid(harness, parcel_id, billed.json()["total"])
+    return billed
 
 
 def declare(harness, parcel_id, items=DECLARATION):
@@ -84,12 +101,19 @@ def test_the_whole_shipment_from_packed_to_receipt(logistics, parcel):
     economy = next(l for l in quotes["lines"] if l["code"] == "economy-air")
     assert economy["chargeable_weight_kg"] == "4.0" and economy["price"] == "248.00"  # by volume, not 2.4 kg
 
-    first = pay(logistics, parcel)
+    first = choose(logistics, parcel)
     assert first.status_code == 201 and first.json()["line_code"] == "economy-air"
-    again = pay(logistics, parcel)
+    assert (first.json()["total"], first.json()["paid"]) == ("248.00", False)
+    assert first.json()["pay_at"] == f"/payments/shipping/{parcel}"
+    assert hand_over(logistics, parcel).status_code == 409  # billed is not paid
+    again = choose(logistics, parcel)
     assert again.status_code == 201 and again.json() == first.json()
-    reused = pay(logistics, parcel, provider_reference="PAYID-OTHER")
+    reused = choose(logistics, parcel, line_code="express-air")
     assert reused.status_code == 422 and "Idempotency-Key" in reused.json()["detail"]
+    assert paid(logistics, parcel, "248.00") == "handled"
+    assert paid(logistics, parcel, "248.00") == "handled"  # a second confirmation changes nothing
+    view = logistics.client.get(f"/logistics/parcels/{parcel}", headers=alice(logistics)).json()
+    assert view["status"] == "shipping_paid" and view["bill"]["paid"] is True
 
     assert declare(logistics, parcel).status_code == 200
     shipped = hand_over(logistics, parcel)
@@ -110,7 +134,7 @@ def test_the_whole_shipment_from_packed_to_receipt(logistics, parcel):
                                  headers=alice(logistics)).status_code == 200
 
     assert logistics.published_types() == [
-        "logistics.ShippingLineChosen", "logistics.CustomsDeclared", "logistics.ParcelShipped",
+        "logistics.ShippingBilled", "logistics.ShippingLineChosen", "logistics.CustomsDeclared", "logistics.ParcelShipped",
         "logistics.TrackingUpdated", "logistics.TrackingUpdated", "logistics.TrackingUpdated",
         "logistics.TrackingUpdated", "logistics.ReceiptConfirmed"]
     envelopes = logistics.published()
@@ -118,11 +142,12 @@ def test_the_whole_shipment_from_packed_to_receipt(logistics, parcel):
     assert [e.payload["status"] for e in tracking] == ["in_transit", "customs_cleared", "out_for_delivery", "delivered"]
     assert tracking[0].actor == "carrier:fake-express"
     assert tracking[0].payload["traceability_codes"] == ["KF-VASE-01", "KF-SHIRT-02"]
-    chosen = envelopes[0].payload
+    bill, chosen = envelopes[0].payload, envelopes[1].payload
+    assert bill["total"] == "248.00" and [line["code"] for line in bill["lines"]] == ["shipping"]
     assert chosen["amount"] == "248.00" and chosen["chargeable_weight_kg"] == "4.0"
     assert chosen["order_ids"] == [str(ORDER_ID)] and chosen["customer_id"] == "alice"
-    assert envelopes[1].payload["items"][0]["hs_code"] == "691390" and envelopes[1].payload["staff_id"] == "logistics-1"
-    assert envelopes[2].payload["line_code"] == "economy-air" and envelopes[2].payload["tracking_number"] == TRACKING
+    assert envelopes[2].payload["items"][0]["hs_code"] == "691390" and envelopes[2].payload["staff_id"] == "logistics-1"
+    assert envelopes[3].payload["line_code"] == "economy-air" and envelopes[3].payload["tracking_number"] == TRACKING
 
 
 def test_a_redelivered_parcel_packed_changes_nothing(logistics):
@@ -141,8 +166,7 @@ def test_a_refused_line_is_a_422_with_the_reason(logistics):
     assert economy["refused"] and economy["price"] is None and "electronics" in economy["reason"]
     answer = logistics.client.post(f"/logistics/parcels/{parcel_id}/shipping",
                                    headers={**alice(logistics), "Idempotency-Key": "ship-key-0002"},
-                                   json={"line_code": "economy-air", "amount": "248.00", "method": "stripe",
-                                         "provider_reference": "pi_123"})
+                                   json={"line_code": "economy-air", "amount": "248.00"})
     assert answer.status_code == 422 and "electronics" in answer.json()["detail"]
     assert "KF-VASE-01" in answer.json()["detail"]
 
@@ -153,7 +177,8 @@ def test_the_amount_must_be_the_lines_price(logistics, parcel):
     unknown = pay(logistics, parcel, key="ship-key-0003", line_code="teleport")
     assert unknown.status_code == 422 and "economy-air" in unknown.json()["detail"]
     assert pay(logistics, parcel, key="ship-key-0004").status_code == 201
-    assert pay(logistics, parcel, key="ship-key-0005").status_code == 409  # already paid
+    again = pay(logistics, parcel, key="ship-key-0005")
+    assert again.status_code == 409 and "/payments/shipping/" in again.json()["detail"]  # billed once
 
 
 def test_customs_declaration_lists_every_item_once(logistics, parcel):
@@ -240,7 +265,7 @@ def test_who_may_see_and_do_what(logistics, parcel):
     assert get("/quotes", logistics.as_("sa-1", "support_agent")).status_code == 403
 
     assert pay(logistics, parcel).status_code == 201
-    body = {"line_code": "economy-air", "amount": "248.00", "method": "paypal", "provider_reference": "PAYID-1"}
+    body = {"line_code": "economy-air", "amount": "248.00"}
     for who, status in ((logistics.as_("mallory", "customer"), 404), (staff(logistics), 403), ({}, 401)):
         answer = logistics.client.post(f"/logistics/parcels/{parcel}/shipping", json=body,
                                        headers={**who, "Idempotency-Key": "ship-key-9999"})
@@ -248,6 +273,10 @@ def test_who_may_see_and_do_what(logistics, parcel):
     card = logistics.client.post(f"/logistics/parcels/{parcel}/shipping", json={**body, "card_number": "4111"},
                                  headers={**alice(logistics), "Idempotency-Key": "ship-key-8888"})
     assert card.status_code == 422 and "4111" not in card.text
+    typed = logistics.client.post(f"/logistics/parcels/{parcel}/shipping",  # paid at payments, never a typed reference
+                                  json={**body, "method": "paypal", "provider_reference": "PAYID-1"},
+                                  headers={**alice(logistics), "Idempotency-Key": "ship-key-7777"})
+    assert typed.status_code == 422
 
     assert logistics.client.post(f"/logistics/parcels/{parcel}/customs-declaration", json={"items": DECLARATION},
                                  headers=alice(logistics)).status_code == 403

@@ -1,0 +1,109 @@
+"""The bounds a bench run is read against, measured in the same run: the relay's producer and
+the event store's raw writes (events per second and per CPU-second), and the commit → timeline
+delay from the orders service's histogram."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from kongfu.cpu import DRIVER, CpuMeter, difference
+from service_runtime.eventlog import KafkaEventLog, OutgoingRecord
+from service_runtime.settings import Settings
+
+
+def _rates(events: int, elapsed: float, spent: dict[str, float], counted: tuple[str, ...], what: str) -> dict[str, Any]:
+    cpu = sum(c for g, c in spent.items() if g == DRIVER or g.startswith(counted))
+    return {"events": events, "seconds": elapsed, "events_per_s": events / elapsed, "cpu_s": cpu,
+            "events_per_cpu_s": events / cpu if cpu > 0 else float("nan"), "what": what}
+
+
+def producer_baseline(meter: CpuMeter, settings: Settings, namespace: str, messages: int, size: int) -> dict[str, Any]:
+    """The relay's own publish path (acks=all, idempotent) on a topic of the same partitioning."""
+    log = KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, "kongfu-bench", namespace)
+    topic = f"{namespace}.bench.producer"
+    batches = [[OutgoingRecord(topic, str(i % 64).encode(), b"x" * size)
+                for i in range(start, min(start + 500, messages))] for start in range(0, messages, 500)]
+
+    async def run() -> float:
+        await log.ensure_topics([topic])
+        try:
+            await log.publish(batches[0][:1])  # metadata and producer id before the clock starts
+            started = time.perf_counter()
+            for batch in batches:
+                await log.publish(batch)
+            return time.perf_counter() - started
+        finally:
+            await log.stop()
+
+    before = meter.snapshot()
+    elapsed = asyncio.run(run())
+    return _rates(messages, elapsed, difference(before, meter.snapshot()), ("kafka",),
+                  f"acks=all idempotent, {size} B; CPU of driver + Kafka")
+
+
+def store_baseline(meter: CpuMeter, settings: Settings, namespace: str, events: int, writers: int) -> dict[str, Any]:
+    from eventsourcing.domain import Aggregate, event
+
+    from service_runtime.store import ServiceApplication, ensure_schema, store_env
+
+    class Probe(Aggregate):
+        @event("Recorded")
+        def __init__(self, payload: str) -> None:
+            self.payload = payload
+
+    name = f"{namespace}_storebench"
+    bench_settings = settings.model_copy(update={"namespace": ""})
+    ensure_schema(name, bench_settings)
+    app = ServiceApplication(env=store_env(name, bench_settings))
+    app.save(Probe(payload="warm-up"))
+    per_writer = events // writers
+
+    def write() -> None:
+        for _ in range(per_writer):
+            app.save(Probe(payload="x" * 200))
+
+    before = meter.snapshot()
+    started = time.perf_counter()
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    spent = difference(before, meter.snapshot())
+    app.close()
+    return _rates(per_writer * writers, elapsed, spent, ("postgres",),
+                  f"PostgreSQL event store, {writers} writers; CPU of driver + PostgreSQL")
+
+
+def quantile_from_histogram(buckets: list[tuple[float, float]], q: float) -> float:
+    """Linear interpolation inside cumulative Prometheus buckets [(upper bound, count)]."""
+    total = buckets[-1][1]
+    target = q * total
+    previous_bound, previous_count = 0.0, 0.0
+    for bound, count in buckets:
+        if count >= target:
+            if bound == float("inf"):
+                return previous_bound
+            share = (target - previous_count) / max(count - previous_count, 1e-9)
+            return previous_bound + share * (bound - previous_bound)
+        previous_bound, previous_count = bound, count
+    return previous_bound
+
+
+def timeline_delay(orders_url: str) -> tuple[float, float, int]:
+    text = httpx.get(f"{orders_url}/metrics").text
+    buckets = []
+    for line in text.splitlines():
+        if line.startswith('kongfu_projection_delay_seconds_bucket{') and 'projection="timeline"' in line:
+            bound = line.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.rsplit(" ", 1)[1])))
+    buckets.sort()
+    if not buckets or buckets[-1][1] == 0:
+        return 0.0, 0.0, 0
+    return quantile_from_histogram(buckets, 0.5), quantile_from_histogram(buckets, 0.99), int(buckets[-1][1])
