@@ -17,7 +17,7 @@ venv: $(STAMP)
 
 ## The embedded default: all services in one process, SQLite under var/, on http://127.0.0.1:8000
 run: venv
-	$(BIN)/kongfu run --fake-stripe
+	$(BIN)/kongfu run --fake-providers
 
 ## Everything: starts Kafka and PostgreSQL, runs unit, contract, integration and e2e tests, stops both
 test: venv tools

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
+from pydantic import Field
+
 from contracts.registry import EventPayload, register, upcaster
 
 ClaimKind = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly"]
@@ -119,6 +121,29 @@ class CompensationDecidedV2(EventPayload):
 @upcaster("claims.CompensationDecided", 1)
 def _compensation_decided_v1_to_v2(data: dict) -> dict:
     return {**data, "explanation_en": "", "explanation_zh": ""}
+
+
+# v3: a claim can be decided more than once (a dispute's changed decision adds to the first);
+# `decision_no` numbers its decisions so the ledger credits each one, and each one once. Also the
+# refund of an item returned from abroad (`abroad_return_refund`, claim_id = the return's id).
+ClaimKindV3 = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly", "lost", "seized",
+                      "returned_by_customs", "delayed", "purchase_late", "return_refund", "never_arrived",
+                      "abroad_return_refund"]
+
+@register
+class CompensationDecidedV3(CompensationDecidedV2):
+    """A decision with the amount, the rule and its version, the facts it used and why. The
+    ledger credits `amount` once per (claim_id, decision_no): decision 1 is the first decision,
+    decision 2 a dispute's changed decision, whose `amount` is only what it adds."""
+
+    schema_version = 3
+    kind: ClaimKindV3
+    decision_no: int = Field(default=1, ge=1)
+
+
+@upcaster("claims.CompensationDecided", 2)
+def _compensation_decided_v2_to_v3(data: dict) -> dict:
+    return {**data, "decision_no": 1}
 
 
 TicketTopic = Literal["damage", "missing_item", "wrong_item", "shipping_anomaly", "question"]
@@ -241,3 +266,82 @@ class ReturnShippedToMerchant(EventPayload):
     carrier: str
     tracking_number: str
     agent: str
+
+
+@register
+class SurveyOffered(EventPayload):
+    """A satisfaction survey offered to the customer: after receipt is confirmed, after a claim is
+    decided and after a ticket is closed. Answered once (`claims.SatisfactionRated`, same
+    survey_id). `handled_by` (the agent who decided or answered) and `line_code` (the shipping line)
+    let staff compare results; neither is shown to the customer."""
+
+    event_type = "claims.SurveyOffered"
+    survey_id: UUID
+    customer_id: str
+    order_id: UUID | None
+    about: Literal["receipt", "ticket", "claim"]
+    subject_id: UUID
+    handled_by: str | None
+    line_code: str | None
+
+
+@register
+class AbroadReturnDecided(EventPayload):
+    """A customer asked to send back an item delivered abroad: approved or refused by the published
+    rules for returns from abroad, with who pays the shipping back, the deadline and the condition."""
+
+    event_type = "claims.AbroadReturnDecided"
+    return_id: UUID
+    parcel_id: UUID
+    order_id: UUID
+    customer_id: str
+    line_no: int
+    traceability_code: str
+    reason: str
+    product_type: str
+    approved: bool
+    rule: str
+    rules_version: str
+    return_shipping_paid_by: Literal["customer", "platform"]
+    deadline: datetime
+    condition_required: str
+    explanation_en: str
+    explanation_zh: str
+
+
+@register
+class AbroadReturnShipped(EventPayload):
+    """The customer sent the item back to our warehouse: the carrier and its tracking number."""
+
+    event_type = "claims.AbroadReturnShipped"
+    return_id: UUID
+    order_id: UUID
+    customer_id: str
+    carrier: str
+    tracking_number: str
+    postage: Decimal
+
+
+@register
+class AbroadReturnReceived(EventPayload):
+    event_type = "claims.AbroadReturnReceived"
+    return_id: UUID
+    order_id: UUID
+    customer_id: str
+    tracking_number: str
+    staff_id: str
+
+
+@register
+class AbroadReturnInspected(EventPayload):
+    """What the warehouse found; the refund follows as `claims.CompensationDecided`
+    (kind abroad_return_refund, claim_id = return_id)."""
+
+    event_type = "claims.AbroadReturnInspected"
+    return_id: UUID
+    order_id: UUID
+    customer_id: str
+    condition: Literal["as_sent", "used", "damaged_by_customer"]
+    notes: str
+    photos: list[str]
+    staff_id: str

@@ -137,3 +137,20 @@ class BalanceDebitedV2(_BalanceMovement):
 @upcaster("payments.BalanceDebited", 1)
 def _balance_debited_v1_to_v2(data: dict) -> dict:
     return {**data, "lines": []}
+
+
+@register
+class SurchargeCharged(EventPayload):
+    """The payment method's published surcharge, charged with a confirmed payment as its own line
+    (`amount` is the surcharge; the payment's own amount is on its PaymentSucceeded)."""
+
+    event_type = "payments.SurchargeCharged"
+    payment_id: UUID
+    order_id: UUID | None
+    customer_id: str
+    purpose: PurposeV2
+    amount: Decimal
+    currency: Literal["CNY"]
+    method: Method
+    provider: str
+    rule_version: str | None

@@ -41,6 +41,9 @@ SECOND_WORKER = "second worker in the group, SIGKILLed under load"
 API_REPLICA = "second API replica (round robin), SIGKILLed under load"
 PROJECTIONS = ("timeline", "traceability", "compensation_decisions", "unmatched_parcels")
 RETRY_FOR = 180.0  # how long the driver keeps retrying a step (a broker restart takes a while here)
+# How long the driver waits for another service's reaction: longer than a broker restart may take
+# on a busy machine (kafka.sh may take up to 300 s), so a late event is not taken for a lost one.
+PATIENCE = 420.0
 
 
 @dataclass
@@ -92,7 +95,7 @@ class Chaos:
         trip = Lifecycle(self.urls, lambda sub, role: issue_token(self.jwt_secret, sub, [role],
                                                                     issuer=self.settings.jwt_issuer),
                          FakeCarrier(self.carrier_secret).webhook, retry_for=RETRY_FOR, observe=self.observe,
-                         patience=RETRY_FOR, client=self.client())
+                         patience=PATIENCE, client=self.client())
         with self.lock:
             self.places += 1
         result = trip.full_journey()

@@ -20,7 +20,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     """Embedded default: every service in one process, SQLite under var/, in-process event log."""
     settings = _settings("embedded")
     _serve(list(_registry().SERVICES), ["api", "relay", "worker", "projector", "scheduler"], args.host, args.port,
-           settings, title="kongfu-embedded", fake_stripe=args.fake_stripe, with_portal=True)
+           settings, title="kongfu-embedded", fake_stripe=args.fake_providers, with_portal=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -28,7 +28,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     roles = [r for r in args.roles.split(",") if r]
     port = args.port or _registry().DEFAULT_PORTS[args.services[0]] + (0 if "api" in roles else 100)
     _serve(args.services, roles, args.host, port, settings, title="-".join(args.services),
-           fake_stripe=args.fake_stripe)
+           fake_stripe=args.fake_providers)
 
 
 def cmd_portal(args: argparse.Namespace) -> None:
@@ -64,6 +64,7 @@ def _serve(names, roles, host, port, settings, title, fake_stripe=False, with_po
     configure_logging(settings.log_level)
     if fake_stripe and "payments" in names:
         settings = _with_fake_stripe(settings, host, port)
+        settings = _with_fake_paypal(settings, host, port)
     parts = [_registry().bootstrap(name, settings) for name in names]
     app = build_gateway(parts, roles, settings, title=title)
     if with_portal:  # the customer portal at /portal, reading this same server's gateways
@@ -85,6 +86,19 @@ def _with_fake_stripe(settings, host, port):
                       f"http://{host}:{port}/payments/webhooks/stripe").start()
     print(f"kongfu: payments uses the FAKE Stripe on {fake.url} (test tokens such as pm_card_visa)", flush=True)
     return settings.model_copy(update={"stripe_api_base": fake.url})
+
+
+def _with_fake_paypal(settings, host, port):
+    """The named PayPal fake, in this process, with its own test key; it signs webhooks to this
+    process's payments gateway (approve at the `approve_url` a PayPal payment answers with)."""
+    from services.payments.providers.fake_paypal import FakePayPal
+
+    client_id, webhook_id = "kongfu-local-paypal", "WH-KONGFU-LOCAL"
+    secret = settings.paypal_client_secret or settings._local_secret("dev-paypal-client-secret")
+    fake = FakePayPal(client_id, secret, webhook_id, f"http://{host}:{port}/payments/webhooks/paypal").start()
+    print(f"kongfu: payments uses the FAKE PayPal on {fake.url}", flush=True)
+    return settings.model_copy(update={"paypal_api_base": fake.url, "paypal_client_id": client_id,
+                                       "paypal_client_secret": secret, "paypal_webhook_id": webhook_id})
 
 
 def cmd_republish(args: argparse.Namespace) -> None:
@@ -246,7 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     run = sub.add_parser("run", help="the embedded default: all services in one process")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
-    run.add_argument("--fake-stripe", action="store_true", help="pay through the local Stripe fake (demos)")
+    run.add_argument("--fake-providers", "--fake-stripe", dest="fake_providers", action="store_true",
+                     help="pay through the local Stripe and PayPal fakes (demos)")
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve", help="run services (one process) on the local stack or embedded")
@@ -256,7 +271,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--mode", choices=["embedded", "stack"], default=None)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None)
-    serve.add_argument("--fake-stripe", action="store_true", help="pay through the local Stripe fake (demos)")
+    serve.add_argument("--fake-providers", "--fake-stripe", dest="fake_providers", action="store_true",
+                     help="pay through the local Stripe and PayPal fakes (demos)")
     serve.set_defaults(func=cmd_serve)
 
     portal = sub.add_parser("portal", help="the customer portal alone, reading the stack's gateways")

@@ -15,9 +15,10 @@ SUPPORT_AGENT = "support_agent"
 RISK_ANALYST = "risk_analyst"
 AUDITOR = "auditor"
 ADMIN = "admin"
+CLAIMS_REVIEWER = "claims_reviewer"  # second-level review of disputed claim decisions
 ROLES = frozenset(
     {CUSTOMER, PURCHASING_AGENT, WAREHOUSE_STAFF, LOGISTICS_STAFF, SUPPORT_AGENT, RISK_ANALYST, AUDITOR, ADMIN}
-)
+) | {CLAIMS_REVIEWER}
 STAFF_ROLES = ROLES - {CUSTOMER}
 
 

@@ -103,7 +103,23 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("parcel_not_handed_over", "parcel {parcel_id} has not been handed to a carrier yet", "包裹 {parcel_id} 尚未交给承运商"),
     ("parcel_not_delivered", "parcel {parcel_id} has not been delivered yet; confirm receipt once it arrives",
      "包裹 {parcel_id} 尚未送达；到货后再确认收货"),
+    ("insurance_after_bill", "shipping for parcel {parcel_id} is already billed; insurance is chosen before the "
+     "shipping line, so its premium is on the same bill",
+     "包裹 {parcel_id} 的运费已出账单；保险须在选择运输线路之前选择，保费会列在同一张账单上"),
+    ("shipping_already_billed", "shipping for parcel {parcel_id} is already billed ({line_code}, {total} CNY): pay it "
+     "at POST /payments/shipping/{parcel_id}",
+     "包裹 {parcel_id} 的运费已出账单（{line_code}，{total} 元）：请通过 POST /payments/shipping/{parcel_id} 支付"),
+    ("shipping_bill_not_settled", "payment {payment_id} of {amount} CNY does not settle parcel {parcel_id}'s bill",
+     "金额为 {amount} 元的支付 {payment_id} 与包裹 {parcel_id} 的账单不符"),
     # payments
+    ("price_difference_not_settled", "payment {payment_id} of {amount} CNY does not settle line {line_no}'s "
+     "difference of {difference} CNY", "金额为 {amount} 元的支付 {payment_id} 与第 {line_no} 行 {difference} 元的差价不符"),
+    ("bill_not_yet_at_payments", "no {purpose} bill for {reference} (a just-issued bill reaches payments within "
+     "moments)", "没有 {reference} 的{purpose}账单（刚出的账单稍后即可支付）"),
+    ("bill_already_paid", "the {bill} is already paid (payment {payment_id}); nothing was charged again",
+     "{bill}已支付（支付 {payment_id}）；没有重复扣款"),
+    ("bill_payment_pending", "a payment of the {bill} is pending (payment {payment_id}); wait for its outcome before "
+     "paying again", "{bill}的一笔支付正在处理中（支付 {payment_id}）；请等待结果后再支付"),
     ("payment_token_required", "paying by {method} needs the provider's payment token (never card data)",
      "使用 {method} 支付需要支付服务商的支付令牌（切勿提交卡号信息）"),
     ("payment_method_unavailable", "payment method '{method}' is not available; methods: {methods}, balance",
@@ -117,6 +133,25 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("credit_positive", "a credit must be a positive amount", "入账金额必须为正数"),
     ("debit_positive", "a debit must be a positive amount", "扣款金额必须为正数"),
     ("balance_never_negative", "the balance can never go negative", "余额不能为负数"),
+    ("payment_nothing_to_capture", "payment {payment_id} has nothing to capture", "支付 {payment_id} 没有可收款的项目"),
+    ("bill_not_yet_at_payments", "no {purpose} bill for {reference} (a just-issued bill reaches payments within moments)",
+     "没有 {reference} 的 {purpose} 账单（刚出的账单片刻后才会到达支付服务）"),
+    ("bill_already_paid", "the {description} is already paid (payment {payment_id}); nothing was charged again",
+     "{description} 已支付（支付 {payment_id}）；未重复扣款"),
+    ("bill_payment_pending", "a payment of the {description} is pending (payment {payment_id}); wait for its outcome "
+                             "before paying again",
+     "{description} 的一笔支付正在处理中（支付 {payment_id}）；请等待结果后再支付"),
+    ("shipping_billed_before_insurance", "shipping for parcel {parcel_id} is already billed; insurance is chosen before "
+                                         "the shipping line, so its premium is on the same bill",
+     "包裹 {parcel_id} 的运费已出账；保险须在选择运输线路前选定，保费与运费在同一张账单上"),
+    ("shipping_already_billed", "shipping for parcel {parcel_id} is already billed ({line}, {amount} CNY): pay it at "
+                                "POST /payments/shipping/{reference}",
+     "包裹 {parcel_id} 的运费已出账（{line}，{amount} 元）：请通过 POST /payments/shipping/{reference} 支付"),
+    ("shipping_payment_short", "payment {payment_id} of {amount} CNY does not settle parcel {parcel_id}'s bill",
+     "金额为 {amount} 元的支付 {payment_id} 不足以结清包裹 {parcel_id} 的账单"),
+    ("price_difference_payment_short", "payment {payment_id} of {amount} CNY does not settle line {line_no}'s "
+                                       "difference of {difference} CNY",
+     "金额为 {amount} 元的支付 {payment_id} 不足以结清第 {line_no} 行 {difference} 元的差价"),
     ("idempotency_key_reused", "this Idempotency-Key was already used with a different request body",
      "此 Idempotency-Key 已用于另一个不同的请求"),
     # claims and support
@@ -142,6 +177,20 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
      "退货 {return_id} 不是已批准的退货（{kind}，{status}）"),
     ("return_refunded_once", "return {return_id} must be shipped back, and is refunded once",
      "退货 {return_id} 必须先寄回，且只退款一次"),
+    ("abroad_return_undelivered", "parcel {parcel_id} has not been delivered yet: returns from abroad start at "
+     "delivery", "包裹 {parcel_id} 尚未签收：海外退货自签收起方可申请"),
+    ("abroad_return_compensated", "item {code} was already compensated by claim {claim_id}",
+     "商品 {code} 已由理赔 {claim_id} 赔付"),
+    ("abroad_return_exists", "item {code} already has a return from abroad ({return_id})",
+     "商品 {code} 已有海外退货申请（{return_id}）"),
+    ("abroad_return_no_shipment", "return {return_id} is {status}: no shipment can be registered",
+     "退货 {return_id} 当前状态为 {status}：不能登记寄回运单"),
+    ("abroad_return_not_on_its_way", "return {return_id} is {status}, not on its way back",
+     "退货 {return_id} 当前状态为 {status}，并未在寄回途中"),
+    ("abroad_return_receive_first", "return {return_id} must be received at the warehouse before it is inspected",
+     "退货 {return_id} 须先由仓库签收才能验货"),
+    ("dispute_fact_not_used", "the first decision did not use {fact}; it used {facts}",
+     "首次裁定未使用{fact}；其使用的是 {facts}"),
     ("rated_subject_not_found", "{about} {subject_id} not found", "未找到 {about} {subject_id}"),
     ("rating_too_early", "{about} {subject_id} can be rated once it is {when}", "{about} {subject_id} 须在{when}后才能评价"),
     ("rating_given", "{about} {subject_id} was already rated", "{about} {subject_id} 已评价过"),

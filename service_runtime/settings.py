@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     stripe_api_key: str = "sk_test_kongfu_local"
     stripe_webhook_secret: str = ""
     payment_provider_timeout_seconds: float = Field(default=5.0, gt=0)
+    # PayPal: the REST API (or the PayPal fake's URL), the app's client credentials, and the id of
+    # the webhook subscription PayPal signs its events for. Without a client id, no PayPal.
+    paypal_api_base: str = "https://api-m.paypal.com"
+    paypal_client_id: str = ""
+    paypal_client_secret: str = ""
+    paypal_webhook_id: str = ""
+    # Fraud velocity thresholds (services/fraud/velocity.py; the version names them on every verdict).
+    fraud_velocity_max_payments: int = Field(default=20, ge=1)  # per customer in 10 minutes
+    fraud_velocity_max_amount: str = Field(default="200000.00", pattern=r"^[0-9]+(\.[0-9]{1,2})?$")  # CNY in 24 h
     relay_batch_size: int = Field(default=500, ge=1)
     # A replay's catch-ups before it holds the live projector's writes for the last one (0: at once).
     replay_optimistic_catch_ups: int = Field(default=5, ge=0)

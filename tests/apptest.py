@@ -14,6 +14,7 @@ from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
 
 from contracts import Envelope, EventPayload
+from contracts.registry import parse_payload
 from service_runtime.http import create_app
 from service_runtime.process import ServiceParts
 from service_runtime.settings import Settings, get_settings
@@ -41,14 +42,17 @@ class ServiceHarness:
         """Deliver one event to the service's handler the way the consumer runner does."""
         envelope = Envelope(
             event_id=envelope_fields.pop("event_id", uuid.uuid4()), type=payload.event_type,
-            schema_version=payload.schema_version, occurred_at=datetime.now(timezone.utc),
+            schema_version=payload.schema_version,
+            occurred_at=envelope_fields.pop("occurred_at", None) or datetime.now(timezone.utc),
             producer=payload.event_type.split(".")[0], aggregate_id=uuid.uuid4(), aggregate_version=1,
             order_id=getattr(payload, "order_id", None), payload=payload.model_dump(mode="json"),
             **envelope_fields,
         )
         handler = self.parts.handlers[envelope.type]
         with trace(correlation_id=str(envelope.order_id), causation_id=str(envelope.event_id)):
-            changed = list(handler(payload, envelope))
+            # Lifted to the current contract version, as the consumer runner does.
+            current = parse_payload(envelope.type, envelope.schema_version, envelope.payload)
+            changed = list(handler(current, envelope))
         try:
             self.app.save_reaction(*changed, tracking=Tracking("test:0", next(_offsets)), event_id=envelope.event_id)
             return "handled"

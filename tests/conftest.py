@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from kongfu.local import SERVICES, ServiceProcess, start_platform
-from tests.support import listen_to, stack_env, start_fake_stripe, stripe_env
+from tests.support import listen_to, paypal_env, stack_env, start_fake_paypal, start_fake_stripe, stripe_env
 
 KAFKA = os.environ.get("KONGFU_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 PG_DSN = os.environ.get("KONGFU_PG_DSN", "postgresql://kongfu:kongfu@127.0.0.1:15432/kongfu")
@@ -61,6 +61,14 @@ def fake_stripe():
 
 
 @pytest.fixture
+def fake_paypal():
+    """The PayPal fake (a real HTTP server speaking PayPal's REST API, sending signed webhooks)."""
+    fake = start_fake_paypal()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
 def slice_on_stack(stack, namespace, launch, tmp_path, fake_stripe):
     """orders, fraud and payments as separate processes on the real broker and database."""
     env = {**stack_env(namespace, tmp_path / "var"), **stripe_env(fake_stripe)}
@@ -78,23 +86,27 @@ def platform_on_stack(stack, tmp_path_factory):
     namespace = f"t{uuid.uuid4().hex[:10]}"
     log_dir = tmp_path_factory.mktemp("platform")
     fake = start_fake_stripe()
-    env = {**stack_env(namespace, log_dir / "var"), **stripe_env(fake)}
+    paypal = start_fake_paypal()
+    env = {**stack_env(namespace, log_dir / "var"), **stripe_env(fake), **paypal_env(paypal)}
     urls, processes = start_platform(["--mode", "stack"], env, log_dir)
     listen_to(fake, urls["payments"])
-    yield {**urls, "namespace": namespace, "env": env, "mode": "stack", "stripe": fake}
+    listen_to(paypal, urls["payments"])
+    yield {**urls, "namespace": namespace, "env": env, "mode": "stack", "stripe": fake, "paypal": paypal}
     for process in processes:
         process.stop()
     fake.stop()
+    paypal.stop()
 
 
 @pytest.fixture
-def embedded(launch, tmp_path, fake_stripe):
+def embedded(launch, tmp_path, fake_stripe, fake_paypal):
     """The embedded default (`kongfu run`): every service in one process on SQLite."""
     secrets = stack_env("", tmp_path)
     env = {"KONGFU_VAR_DIR": str(tmp_path / "var"), "KONGFU_JWT_SECRET": secrets["KONGFU_JWT_SECRET"],
            "KONGFU_CARRIER_WEBHOOK_SECRET": secrets["KONGFU_CARRIER_WEBHOOK_SECRET"],
-           "KONGFU_PAYMENT_PROVIDER_TIMEOUT_SECONDS": "2", **stripe_env(fake_stripe)}
+           "KONGFU_PAYMENT_PROVIDER_TIMEOUT_SECONDS": "2", **stripe_env(fake_stripe), **paypal_env(fake_paypal)}
     process = launch(["run"], env, "embedded")
     listen_to(fake_stripe, process.url)
+    listen_to(fake_paypal, process.url)
     return {**{s: process.url for s in SERVICES}, "env": {**env, "KONGFU_MODE": "embedded"}, "mode": "embedded",
-            "stripe": fake_stripe}
+            "stripe": fake_stripe, "paypal": fake_paypal}

@@ -18,8 +18,10 @@ JWT_SECRET = "test-suite-secret-that-is-long-enough-for-hs256"
 CARRIER_SECRET = "test-suite-carrier-webhook-secret"
 STRIPE_WEBHOOK_SECRET = "whsec_test_suite_stripe_secret"
 ISSUER = "kongfumall"
+PAYPAL_CLIENT = ("test-suite-paypal-client", "test-suite-paypal-secret")
+PAYPAL_WEBHOOK_ID = "WH-TEST-SUITE"
 __all__ = ["ROOT", "ServiceProcess", "free_port", "wait_until", "token", "auth", "stack_env", "read_topic",
-           "start_fake_stripe", "stripe_env", "listen_to",
+           "start_fake_stripe", "stripe_env", "listen_to", "start_fake_paypal", "paypal_env",
            "publish_raw", "envelopes", "metric"]
 
 
@@ -57,7 +59,19 @@ def stripe_env(fake) -> dict[str, str]:
 
 
 def listen_to(fake, payments_url: str) -> None:
-    fake.webhook_url = f"{payments_url}/payments/webhooks/stripe"
+    fake.webhook_url = f"{payments_url}/payments/webhooks/{getattr(fake, 'provider', 'stripe')}"
+
+
+def start_fake_paypal():
+    """The PayPal fake a test platform pays through; point it at payments with `listen_to`."""
+    from services.payments.providers.fake_paypal import FakePayPal
+
+    return FakePayPal(*PAYPAL_CLIENT, PAYPAL_WEBHOOK_ID).start()
+
+
+def paypal_env(fake) -> dict[str, str]:
+    return {"KONGFU_PAYPAL_API_BASE": fake.url, "KONGFU_PAYPAL_CLIENT_ID": PAYPAL_CLIENT[0],
+            "KONGFU_PAYPAL_CLIENT_SECRET": PAYPAL_CLIENT[1], "KONGFU_PAYPAL_WEBHOOK_ID": PAYPAL_WEBHOOK_ID}
 
 
 def read_topic(bootstrap: str, topic: str, timeout: float = 5.0) -> list[Any]:

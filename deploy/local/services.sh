@@ -16,8 +16,8 @@ start() {
   mkdir -p "$run_dir"
   for s in "${services[@]}"; do
     if running "$s"; then echo "$s already running"; continue; fi
-    extra=()  # without a Stripe configured, payments uses the named Stripe fake
-    [ "$s" = payments ] && [ -z "${KONGFU_STRIPE_API_BASE:-}" ] && extra=(--fake-stripe)
+    extra=()  # without a Stripe configured, payments uses the named Stripe and PayPal fakes
+    [ "$s" = payments ] && [ -z "${KONGFU_STRIPE_API_BASE:-}" ] && extra=(--fake-providers)
     # PGAPPNAME: PostgreSQL tells the backends apart by service (make bench attributes their CPU).
     PGAPPNAME="kongfu-$s-all" KONGFU_MODE=stack KONGFU_VAR_DIR="$root/var" nohup "$kongfu" serve "$s" --port "${ports[$s]}" "${extra[@]}" \
       >"$run_dir/$s.log" 2>&1 &
@@ -64,7 +64,9 @@ stop_portal() {
   rm -f "$run_dir/portal.pid"
 }
 
-status() { for s in "${services[@]}"; do running "$s" && echo "$s running" || echo "$s stopped"; done; }
+status() {
+  for s in "${services[@]}" portal; do running "$s" && echo "$s running" || echo "$s stopped"; done
+}
 
 case "${1:-}" in
   start) start; start_portal ;;

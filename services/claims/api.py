@@ -10,13 +10,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, model_validator
 
-from service_runtime.auth import CUSTOMER, PURCHASING_AGENT, SUPPORT_AGENT, Caller
+from service_runtime.auth import CLAIMS_REVIEWER, CUSTOMER, PURCHASING_AGENT, SUPPORT_AGENT, Caller
 from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Money, Strict
 from service_runtime.rules import rules_router as published_rules_router
 from services.claims.app import ClaimsApplication
 from services.claims.compensation import ITEM_KINDS, published_rules
-from services.claims.returns import ItemReturn, published_returns
+from services.claims.disputes import CORRECTABLE_FACTS
+from services.claims.returns import ItemReturn
+from services.claims.returns_abroad import published_return_rules
 from services.claims.tickets import Ticket, published_support_rules
 from services.claims.windows import published_windows
 from services.claims.domain import Claim, decision_for_customer
@@ -141,9 +143,10 @@ def router(app: ClaimsApplication) -> APIRouter:
         return ClaimView.of(app.dispute(caller, claim_id, body.reason))
 
     @api.post("/{claim_id}/dispute/outcome", response_model=ClaimView)
-    def review(claim_id: UUID, body: DecisionRequest, caller: Caller = Depends(require_roles(SUPPORT_AGENT))):
-        """Second-level review: uphold or change the decision (not by the agent who decided first)."""
-        return ClaimView.of(app.review_dispute(caller, claim_id, body.approved, body.notes))
+    def review(claim_id: UUID, body: ReviewRequest, caller: Caller = Depends(require_roles(CLAIMS_REVIEWER))):
+        """Second-level review (claims_reviewer role, not the agent who decided first): uphold or change
+        the decision, correcting a money fact if the evidence shows it; only the difference is paid."""
+        return ClaimView.of(app.review_dispute(caller, claim_id, body.approved, body.notes, body.corrected_facts))
 
     return api
 
@@ -155,6 +158,12 @@ class CounterfeitRequest(Strict):
 
 class DisputeRequest(Strict):
     reason: Text
+
+
+class ReviewRequest(DecisionRequest):
+    corrected_facts: dict[Literal[CORRECTABLE_FACTS], Money] = Field(
+        default_factory=dict, max_length=3,
+        description="money facts of the first decision the evidence corrects, e.g. {\"item_value\": \"300.00\"}")
 
 
 class OpenTicketRequest(Strict):
@@ -271,7 +280,7 @@ def returns_router(app: ClaimsApplication) -> APIRouter:
         return ReturnView.of(app.request_return(caller, body.order_id, body.line_no, body.kind, body.reason,
                                                 body.product_type))
 
-    @api.get("/{return_id}", response_model=ReturnView)
+    @api.get("/{return_id:uuid}", response_model=ReturnView)  # so GET /returns/abroad is a 405, not a 422
     def get_return(return_id: UUID, caller: Caller = Depends(current_caller)):
         return ReturnView.of(app.return_for(caller, return_id))
 
@@ -295,6 +304,7 @@ def rules_router() -> APIRouter:
         "compensation": (published_rules, "Every version of the compensation policy "
                                           "(kind × insured × line → basis, share, cap)"),
         "claim-windows": (published_windows, "Until when each kind of claim may be opened, and its evidence"),
-        "returns": (published_returns, "Return and exchange windows and exclusions by product type"),
+        "returns": (published_return_rules, "Return and exchange windows and exclusions by product type, "
+                                            "from our warehouse and from abroad"),
         "support": (published_support_rules, "When a ticket's first answer is due, and what happens if late"),
     })

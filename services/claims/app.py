@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from decimal import Decimal
+from typing import Any, Mapping
 from uuid import UUID
 
-from service_runtime.auth import AUDITOR, SUPPORT_AGENT, Caller
+from service_runtime.auth import AUDITOR, CLAIMS_REVIEWER, SUPPORT_AGENT, Caller
 from service_runtime.errors import Conflict, DomainError, Forbidden, NotFound
 from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.claims.compensation import RULES_VERSION, evaluate
+from services.claims.disputes import reviewed_facts
 from services.claims.domain import Claim, ClaimsParcel, parcel_facts_id
 from services.claims.guarantees import ClaimsOrder, order_facts_id
+from services.claims.abroad_desk import AbroadReturnsDesk
 from services.claims.desk import SupportDesk
 from services.claims.watch import ParcelWatch
 
@@ -20,11 +23,11 @@ def automatic_claim_id(kind: str, key: Any) -> UUID:
     return stable_id("claims-automatic", kind, key)
 
 
-STAFF_WHO_READ_CLAIMS = (SUPPORT_AGENT, AUDITOR)
+STAFF_WHO_READ_CLAIMS = (SUPPORT_AGENT, CLAIMS_REVIEWER, AUDITOR)
 SYSTEM = "system:claims"
 
 
-class ClaimsApplication(ParcelWatch, SupportDesk, ServiceApplication):
+class ClaimsApplication(ParcelWatch, SupportDesk, AbroadReturnsDesk, ServiceApplication):
     name = "claims"
 
     def parcel(self, parcel_id: UUID) -> ClaimsParcel | None:
@@ -75,7 +78,7 @@ class ClaimsApplication(ParcelWatch, SupportDesk, ServiceApplication):
                 claim.decide(approved, evaluate(RULES_VERSION, facts), decided_by=caller.subject, notes=notes,
                              now=self.clock.now())
                 order.settle_line_claim(claim_id=claim.id, approved=approved)
-                return [claim, order], claim
+                return [claim, order, *self.claim_survey(claim)], claim
             parcel = self.repository.get(parcel_facts_id(claim.parcel_id))
             return self._decide(claim, parcel, approved, caller.subject, notes), claim
 
@@ -119,7 +122,7 @@ class ClaimsApplication(ParcelWatch, SupportDesk, ServiceApplication):
             claim.decide(True, evaluate(RULES_VERSION, facts), decided_by=caller.subject, notes=notes,
                          now=self.clock.now())
             parcel.settle_claim(claim_id=claim.id, approved=True)
-            return [claim, parcel, counterfeit], claim
+            return [claim, parcel, counterfeit, *self.claim_survey(claim, parcel.line_code)], claim
 
         return self.save_with_retry(attempt)
 
@@ -133,13 +136,15 @@ class ClaimsApplication(ParcelWatch, SupportDesk, ServiceApplication):
 
         return self.save_with_retry(attempt)
 
-    def review_dispute(self, caller: Caller, claim_id: UUID, approved: bool, notes: str) -> Claim:
-        """The second-level review: the facts of the first decision, judged again under the current
-        rules, paying only what the new decision adds."""
+    def review_dispute(self, caller: Caller, claim_id: UUID, approved: bool, notes: str,
+                       corrections: Mapping[str, Decimal] | None = None) -> Claim:
+        """The second-level review: the facts of the first decision (as corrected by the reviewer),
+        judged again under the current rules, paying only what the new decision adds."""
         def attempt() -> tuple[list, Claim]:
             claim = self.claim_for(caller, claim_id)
-            facts = {**claim.decision["inputs"], "kind": claim.kind, "approved": str(approved).lower(),
-                     "already_paid": str(claim.paid)}
+            if claim.decision is None:
+                raise Conflict("this claim has no dispute awaiting review")
+            facts = reviewed_facts(claim.decision["inputs"], claim.kind, approved, claim.paid, corrections or {})
             claim.resolve_dispute(approved, evaluate(RULES_VERSION, facts), caller.subject, notes)
             return [claim], claim
 
@@ -149,7 +154,14 @@ class ClaimsApplication(ParcelWatch, SupportDesk, ServiceApplication):
         compensation = evaluate(RULES_VERSION, parcel.facts_for(claim.kind, approved, claim.traceability_code))
         claim.decide(approved, compensation, decided_by=decided_by, notes=notes, now=self.clock.now())
         parcel.settle_claim(claim_id=claim.id, approved=approved)
-        return [claim, parcel]
+        return [claim, parcel, *self.claim_survey(claim, parcel.line_code)]
+
+    def claim_survey(self, claim: Claim, line_code: str | None = None) -> list[Any]:
+        """A customer's own claim, once decided, offers a satisfaction survey (automatic ones do not)."""
+        if getattr(claim, "origin", "customer") != "customer":
+            return []
+        return self.offer_survey("claim", claim.id, claim.customer_id, claim.order_id, claim.decision["decided_by"],
+                                 line_code)
 
     def compensate_automatically(self, parcel: ClaimsParcel, kind: str, description: str,
                                  key: Any) -> list[Any]:

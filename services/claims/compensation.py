@@ -107,7 +107,17 @@ RULE_BOOK: dict[str, dict[str, Any]] = {
         },
     },
 }
-RULES_VERSION = "compensation-2026.12"  # the version new decisions use
+# 2027.01: 2026.12 plus the refund of an item returned from abroad, decided at its inspection.
+RULE_BOOK["compensation-2027.01"] = {**RULE_BOOK["compensation-2026.12"], "kinds": {
+    **RULE_BOOK["compensation-2026.12"]["kinds"],
+    "abroad_return_refund": {
+        "rule": "abroad_return_value_less_condition_plus_postage", "basis": "returned_item", "share": "1.00",
+        "en": "Returned from abroad and inspected ({condition}): the item's value {item_value} CNY, less "
+              "{deducted} CNY for its condition, plus {return_postage_refunded} CNY of return postage = {amount} CNY.",
+        "zh": "海外退货已验收（{condition}）：商品价值 {item_value} 元，因商品状况扣除 {deducted} 元，"
+              "加退还运费 {return_postage_refunded} 元，共 {amount} 元。"},
+}}
+RULES_VERSION = "compensation-2027.01"  # the version new decisions use
 REJECTED = {"rule": "rejected", "en": "Claim rejected: no compensation.", "zh": "申请未获批准：不予赔付。"}
 # A counterfeit is refunded in full from claims.CounterfeitConfirmed; its claim pays nothing more.
 COUNTERFEIT = {"rule": "counterfeit_refunded_in_full", "en": "Counterfeit confirmed: refunded in full "
@@ -163,6 +173,11 @@ def _base(book: Mapping[str, Any], basis: str, facts: Mapping[str, str], derived
         return line + share
     if basis == "merchant_refund_less_return_postage":
         return max(_fact(facts, "merchant_refund") - _fact(facts, "return_postage"), Decimal("0"))
+    if basis == "returned_item":
+        item = _fact(facts, "item_value")
+        deducted = money(item * _fact(facts, "condition_deduction"))
+        derived["deducted"] = str(deducted)
+        return item - deducted + _fact(facts, "return_postage_refunded")
     if basis == "insured_value_plus_shipping_fee":
         cap = Decimal(book["insured_cap"])
         derived["cap"] = str(cap)

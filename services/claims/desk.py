@@ -15,7 +15,7 @@ from service_runtime.timers import Timer
 from services.claims.compensation import RULES_VERSION, evaluate
 from services.claims.returns import RETURNS_VERSION, ItemReturn, judge, postage_for
 from services.claims.guarantees import ClaimsOrder, order_facts_id
-from services.claims.surveys import Survey, survey_id
+from services.claims.surveys import Survey, SurveyOffer, offer_id, survey_id
 from services.claims.tickets import CLOSED, FIRST_ANSWER_DUE, Ticket, first_answer_due
 
 
@@ -54,8 +54,12 @@ class SupportDesk:
     def close_ticket(self, caller: Caller, ticket_id: UUID) -> Ticket:
         def attempt() -> tuple[list, Ticket]:
             ticket = self.ticket_for(caller, ticket_id)
+            was_closed = ticket.status == CLOSED
             ticket.close(f"{'customer' if caller.subject == ticket.customer_id else 'support'}:{caller.subject}")
-            return [ticket, *timers.cancel(self, FIRST_ANSWER_DUE, ticket_id)], ticket
+            answered_by = ticket.answers[0]["answered_by"] if ticket.answers else None
+            survey = [] if was_closed else self.offer_survey("ticket", ticket.id, ticket.customer_id, ticket.order_id,
+                                                             answered_by)
+            return [ticket, *timers.cancel(self, FIRST_ANSWER_DUE, ticket_id), *survey], ticket
 
         return self.save_with_retry(attempt)
 
@@ -130,5 +134,17 @@ class SupportDesk:
             raise Conflict(f"{about} {subject_id} was already rated")
         survey = Survey(survey_id=survey_id(about, subject_id), about=about, subject_id=subject_id,
                         customer_id=caller.subject, order_id=order_id, rating=rating, comment=comment)
-        self.save(survey)
+        offer = self.find(offer_id(about, subject_id), SurveyOffer)
+        if offer is not None:
+            offer.answer()  # the offered survey closes; saved with the rating, so a race is a 409
+        self.save(survey, *([offer] if offer else []))
         return survey
+
+    def offer_survey(self, about: str, subject_id: UUID, customer_id: str, order_id: UUID | None,
+                     handled_by: str | None, line_code: str | None = None) -> list[Any]:
+        """Offer the customer a satisfaction survey once per subject (none once it is rated)."""
+        if self.find(offer_id(about, subject_id), SurveyOffer) or self.find(survey_id(about, subject_id), Survey):
+            return []
+        return [SurveyOffer(offer_id=offer_id(about, subject_id), survey_id=survey_id(about, subject_id),
+                            about=about, subject_id=subject_id, customer_id=customer_id, order_id=order_id,
+                            handled_by=handled_by, line_code=line_code)]

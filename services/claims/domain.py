@@ -276,11 +276,13 @@ class Claim(TracedAggregate):
         state = getattr(self, "dispute_state", None)
         check_reviewer(reviewer, self.decision["decided_by"], self.customer_id,
                        state is not None and state["outcome"] is None)
-        outcome = "upheld" if approved == self.decision["approved"] else "changed"
-        self._resolve(claim_id=self.id, customer_id=self.customer_id, order_ids=self.order_ids, outcome=outcome,
-                      approved=approved, reviewer=reviewer, notes=notes)
-        if outcome == "changed" and compensation.amount > 0:
-            self._adjust(**self._decision_fields(approved, compensation, reviewer, notes))
+        # Changed: the approval flips, or corrected facts make it pay more (never less: nothing is clawed back).
+        changed = approved != self.decision["approved"] or compensation.amount > 0
+        self._resolve(claim_id=self.id, customer_id=self.customer_id, order_ids=self.order_ids,
+                      outcome="changed" if changed else "upheld", approved=approved, reviewer=reviewer, notes=notes)
+        if changed and compensation.amount > 0:
+            self._adjust(**self._decision_fields(approved, compensation, reviewer, notes),
+                         decision_no=2 + len(getattr(self, "adjustments", [])))
 
     @event("DisputeResolved")
     def _resolve(self, claim_id: UUID, customer_id: str, order_ids: list, outcome: str, approved: bool,
@@ -291,8 +293,11 @@ class Claim(TracedAggregate):
     @event("Adjusted")
     def _adjust(self, claim_id: UUID, parcel_id: UUID, customer_id: str, order_ids: list[UUID], kind: str,
                 approved: bool, amount: Decimal, currency: str, rule: str, rule_version: str,
-                inputs: dict, decided_by: str, notes: str, explanation_en: str, explanation_zh: str) -> None:
-        self.adjustments = [*getattr(self, "adjustments", []), {"amount": amount, "rule": rule}]
+                inputs: dict, decided_by: str, notes: str, explanation_en: str, explanation_zh: str,
+                decision_no: int = 2) -> None:
+        self.adjustments = [*getattr(self, "adjustments", []), {"amount": amount, "rule": rule,
+                                                                  "rule_version": rule_version,
+                                                                  "decision_no": decision_no}]
 
     @event("Decided")
     def _decide(self, claim_id: UUID, parcel_id: UUID, customer_id: str, order_ids: list[UUID], kind: str,

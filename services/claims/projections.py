@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from contracts import Envelope, EventPayload
-from service_runtime.auth import AUDITOR, CUSTOMER, SUPPORT_AGENT, Caller
+from service_runtime.auth import AUDITOR, CLAIMS_REVIEWER, CUSTOMER, SUPPORT_AGENT, Caller
 from service_runtime.listing import Listing, PageParams, listed_page, page_model, page_params
 from service_runtime.errors import NotFound
 from service_runtime.http import current_caller, require_roles
@@ -18,6 +18,7 @@ from service_runtime.projections import Entry, Projection, ProjectionStore
 from services.claims.domain import decision_for_customer
 
 
+STAFF_READERS = (SUPPORT_AGENT, CLAIMS_REVIEWER, AUDITOR)
 DECISION_FACTS = {"claims.ClaimOpened": "opened", "claims.CompensationDecided": "decided",
                   "claims.DisputeOpened": "disputed", "claims.DisputeResolved": "dispute_resolved"}
 DECISION_FIELDS = ("approved", "amount", "currency", "rule", "rule_version", "inputs", "decided_by", "notes",
@@ -41,6 +42,11 @@ def fact_entries(facts: dict[str, str], key_field: str) -> Callable[[Envelope, E
 decision_entries = fact_entries(DECISION_FACTS, "claim_id")
 
 
+def decision_fields(decided: dict[str, Any]) -> dict[str, Any]:
+    # Entries recorded before decisions were numbered (v2) are each claim's first decision.
+    return {**{k: decided[k] for k in DECISION_FIELDS}, "decision_no": decided.get("decision_no", 1)}
+
+
 def decision_view(claim_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
     opened = next((e for e in entries if e["fact"] == "opened"), None)
     decisions = [e for e in entries if e["fact"] == "decided"]
@@ -56,12 +62,12 @@ def decision_view(claim_id: str, entries: list[dict[str, Any]]) -> dict[str, Any
         "kind": source.get("kind"),
         "origin": source.get("origin", "customer"),
         "claim": opened and {k: opened[k] for k in ("traceability_code", "description", "photos", "at")},
-        "decision": decided and {k: decided[k] for k in DECISION_FIELDS},
+        "decision": decided and decision_fields(decided),
         # A dispute's outcome and what a changed decision added (published as further decisions).
         "dispute": disputed and {"reason": disputed["reason"], "at": disputed["at"],
                                  "outcome": resolved and {k: resolved[k] for k in ("outcome", "approved", "reviewer",
                                                                                    "notes", "at")}},
-        "adjustments": [{k: d[k] for k in DECISION_FIELDS} for d in decisions[1:]],
+        "adjustments": [decision_fields(d) for d in decisions[1:]],
     }
 
 
@@ -141,15 +147,14 @@ def router(store: ProjectionStore) -> APIRouter:
         return listed_page(store, CLAIMS_LISTED, customer_view, params, request, caller.subject)
 
     @api.get("")
-    def all_decisions(_: Caller = Depends(require_roles(SUPPORT_AGENT, AUDITOR))) -> list[dict[str, Any]]:
+    def all_decisions(_: Caller = Depends(require_roles(*STAFF_READERS))) -> list[dict[str, Any]]:
         return [decision_view(key, entries)
                 for key, entries in store.entries_by_key(COMPENSATION_DECISIONS.name).items()]
 
     @api.get("/{claim_id}")
     def one_decision(claim_id: UUID, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
         view = decision_view(str(claim_id), store.entries(COMPENSATION_DECISIONS.name, str(claim_id)))
-        if view["customer_id"] is None or not caller.can_read_customer_data(view["customer_id"],
-                                                                             SUPPORT_AGENT, AUDITOR):
+        if view["customer_id"] is None or not caller.can_read_customer_data(view["customer_id"], *STAFF_READERS):
             raise NotFound(f"no claim {claim_id}")
         if view["decision"] and not caller.is_staff:
             view["decision"] = decision_for_customer(view["decision"])
@@ -162,3 +167,60 @@ def router(store: ProjectionStore) -> APIRouter:
     both.include_router(api)
     both.include_router(mine)
     return both
+
+
+SURVEY_EVENTS = {"claims.SurveyOffered": "offered", "claims.SatisfactionRated": "rated"}
+survey_entries = fact_entries(SURVEY_EVENTS, "survey_id")
+
+
+def survey_view(survey_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    offered = next((e for e in entries if e["fact"] == "offered"), None)
+    rated = next((e for e in entries if e["fact"] == "rated"), None)
+    source = offered or rated or {}
+    return {"survey_id": survey_id, "customer_id": source.get("customer_id"), "order_id": source.get("order_id"),
+            "about": source.get("about"), "subject_id": source.get("subject_id"),
+            "handled_by": (offered or {}).get("handled_by"), "line_code": (offered or {}).get("line_code"),
+            "offered_at": offered and offered["at"], "status": "answered" if rated else "open",
+            "rating": rated and rated["rating"], "comment": rated and rated["comment"], "rated_at": rated and rated["at"]}
+
+
+SATISFACTION_SURVEYS = Projection(name="satisfaction_surveys", sources=("claims",), entries=survey_entries,
+                                  view=survey_view)
+CUSTOMER_SURVEY_FIELDS = ("survey_id", "order_id", "about", "subject_id", "offered_at")
+
+
+def averages(surveys: list[dict[str, Any]], group: str) -> dict[str, dict[str, Any]]:
+    """Answered surveys per value of `group`: how many, and their average rating to two decimals."""
+    ratings: dict[str, list[int]] = {}
+    for survey in surveys:
+        if survey["rating"] is not None and survey[group] is not None:
+            ratings.setdefault(survey[group], []).append(survey["rating"])
+    return {key: {"answered": len(values), "average": f"{sum(values) / len(values):.2f}"}
+            for key, values in sorted(ratings.items())}
+
+
+def survey_router(store: ProjectionStore) -> APIRouter:
+    api = APIRouter(tags=["support"])
+
+    def all_surveys() -> list[dict[str, Any]]:
+        return [survey_view(key, entries) for key, entries in store.entries_by_key(SATISFACTION_SURVEYS.name).items()]
+
+    @api.get("/me/surveys")
+    def my_open_surveys(caller: Caller = Depends(require_roles(CUSTOMER))) -> list[dict[str, Any]]:
+        """Surveys offered to me and not answered yet, oldest first; answer one with `POST /satisfaction`."""
+        mine = [view for view in all_surveys() if view["customer_id"] == caller.subject and view["status"] == "open"]
+        return [{k: view[k] for k in CUSTOMER_SURVEY_FIELDS}
+                for view in sorted(mine, key=lambda v: (v["offered_at"] or "", v["survey_id"]))]
+
+    @api.get("/satisfaction/summary")
+    def satisfaction_summary(_: Caller = Depends(require_roles(*STAFF_READERS))) -> dict[str, Any]:
+        """Survey results: how many were offered and answered, and average ratings overall, per
+        subject (receipt, claim, ticket), per agent who decided or answered, and per shipping line."""
+        surveys = all_surveys()
+        answered = [s for s in surveys if s["rating"] is not None]
+        return {"offered": sum(1 for s in surveys if s["offered_at"]), "answered": len(answered),
+                "average": f"{sum(s['rating'] for s in answered) / len(answered):.2f}" if answered else None,
+                "by_about": averages(surveys, "about"), "by_agent": averages(surveys, "handled_by"),
+                "by_line": averages(surveys, "line_code")}
+
+    return api

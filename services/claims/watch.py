@@ -59,7 +59,7 @@ class ParcelWatch:
         parcel = self._parcel_or_new(payload.parcel_id)
         parcel.note_packing(payload.customer_id, list(payload.order_ids), [
             {"traceability_code": i.traceability_code, "order_id": i.order_id, "line_no": i.line_no,
-             "sku": i.sku, "quantity": i.quantity, "value": i.value} for i in payload.items])
+             "sku": i.sku, "quantity": i.quantity, "value": i.value, "category": i.category} for i in payload.items])
         return [parcel]
 
     def on_shipping_line_chosen(self, payload: ShippingLineChosen, _envelope: Any) -> list[ClaimsParcel]:
@@ -99,8 +99,10 @@ class ParcelWatch:
     def on_receipt_confirmed(self, payload: ReceiptConfirmed, envelope: Any) -> list[Any]:
         parcel = self._parcel_or_new(payload.parcel_id)
         parcel.note_receipt(envelope.occurred_at)
+        survey = self.offer_survey("receipt", parcel.parcel_id, parcel.customer_id, parcel.order_ids[0], None,
+                                   parcel.line_code) if parcel.is_packed else []
         return [parcel, *timers.cancel(self, PARCEL_SILENT, parcel.parcel_id),
-                *timers.cancel(self, PARCEL_DELAYED, parcel.parcel_id)]
+                *timers.cancel(self, PARCEL_DELAYED, parcel.parcel_id), *survey]
 
     def on_carrier_incident(self, payload: CarrierIncidentReported, _envelope: Any) -> list[Any]:
         parcel = self._parcel_or_new(payload.parcel_id)

@@ -11,6 +11,7 @@ from contracts.orders import OrderPlaced, PaymentRecorded
 from service_runtime.errors import NotFound
 from service_runtime.store import ServiceApplication
 from services.fraud.domain import FraudCase, ReferencePrice, case_id, reference_id
+from services.fraud.velocity import Thresholds, VelocityWindow, window_id
 
 
 class FraudApplication(ServiceApplication):
@@ -60,7 +61,17 @@ class FraudApplication(ServiceApplication):
         items = [{"platform": l.platform, "item_id": l.item_id, "unit_price": l.unit_price} for l in payload.lines]
         return [FraudCase(order_id=payload.order_id, customer_id=payload.customer_id, items=items)]
 
-    def on_payment_recorded(self, payload: PaymentRecorded, _envelope: Any) -> list[FraudCase]:
+    def on_payment_recorded(self, payload: PaymentRecorded, envelope: Any) -> list[Any]:
         case = self.case_for_order(payload.order_id)
-        case.review_payment(payload.payment_id, self.reference_prices(case.items))
-        return [case]
+        window = self.velocity_window(case.customer_id)
+        window.record(payload.payment_id, envelope.occurred_at, payload.amount)
+        case.review_payment(payload.payment_id, self.reference_prices(case.items),
+                            window.reasons(envelope.occurred_at, self.velocity), self.velocity.version)
+        return [case, window]
+
+    # Velocity: windows per customer over event times (services/fraud/velocity.py) -------------
+
+    velocity = Thresholds()
+
+    def velocity_window(self, customer_id: str) -> VelocityWindow:
+        return self.find(window_id(customer_id), VelocityWindow) or VelocityWindow(customer_id=customer_id)

@@ -34,14 +34,17 @@ class FraudCase(TracedAggregate):
         self.decisions: list[dict] = []
         self.review: dict | None = None  # a risk analyst's resolution of a hold
 
-    def review_payment(self, payment_id: UUID, references: dict[tuple[str, str], Decimal]) -> None:
-        """Decide once per payment: clear it, or flag the order with the reasons."""
+    def review_payment(self, payment_id: UUID, references: dict[tuple[str, str], Decimal],
+                       velocity_reasons: list[str] = (), velocity_version: str = "") -> None:
+        """Decide once per payment: clear it, or flag the order with the reasons (the velocity
+        rules' too, recorded with their own version)."""
         if str(payment_id) in self.payment_ids:
             return
         priced = [rules.PricedItem(i["platform"], i["item_id"], i["unit_price"]) for i in self.items]
-        reasons = rules.assess(self.payment_ids + [str(payment_id)], priced, references)
+        reasons = rules.assess(self.payment_ids + [str(payment_id)], priced, references) + list(velocity_reasons)
         if reasons:
-            self._flag(payment_id, reasons, rules.RULES_VERSION)
+            version = f"{rules.RULES_VERSION}+{velocity_version}" if velocity_reasons else rules.RULES_VERSION
+            self._flag(payment_id, reasons, version)
         else:
             self._clear(payment_id, rules.RULES_VERSION)
 

@@ -39,6 +39,7 @@ def handlers(app: NotificationsApplication) -> dict[str, Handler]:
         "logistics.TrackingUpdated": _by_status(tell("customs_hold", "parcel", lambda d: d["status"] == "exception"),
                                                 tell("delivered", "parcel", lambda d: d["status"] == "delivered")),
         "claims.CompensationDecided": tell("claim_decided"),
+        "claims.SurveyOffered": tell("survey_offered"),
         "warehouse.StorageNoticeDue": _by_status(
             tell("storage_reminder", when=lambda d: d["milestone"] != "abandoned"),
             tell("storage_abandoned", when=lambda d: d["milestone"] == "abandoned")),

@@ -47,7 +47,13 @@ TEMPLATES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
          "{fees_due} {currency}."),
         ("商品存放 {days_stored} 天后视为弃置", "商品 {traceability_code} 在 180 天内未发运，现视为弃置：可用物品将捐赠给慈善机构，"
          "其余将被处置。应付仓储费：{fees_due} {currency}。")),
+    "survey_offered": (
+        ("How did we do?", "Please rate your {about_en} from 1 to 5: it takes a minute and helps us improve. "
+                           "Your open surveys are in your account."),
+        ("请为我们的服务评分", "请为您的{about_zh}打分（1-5 分），只需一分钟，帮助我们改进。待评价的问卷在您的账户中。")),
 }
+SURVEY_SUBJECTS = {"receipt": ("delivery", "收货体验"), "claim": ("claim's handling", "售后申请处理"),
+                   "ticket": ("support ticket", "售后工单服务")}
 OUTCOMES = {True: ("approved", "已批准"), False: ("rejected", "已拒绝")}
 
 
@@ -55,6 +61,8 @@ def render(kind: str, language: str, values: dict[str, Any]) -> tuple[str, str]:
     english, chinese = TEMPLATES[kind]
     subject, body = chinese if language == "zh" else english
     shown = {k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in values.items()}
+    if "about" in values:  # what a survey asks about, in the customer's language
+        shown["about_en"], shown["about_zh"] = SURVEY_SUBJECTS.get(values["about"], (values["about"],) * 2)
     if "approved" in values:
         shown["outcome"] = OUTCOMES[bool(values["approved"])][1 if language == "zh" else 0]
     return subject.format(**shown), body.format(**shown)

@@ -65,6 +65,10 @@ STAGES: dict[str, tuple[str, str, str]] = {
     "claims.TicketEscalated": ("ticket_escalated", "Ticket escalated: our answer is late", "工单已升级：回复超时"),
     "claims.TicketClosed": ("ticket_closed", "Ticket closed", "工单已关闭"),
     "claims.SatisfactionRated": ("satisfaction_rated", "Thank you for your rating", "感谢您的评价"),
+    "claims.AbroadReturnDecided": ("abroad_return_decided", "Return from abroad decided", "海外退货申请已处理"),
+    "claims.AbroadReturnShipped": ("abroad_return_shipped", "Sent back to our warehouse", "已寄回我们的仓库"),
+    "claims.AbroadReturnReceived": ("abroad_return_received", "Your return reached our warehouse", "退货已到达仓库"),
+    "claims.AbroadReturnInspected": ("abroad_return_inspected", "Your return was inspected", "退货已验收"),
 }
 
 # Facts a customer may see on their timeline, by stage; internal references stay out.
@@ -73,7 +77,8 @@ DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "car
                  "reason", "reasons", "choice", "rules_version", "line_code", "traceability_code", "kind", "approved",
                  "insured", "premium", "incident", "origin", "explanation_en", "explanation_zh",
                  "topic", "urgent", "due_at", "within_sla", "rating", "refund_amount", "outcome",
-                 "milestone", "days_stored", "fees_due")
+                 "milestone", "days_stored", "fees_due", "condition", "return_shipping_paid_by", "deadline",
+                 "condition_required", "decision_no")
 
 
 def stage_key(event_type: str, payload: dict[str, Any]) -> str:
@@ -128,7 +133,8 @@ def next_action(entries: list[dict[str, Any]]) -> str | None:
 # Customers see which team acted, never which member of staff; auditors and staff see who.
 STAFF_TEAMS = {"purchasing_agent": "purchasing team", "warehouse_staff": "warehouse team",
                "logistics_staff": "logistics team", "support_agent": "support team", "risk_analyst": "risk team",
-               "auditor": "audit team", "admin": "operations team", "staff": "operations team"}
+               "auditor": "audit team", "admin": "operations team", "staff": "operations team",
+               "claims_reviewer": "claims review team"}
 
 
 def actor_for_customer(actor: str) -> str:

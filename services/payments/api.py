@@ -13,9 +13,11 @@ from pydantic import BaseModel, Field
 from service_runtime.auth import CUSTOMER, Caller
 from service_runtime.http import current_caller, require_roles
 from service_runtime.requests import Money, ProviderReference, Strict
+from service_runtime.rules import rules_router as published_rules_router
 from services.payments.app import PaymentsApplication
 from services.payments.domain import PaymentIntent
 from services.payments.providers import WebhookRejected
+from services.payments.surcharges import published_payment_methods
 
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=200)]
 
@@ -47,12 +49,41 @@ class PaymentView(BaseModel):
     provider: str
     status: Literal["pending", "succeeded", "failed"]
     failure: str | None
+    surcharge: Decimal = Field(default=Decimal("0.00"), description="the method's published surcharge line")
+    charged: Decimal | None = Field(default=None, description="what the provider takes: amount + surcharge")
+    approve_url: str | None = Field(default=None, description="PayPal: where the payer approves, then "
+                                                              "POST /payments/{payment_id}/capture")
 
     @classmethod
     def of(cls, intent: PaymentIntent) -> "PaymentView":
         return cls(payment_id=intent.id, order_id=intent.order_id, purpose=intent.purpose, amount=intent.amount,
                    currency=intent.currency, method=intent.method, provider=intent.provider,
-                   status=intent.status, failure=intent.failure)
+                   status=intent.status, failure=intent.failure, **payer_facts(intent))
+
+
+def payer_facts(intent: PaymentIntent) -> dict:
+    """The surcharge line and the payer's approval link (PayPal) of a payment."""
+    return {"surcharge": getattr(intent, "surcharge", Decimal("0.00")), "charged": intent.charged,
+            "approve_url": getattr(intent, "payer_action_url", None) if intent.status == "pending" else None}
+
+
+class PaymentOption(BaseModel):
+    method: str
+    amount: Decimal
+    surcharge: Decimal
+    surcharge_label: str
+    total: Decimal
+    currency: str
+    rule_version: str
+
+
+class PaymentOptionsView(BaseModel):
+    order_id: UUID
+    amount: Decimal
+    currency: str
+    balance: Decimal
+    rule_version: str
+    options: list[PaymentOption]
 
 
 class BalanceView(BaseModel):
@@ -96,6 +127,16 @@ def router(app: PaymentsApplication) -> APIRouter:
         confirms it; from the balance it succeeds at once (or 402 if the balance is short)."""
         return PaymentView.of(app.pay_order(caller, order_id, body.method, body.payment_token, idempotency_key))
 
+    @api.get("/payments/orders/{order_id}/options", response_model=PaymentOptionsView)
+    def payment_options(order_id: UUID, caller: Caller = Depends(require_roles(CUSTOMER))):
+        """Each way to pay the order, with its surcharge as its own line and the total, before paying."""
+        return app.payment_options(caller, order_id)
+
+    @api.post("/payments/{payment_id}/capture", response_model=PaymentView, responses=PROVIDER_ANSWERS)
+    def capture(payment_id: UUID, caller: Caller = Depends(require_roles(CUSTOMER))):
+        """After approving at PayPal (`approve_url`): capture the money; safe to retry."""
+        return PaymentView.of(app.capture_payment(caller, payment_id))
+
     @api.get("/payments/{payment_id}", response_model=PaymentView)
     def get_payment(payment_id: UUID, caller: Caller = Depends(current_caller)):
         return PaymentView.of(app.payment_for(caller, payment_id))
@@ -124,8 +165,8 @@ def router(app: PaymentsApplication) -> APIRouter:
         adapter = next((p for p in app.providers.values() if p.name == provider), None)
         if adapter is None:
             raise HTTPException(404, f"no {provider} provider is configured")
-        try:
-            event = adapter.verify_webhook(body, request.headers)
+        try:  # in a thread: verifying may fetch the provider's certificate
+            event = await asyncio.to_thread(adapter.verify_webhook, body, request.headers)
         except WebhookRejected as exc:  # the signature is the caller's credential, as for carriers
             raise HTTPException(401, str(exc)) from None
         return WebhookAnswer(result=await asyncio.to_thread(app.on_webhook, event))
@@ -134,3 +175,10 @@ def router(app: PaymentsApplication) -> APIRouter:
 
     api.include_router(bills_api.router(app))
     return api
+
+
+def rules_router() -> APIRouter:
+    """The published payment methods and their surcharges; readable by anyone, no token."""
+    return published_rules_router({
+        "payment-methods": (published_payment_methods, "Each payment method's surcharge (rate + fixed fee)"),
+    })

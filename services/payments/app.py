@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 from uuid import UUID
 
-from contracts.claims import CompensationDecided, CounterfeitConfirmed
+from contracts.claims import CompensationDecidedV3, CounterfeitConfirmed
 from contracts.orders import OrderPlaced, RefundIssued
 from service_runtime.auth import AUDITOR, RISK_ANALYST, SUPPORT_AGENT, Caller
 from service_runtime.errors import Conflict, DomainError, NotFound
@@ -15,25 +15,18 @@ from service_runtime.idempotency import earlier_answer
 from service_runtime.requests import fingerprint
 from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
+from services.payments.approvals import PayerApprovalAndSurcharges
+from services.payments.bill_payments import BillPayments
 from services.payments.domain import (FAILED, Account, InsufficientBalance, OrderBill, PaymentIntent, account_id,
                                       bill_id)
-from services.payments.bill_payments import BillPayments
-from services.payments.providers import PaymentProvider, ProviderError, WebhookEvent, recorded_failure
+from services.payments.providers import (PaymentProvider, PaymentRefused, ProviderError, WebhookEvent,
+                                         recorded_failure, submission)
+from services.payments.surcharges import SURCHARGE_VERSION, surcharge_for
 
 STAFF_WHO_READ_PAYMENTS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR)
 
 
-class PaymentRefused(DomainError):
-    """The provider declined or failed; the status says which (402, 502, 504)."""
-
-    def __init__(self, error: ProviderError, payment_id: UUID) -> None:
-        super().__init__(f"{error} (payment {payment_id})")
-        self.status = error.status
-        self.title = {402: "Payment declined", 422: "Payment token refused", 504: "Payment provider timeout"}.get(error.status,
-                                                                                   "Payment provider error")
-
-
-class PaymentsApplication(BillPayments, ServiceApplication):
+class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceApplication):
     name = "payments"
     providers: Mapping[str, PaymentProvider] = {}
 
@@ -72,7 +65,7 @@ class PaymentsApplication(BillPayments, ServiceApplication):
     def _charge(self, payment_id: UUID, customer_id: str, purpose: str, order_id: UUID | None,
                 amount: Decimal, method: str, token: str | None, request: str) -> PaymentIntent:
         provider = self.provider_for(method)
-        if not token:
+        if not token and not provider.payer_approves:
             raise DomainError(f"paying by {method} needs the provider's payment token (never card data)")
         intent = self.earlier(payment_id, request)
         if intent is not None:  # the same Idempotency-Key: the first answer, no second charge
@@ -81,18 +74,19 @@ class PaymentsApplication(BillPayments, ServiceApplication):
             return intent
         intent = PaymentIntent(payment_id=payment_id, customer_id=customer_id, purpose=purpose, order_id=order_id,
                                amount=amount, currency="CNY", method=method, provider=provider.name,
-                               fingerprint=request)
+                               fingerprint=request, surcharge=surcharge_for(method, amount),
+                               surcharge_version=SURCHARGE_VERSION)
         self.save(intent)  # pending, before the provider hears of it: a webhook always finds it
         return self._submit(intent, provider, token)
 
     def _submit(self, intent: PaymentIntent, provider: PaymentProvider, token: str) -> PaymentIntent:
         """Ask the provider to charge a saved, pending intent; its webhook confirms it later."""
         try:
-            reference = provider.charge(intent.id, intent.amount, "CNY", token, intent.customer_id)
+            answer = submission(provider.charge(intent.id, intent.charged, "CNY", token, intent.customer_id))
         except ProviderError as error:
             self._change(intent.id, lambda i: i.fail(f"{error.kind}: {error}"))
             raise PaymentRefused(error, intent.id) from None
-        return self._change(intent.id, lambda i: i.submitted(reference))
+        return self._change(intent.id, lambda i: i.submitted(answer.reference, answer.payer_action_url))
 
     def earlier(self, payment_id: UUID, request: str) -> PaymentIntent | None:
         """The payment made with this Idempotency-Key, if the request is the same (else a 422)."""
@@ -138,9 +132,10 @@ class PaymentsApplication(BillPayments, ServiceApplication):
                 account = self.account(intent.customer_id)
                 kind, reason = (("late_confirmation", "the provider confirmed a payment reported as failed")
                                 if outcome == "late" else ("top_up", "top-up"))
-                account.credit(intent.id, kind, intent.amount, reason, intent.order_id)
+                account.credit(intent.id, kind, intent.charged if outcome == "late" else intent.amount, reason,
+                               intent.order_id)
                 changed.append(account)
-            return changed, "applied"
+            return changed + self._note_surcharge(intent, outcome), "applied"
 
         return self.save_with_retry(attempt)
 
@@ -235,17 +230,22 @@ class PaymentsApplication(BillPayments, ServiceApplication):
         return [OrderBill(order_id=payload.order_id, customer_id=payload.customer_id,
                           amount=payload.quote.total, currency=payload.quote.currency)]
 
-    def on_refund_issued(self, payload: RefundIssued, _envelope: Any) -> list[Account]:
+    def on_refund_issued(self, payload: RefundIssued, _envelope: Any) -> list[Any]:
         bill = self.repository.get(bill_id(payload.order_id))
-        return self._credit(bill.customer_id, payload.refund_id, "refund", payload.amount,
-                            payload.reason, payload.order_id, None)
+        credited = self._credit(bill.customer_id, payload.refund_id, "refund", payload.amount,
+                                payload.reason, payload.order_id, None)
+        return self._return_surcharge(bill.customer_id, payload.order_id, payload.refund_id, payload.amount,
+                                      credited)
 
-    def on_compensation_decided(self, payload: CompensationDecided, _envelope: Any) -> list[Account]:
+    def on_compensation_decided(self, payload: CompensationDecidedV3, _envelope: Any) -> list[Account]:
         # Only these fields: claim_id, customer_id, order_ids, approved, amount, currency, rule_version, kind.
         if not payload.approved or payload.amount <= 0:
             return []
         order_id = payload.order_ids[0] if payload.order_ids else None
-        return self._credit(payload.customer_id, stable_id("compensation", payload.claim_id), "compensation",
+        # One credit per decision: a dispute's changed decision (decision_no 2) adds its difference.
+        extra = [payload.decision_no] if payload.decision_no > 1 else []  # decision 1 keeps its old id
+        movement_id = stable_id("compensation", payload.claim_id, *extra)
+        return self._credit(payload.customer_id, movement_id, "compensation",
                             payload.amount, f"compensation for a {payload.kind.replace('_', ' ')} claim",
                             order_id, payload.rule_version)
 

@@ -9,6 +9,7 @@ from service_runtime.settings import Settings
 from services.payments import api, consumers, projections
 from services.payments.app import PaymentsApplication
 from services.payments.domain import Account, PaymentIntent
+from services.payments.providers.paypal import PayPalProvider
 from services.payments.providers.stripe import StripeProvider
 
 PUBLISHES = {
@@ -16,17 +17,28 @@ PUBLISHES = {
     PaymentIntent.Failed: published.PaymentFailedV2,
     Account.Credited: published.BalanceCredited,
     Account.Debited: published.BalanceDebitedV2,
+    PaymentIntent.SurchargeCharged: published.SurchargeCharged,
 }
 
 
 def providers(settings: Settings) -> dict:
     stripe = StripeProvider(settings.stripe_api_key, settings.stripe_api_base,
                             settings.resolved_stripe_webhook_secret(), settings.payment_provider_timeout_seconds)
-    return {"card": stripe}
+    return {"card": stripe, **paypal_provider(settings)}
+
+
+def paypal_provider(settings: Settings) -> dict:
+    """PayPal when the platform has PayPal credentials (or the PayPal fake's)."""
+    if not settings.paypal_client_id:
+        return {}
+    return {"paypal": PayPalProvider(settings.paypal_client_id, settings.paypal_client_secret,
+                                     settings.paypal_api_base, settings.paypal_webhook_id,
+                                     settings.payment_provider_timeout_seconds)}
 
 
 def bootstrap(settings: Settings) -> ServiceParts:
     parts = assemble("payments", PaymentsApplication, PUBLISHES, settings, api.router, consumers.handlers,
-                     consumers.CONSUMES, projections=[projections.LEDGER], projection_router=projections.router)
+                     consumers.CONSUMES, projections=[projections.LEDGER], projection_router=projections.router,
+                     public_routers=[api.rules_router])
     parts.app.providers = providers(settings)
     return parts

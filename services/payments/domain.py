@@ -44,6 +44,43 @@ class OrderBill(TracedAggregate):
         self.amount, self.currency = amount, currency
 
 
+class SurchargeRefunds(TracedAggregate):
+    """The surcharges an order's payments carried, and what refunds gave back of them."""
+
+    @staticmethod
+    def create_id(order_id: UUID) -> UUID:
+        return stable_id("surcharge-refunds", order_id)
+
+    @event("Opened")
+    def __init__(self, order_id: UUID) -> None:
+        self.order_id = order_id
+        self.paid = Decimal("0.00")  # what the surcharged payments paid for the order, surcharge aside
+        self.surcharge = Decimal("0.00")
+        self.refunded = Decimal("0.00")
+        self.returned = Decimal("0.00")
+        self.seen: set[str] = set()
+
+    def note_payment(self, payment_id: UUID, amount: Decimal, surcharge: Decimal) -> None:
+        if str(payment_id) not in self.seen and surcharge > 0:
+            self._note_payment(payment_id, amount, surcharge)
+
+    @event("PaymentNoted")
+    def _note_payment(self, payment_id: UUID, amount: Decimal, surcharge: Decimal) -> None:
+        self.seen.add(str(payment_id))
+        self.paid += amount
+        self.surcharge += surcharge
+
+    def note_refund(self, refund_id: UUID, refund: Decimal, returned: Decimal) -> None:
+        if str(refund_id) not in self.seen:
+            self._note_refund(refund_id, refund, returned)
+
+    @event("RefundNoted")
+    def _note_refund(self, refund_id: UUID, refund: Decimal, returned: Decimal) -> None:
+        self.seen.add(str(refund_id))
+        self.refunded += refund
+        self.returned += returned
+
+
 class PaymentIntent(TracedAggregate):
     """One attempt to take money: pending until the provider (or the balance) confirms it."""
 
@@ -54,26 +91,49 @@ class PaymentIntent(TracedAggregate):
     @event("Created")
     def __init__(self, payment_id: UUID, customer_id: str, purpose: str, order_id: UUID | None, amount: Decimal,
                  currency: str, method: str, provider: str, fingerprint: str, reference: str | None = None,
-                 lines: list | None = None) -> None:
+                 lines: list | None = None, surcharge: Decimal = Decimal("0.00"),
+                 surcharge_version: str | None = None) -> None:
         self.payment_id, self.fingerprint = payment_id, fingerprint
         self.reference = reference or (str(order_id) if order_id else None)  # what is paid: order, parcel, line
         self.lines = [dict(line) for line in lines or []]  # the bill's itemised lines
         self.customer_id, self.purpose, self.order_id = customer_id, purpose, order_id
         self.amount, self.currency, self.method, self.provider = amount, currency, method, provider
+        # The payment method's published surcharge (services/payments/surcharges.py), charged on top.
+        self.surcharge, self.surcharge_version = surcharge, surcharge_version
+        self.payer_action_url: str | None = None
         self.status = PENDING
         self.provider_ref: str | None = None
         self.failure: str | None = None
         self.refunded = Decimal("0.00")
         self.refunds: dict[str, dict] = {}  # refund id -> amount and the provider's reference
 
-    def submitted(self, provider_ref: str) -> None:
+    def submitted(self, provider_ref: str, payer_action_url: str | None = None) -> None:
         """The provider accepted the request; its answer is not the confirmation."""
         if self.provider_ref is None:
-            self._submit(provider_ref)
+            self._submit(provider_ref, payer_action_url)
 
     @event("Submitted")
-    def _submit(self, provider_ref: str) -> None:
+    def _submit(self, provider_ref: str, payer_action_url: str | None = None) -> None:
         self.provider_ref = provider_ref
+        self.payer_action_url = payer_action_url
+
+    @property
+    def charged(self) -> Decimal:
+        """What the provider takes from the customer: the amount and the method's surcharge."""
+        return self.amount + getattr(self, "surcharge", Decimal("0.00"))
+
+    def charge_surcharge(self) -> None:
+        """The surcharge line, once, when the provider confirms the money."""
+        if getattr(self, "surcharge", Decimal(0)) > 0 and not getattr(self, "surcharge_charged", False):
+            self._charge_surcharge(payment_id=self.id, order_id=self.order_id, customer_id=self.customer_id,
+                                   purpose=self.purpose, amount=self.surcharge, currency=self.currency,
+                                   method=self.method, provider=self.provider, rule_version=self.surcharge_version)
+
+    @event("SurchargeCharged")
+    def _charge_surcharge(self, payment_id: UUID, order_id: UUID | None, customer_id: str, purpose: str,
+                          amount: Decimal, currency: str, method: str, provider: str,
+                          rule_version: str | None) -> None:
+        self.surcharge_charged = True
 
     def facts(self) -> dict:
         """What a published outcome says about the payment (events carry their contract's fields)."""
@@ -89,8 +149,10 @@ class PaymentIntent(TracedAggregate):
             return None
         if self.status == FAILED:
             self._confirm_late(provider_ref or self.provider_ref)
+            self.charge_surcharge()
             return "late"
         self._succeed(**self.facts(), provider_ref=provider_ref or self.provider_ref)
+        self.charge_surcharge()
         return "on_time"
 
     @event("Succeeded")
@@ -118,7 +180,7 @@ class PaymentIntent(TracedAggregate):
         self.status, self.failure = FAILED, reason
 
     def refundable(self) -> Decimal:
-        return self.amount - self.refunded if self.status == SUCCEEDED and self.method != "balance" else Decimal(0)
+        return self.charged - self.refunded if self.status == SUCCEEDED and self.method != "balance" else Decimal(0)
 
     @event("Refunded")
     def refund(self, refund_id: UUID, amount: Decimal, provider_refund_ref: str) -> None:

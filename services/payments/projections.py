@@ -31,6 +31,11 @@ def ledger_entries(envelope: Envelope, payload: EventPayload) -> Iterable[Entry]
         entry = {"movement_id": data["payment_id"], "kind": f"{data['method']}_charge", "amount": data["amount"],
                  "balance_change": "0.00", "reason": f"{data['purpose'].replace('_', ' ')} paid by {data['method']}",
                  "order_id": data["order_id"], "rule_version": None, "lines": data.get("lines", [])}
+    elif envelope.type == "payments.SurchargeCharged":
+        entry = {"movement_id": f"surcharge-{data['payment_id']}", "kind": f"{data['method']}_surcharge",
+                 "amount": data["amount"], "balance_change": "0.00",
+                 "reason": f"{data['method']} surcharge on the {data['purpose'].replace('_', ' ')} payment",
+                 "order_id": data["order_id"], "rule_version": data["rule_version"], "lines": []}
     else:
         return []
     return [Entry(data["customer_id"], at, str(envelope.event_id),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -11,9 +12,17 @@ from tests.support import ROOT
 
 
 def test_a_short_chaos_run_loses_and_duplicates_nothing(stack):
-    out = subprocess.run([sys.executable, "-m", "kongfu.cli", "chaos", "--short", "--lifecycles", "3",
-                          "--concurrency", "2"], cwd=ROOT, env=os.environ, capture_output=True, text=True,
-                         timeout=900)
+    # Its own process group: if the run overstays, its service processes are killed with it.
+    run = subprocess.Popen([sys.executable, "-m", "kongfu.cli", "chaos", "--short", "--lifecycles", "3",
+                            "--concurrency", "2"], cwd=ROOT, env=os.environ, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = run.communicate(timeout=1500)  # ~5 min on a quiet machine; far more when starved
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, signal.SIGKILL)
+        stdout, stderr = run.communicate()
+        raise AssertionError(f"the chaos run took over 25 minutes:\n{stdout}\n{stderr[-3000:]}")
+    out = subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
     report = out.stdout + out.stderr[-3000:]
     assert out.returncode == 0, report
     assert "verdict: PASS" in out.stdout, report

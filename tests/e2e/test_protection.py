@@ -139,7 +139,7 @@ def test_protection_end_to_end(platform):
     # The customer contests it once; a second-level reviewer upholds it, and says why.
     trip.as_customer("claims", "POST", f"/claims/{seizure['claim_id']}/dispute",
                      json={"reason": "The goods were declared correctly."})
-    trip.call("claims", "POST", f"/claims/{seizure['claim_id']}/dispute/outcome", "support_agent",
+    trip.call("claims", "POST", f"/claims/{seizure['claim_id']}/dispute/outcome", "claims_reviewer",
               json={"approved": True, "notes": "customs seizure confirmed; the published share applies"})
     trip.timeline_until(seized["order_id"], "dispute_resolved")
 

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from contracts.claims import CompensationDecided
+from contracts.claims import CompensationDecided, SurveyOffered
 from contracts.logistics import ParcelShipped, TrackingUpdated
 from contracts.orders import OrderHeld, OrderPlaced
 from contracts.purchasing import PriceChangeRequested
@@ -110,10 +110,12 @@ def lifecycle_events(customer: str) -> list:
                             kind="damaged", approved=True, amount="10.00", currency="CNY", rule="damaged-item",
                             rule_version="compensation-2026.11", inputs={}, decided_by="support-9",
                             notes="photos show transport damage"),
+        SurveyOffered(survey_id=uuid.uuid4(), customer_id=customer, order_id=order_id, about="receipt",
+                      subject_id=parcel_id, handled_by="agent-7", line_code="express"),
     ]
 
 
-KINDS = 8  # price change, QC failed, held, shipped, customs hold, delivered, claim decided (+0 for placing)
+KINDS = 9  # price change, QC failed, held, shipped, customs hold, delivered, claim decided, survey (+0 for placing)
 
 
 def test_each_notification_once_in_the_customers_language_across_a_restart(service, smtp, chat_gateway):
@@ -140,12 +142,14 @@ def test_each_notification_once_in_the_customers_language_across_a_restart(servi
     assert all(m["language"] == "zh-CN" for m in li_mail) and all(m["language"] == "en" for m in ann_mail)
     subjects = {m["subject"] for m in li_mail}
     assert {"订单价格变动，需要您确认", "质检发现问题", "您的订单已暂停", "您的包裹已发出", "您的包裹被扣留", "您的包裹已送达",
-            "您的售后申请已处理"} == subjects
+            "您的售后申请已处理", "请为我们的服务评分"} == subjects
+    assert "收货体验" in next(m["body"] for m in li_mail if m["subject"] == "请为我们的服务评分")
+    assert "delivery" in next(m["body"] for m in ann_mail if m["subject"] == "How did we do?")
     assert "photo://a/1" in next(m["body"] for m in li_mail if m["subject"] == "质检发现问题")
     assert "已批准" in next(m["body"] for m in li_mail if m["subject"] == "您的售后申请已处理")
     assert "agent-7" not in str(mailbox.messages)  # who did it inside stays inside
 
-    # The webhook: Li's seven, signed; Ann opted out of it.
+    # The webhook: Li's eight, signed; Ann opted out of it.
     assert len(webhook_calls) == KINDS - 1
     for header, body in webhook_calls:
         timestamp, digest = (part.split("=", 1)[1] for part in header.split(","))

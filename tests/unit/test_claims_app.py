@@ -12,6 +12,7 @@ from contracts.logistics import ReceiptConfirmed, ShippingLineChosen, TrackingUp
 from contracts.warehouse import ParcelPacked
 from service_runtime.clock import ManualClock
 from services.claims.bootstrap import bootstrap
+from services.claims.compensation import evaluate
 from services.claims.domain import parcel_facts_id
 from tests.apptest import ServiceHarness
 
@@ -138,7 +139,7 @@ def test_a_damaged_item_is_compensated_at_its_value(delivered):
     seen = delivered.client.get(f"/claims/{claim_id}", headers=delivered.as_("alice", "customer")).json()
     assert seen["amount"] == "268.00" and seen["notes"] == "photos show transport damage"
     assert "decided_by" not in seen
-    decision = delivered.published()[-1]
+    decision = [e for e in delivered.published() if e.type == "claims.CompensationDecided"][-1]
     assert decision.type == "claims.CompensationDecided" and decision.order_id == ORDER
     assert decision.payload["decided_by"] == "agent-7" and decision.payload["amount"] == "268.00"
     assert decision.payload["approved"] is True and decision.payload["currency"] == "CNY"
@@ -318,9 +319,44 @@ def test_a_dispute_must_come_within_14_days_of_the_decision(delivered):
     assert late.status_code == 409 and "within 14 days" in late.json()["detail"]
 
 
-def decide_outcome(claims, claim_id, reviewer, approved=True):
-    return claims.client.post(f"/claims/{claim_id}/dispute/outcome", headers=claims.as_(reviewer, "support_agent"),
-                              json={"approved": approved, "notes": "looked at the photos again"})
+def decide_outcome(claims, claim_id, reviewer, approved=True, roles=("claims_reviewer",), **corrections):
+    body = {"approved": approved, "notes": "looked at the photos again"}
+    if corrections:
+        body["corrected_facts"] = corrections
+    return claims.client.post(f"/claims/{claim_id}/dispute/outcome", headers=claims.as_(reviewer, *roles), json=body)
+
+
+def test_only_a_claims_reviewer_other_than_the_first_decider_reviews_a_dispute(delivered):
+    claim_id = open_claim(delivered).json()["claim_id"]
+    decide(delivered, claim_id, approved=False, subject="agent-7", roles=("support_agent", "claims_reviewer"))
+    delivered.client.post(f"/claims/{claim_id}/dispute", headers=delivered.as_("alice", "customer"),
+                          json={"reason": "The photos clearly show the crack."})
+    plain_agent = decide_outcome(delivered, claim_id, "agent-8", roles=("support_agent",))
+    assert plain_agent.status_code == 403 and "claims_reviewer" in plain_agent.json()["detail"]
+    assert plain_agent.headers["content-type"].startswith("application/problem+json")
+    first_decider = decide_outcome(delivered, claim_id, "agent-7")
+    assert first_decider.status_code == 403 and "not by the agent who decided first" in first_decider.json()["detail"]
+    customer = decide_outcome(delivered, claim_id, "alice", roles=("customer",))
+    assert customer.status_code == 403
+    assert delivered.client.get(f"/claims/{claim_id}", headers=delivered.as_("lead-1", "claims_reviewer")).json()[
+        "dispute"]["outcome"] is None
+
+
+def test_a_reviewer_correcting_the_item_value_raises_an_approved_payout_by_the_difference(delivered):
+    claim_id = open_claim(delivered).json()["claim_id"]
+    assert decide(delivered, claim_id, approved=True).json()["amount"] == "268.00"
+    delivered.client.post(f"/claims/{claim_id}/dispute", headers=delivered.as_("alice", "customer"),
+                          json={"reason": "The vase cost 300.00: here is the merchant's receipt."})
+    unused = decide_outcome(delivered, claim_id, "lead-1", insured_value="500.00")
+    assert unused.status_code == 422 and "did not use insured value" in unused.json()["detail"]
+    raised = decide_outcome(delivered, claim_id, "lead-1", item_value="300.00")
+    assert raised.status_code == 200, raised.text
+    assert raised.json()["dispute"]["outcome"] == "changed" and raised.json()["paid"] == "300.00"
+    decided = [e.payload for e in delivered.published() if e.type == "claims.CompensationDecided"]
+    assert [(d["amount"], d["decision_no"]) for d in decided] == [("268.00", 1), ("32.00", 2)]
+    assert decided[1]["inputs"]["corrected_facts"] == "item_value" and decided[1]["inputs"]["already_paid"] == "268.00"
+    assert "adds 32.00 CNY" in decided[1]["explanation_en"]
+    assert evaluate(decided[1]["rule_version"], decided[1]["inputs"]).amount == Decimal("32.00")
 
 
 def test_a_received_parcel_can_be_rated_once(claims):
@@ -335,3 +371,22 @@ def test_a_received_parcel_can_be_rated_once(claims):
                               headers=claims.as_("bob", "customer")).status_code == 404
     [rated] = [e for e in claims.published() if e.type == "claims.SatisfactionRated"]
     assert rated.payload["about"] == "receipt" and rated.order_id == ORDER
+
+
+def test_receipt_and_a_decided_claim_each_offer_one_survey(delivered):
+    delivered.react(receipt())
+    delivered.react(receipt())
+    claim_id = open_claim(delivered).json()["claim_id"]
+    offered = [e.payload for e in delivered.published() if e.type == "claims.SurveyOffered"]
+    assert [(o["about"], o["line_code"]) for o in offered] == [("receipt", "air-standard")]
+    decide(delivered, claim_id, approved=True)
+    offered = [e.payload for e in delivered.published() if e.type == "claims.SurveyOffered"]
+    assert [(o["about"], o["subject_id"], o["handled_by"]) for o in offered][1:] == [("claim", claim_id, "agent-7")]
+    alice = delivered.as_("alice", "customer")
+    rated = delivered.client.post("/satisfaction", headers=alice,
+                                  json={"about": "receipt", "subject_id": str(PARCEL), "rating": 2})
+    assert rated.status_code == 201
+    delivered.project()
+    assert [s["about"] for s in delivered.client.get("/me/surveys", headers=alice).json()] == ["claim"]
+    summary = delivered.client.get("/satisfaction/summary", headers=delivered.as_("lead", "claims_reviewer")).json()
+    assert summary["by_line"] == {"air-standard": {"answered": 1, "average": "2.00"}} and summary["offered"] == 2

@@ -87,3 +87,34 @@ def test_a_closed_ticket_is_rated_once_and_the_rating_is_published(desk):
     assert desk.client.post("/satisfaction", json=rating, headers=desk.as_("bob", "customer")).status_code == 404
     [rated] = [e for e in desk.published() if e.type == "claims.SatisfactionRated"]
     assert rated.payload["rating"] == 5 and rated.payload["about"] == "ticket"
+
+
+def test_a_closed_ticket_offers_a_survey_that_answering_closes_and_staff_see_averages(desk):
+    ticket = open_ticket(desk).json()
+    alice = desk.as_("alice", "customer")
+    desk.client.post(f"/tickets/{ticket['ticket_id']}/answers", json={"answer": "A new lid is on its way."},
+                     headers=agent(desk))
+    desk.project()
+    assert desk.client.get("/me/surveys", headers=alice).json() == []  # nothing offered before it closes
+    desk.client.post(f"/tickets/{ticket['ticket_id']}/close", headers=alice)
+    desk.client.post(f"/tickets/{ticket['ticket_id']}/close", headers=alice)  # closed twice: offered once
+    [offered] = [e.payload for e in desk.published() if e.type == "claims.SurveyOffered"]
+    assert (offered["about"], offered["subject_id"], offered["handled_by"]) == ("ticket", ticket["ticket_id"],
+                                                                                "agent-7")
+    desk.project()
+    [open_survey] = desk.client.get("/me/surveys", headers=alice).json()
+    assert open_survey["survey_id"] == offered["survey_id"] and "handled_by" not in open_survey
+    assert desk.client.get("/me/surveys", headers=desk.as_("bob", "customer")).json() == []
+
+    rating = {"about": "ticket", "subject_id": ticket["ticket_id"], "rating": 4, "comment": "fine"}
+    assert desk.client.post("/satisfaction", json=rating, headers=alice).status_code == 201
+    assert desk.client.post("/satisfaction", json=rating, headers=alice).status_code == 409  # answered once
+    [rated] = [e.payload for e in desk.published() if e.type == "claims.SatisfactionRated"]
+    assert rated["survey_id"] == offered["survey_id"]
+    desk.project()
+    assert desk.client.get("/me/surveys", headers=alice).json() == []
+    assert desk.client.get("/satisfaction/summary", headers=alice).status_code == 403
+    summary = desk.client.get("/satisfaction/summary", headers=desk.as_("audit-1", "auditor")).json()
+    assert (summary["offered"], summary["answered"], summary["average"]) == (1, 1, "4.00")
+    assert summary["by_agent"] == {"agent-7": {"answered": 1, "average": "4.00"}}
+    assert summary["by_about"]["ticket"]["answered"] == 1

@@ -158,7 +158,7 @@ class Platform:
         code = f"KF{which:010d}"
         order.ask_customer(1, "qc_failed", {"traceability_code": code, "photos": [], "issues": ["scratched"]})
         self.orders.app.save(order)
-        self.orders.app.decide(self.caller(customer), order_id, 1, "refund", None)
+        self.orders.app.decide(self.caller(customer), order_id, 1, "refund")
         self.pump()
 
     def compensate(self, customer: str, which: int, share: int) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from contracts.claims import CompensationDecided, CounterfeitConfirmed
+from contracts.claims import CompensationDecided, CompensationDecidedV3, CounterfeitConfirmed
 from contracts.orders import OrderPlaced, RefundIssued
 from services.payments.bootstrap import bootstrap
 from services.payments.providers.fake_stripe import DECLINED, PROVIDER_ERROR, TIMEOUT, FakeStripe, sign
@@ -153,26 +153,29 @@ def test_top_up_pay_from_balance_refund_compensation_and_withdraw_to_the_card(pa
                                   currency="CNY", rule="r", rule_version="comp-1", inputs={}, decided_by="s", notes="")
     payments.react(decided)
     payments.react(decided.model_copy(update={"claim_id": uuid.uuid4(), "approved": False}))
+    raised = CompensationDecidedV3(**{**decided.model_dump(), "amount": Decimal("5.00"), "decision_no": 2})
+    payments.react(raised)  # a dispute's changed decision adds its difference, once
+    payments.react(raised)
     counterfeit = CounterfeitConfirmed(order_id=order_id, customer_id="alice", line_no=1, traceability_code=None,
                                        platform="taobao", merchant_id="m", merchant_name="M", source="inspection",
                                        evidence=[], confirmed_by="qc", refund_amount=Decimal("20.00"), currency="CNY")
     payments.react(counterfeit)
     payments.react(counterfeit)
-    assert balance(payments) == Decimal("402.00")
+    assert balance(payments) == Decimal("407.00")
 
     too_much = payments.client.post("/me/withdrawals", json={"amount": "9999.00"},
                                     headers={**payments.as_("alice", "customer"), "Idempotency-Key": "withdraw-01"})
-    assert too_much.status_code == 402 and balance(payments) == Decimal("402.00")
+    assert too_much.status_code == 402 and balance(payments) == Decimal("407.00")
     out = payments.client.post("/me/withdrawals", json={"amount": "400.00"},
                                headers={**payments.as_("alice", "customer"), "Idempotency-Key": "withdraw-02"})
     assert out.status_code == 201, out.text
     again = payments.client.post("/me/withdrawals", json={"amount": "400.00"},
                                  headers={**payments.as_("alice", "customer"), "Idempotency-Key": "withdraw-02"})
     assert again.json() == out.json() and Decimal(out.json()["amount"]) == Decimal("400.00")
-    assert balance(payments) == Decimal("2.00")
+    assert balance(payments) == Decimal("7.00")
     assert [r["amount"] for r in fake_stripe.refunds.values()] == [40000]
     credited = [e.payload["kind"] for e in payments.published() if e.type == "payments.BalanceCredited"]
-    assert credited == ["top_up", "refund", "compensation", "counterfeit_refund"]
+    assert credited == ["top_up", "refund", "compensation", "compensation", "counterfeit_refund"]
 
 
 def test_a_confirmation_after_a_reported_failure_goes_to_the_balance_not_lost(payments, fake_stripe):

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Mapping, Protocol
 from uuid import UUID
 
+from service_runtime.errors import DomainError
+
 
 class ProviderError(Exception):
     """The provider refused or could not answer; nothing was charged."""
@@ -49,6 +51,16 @@ def recorded_failure(failure: str) -> ProviderError:
     return kinds[kind](message) if kind in kinds else ProviderError(failure or "failed")
 
 
+class PaymentRefused(DomainError):
+    """The provider declined or failed; the status says which (402, 502, 504)."""
+
+    def __init__(self, error: ProviderError, payment_id: UUID) -> None:
+        super().__init__(f"{error} (payment {payment_id})")
+        self.status = error.status
+        self.title = {402: "Payment declined", 422: "Payment token refused", 504: "Payment provider timeout"}.get(error.status,
+                                                                                   "Payment provider error")
+
+
 class WebhookRejected(Exception):
     """The webhook's signature, timestamp or body did not verify."""
 
@@ -62,6 +74,18 @@ class WebhookEvent:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Submission:
+    """The provider took the request: its reference, and where the payer approves it (PayPal)."""
+
+    reference: str
+    payer_action_url: str | None = None
+
+
+def submission(answer: "str | Submission") -> Submission:
+    return answer if isinstance(answer, Submission) else Submission(answer)
+
+
 def minor_units(amount: Decimal) -> int:
     """Providers count CNY in fen."""
     return int((amount * 100).to_integral_value())
@@ -70,8 +94,12 @@ def minor_units(amount: Decimal) -> int:
 class PaymentProvider(Protocol):
     name: str
     method: str
+    # True when the payer approves at the provider (PayPal) and the platform then captures:
+    # `charge` needs no token and returns where to approve; `capture(payment_id, ref)` follows.
+    payer_approves: bool
 
-    def charge(self, payment_id: UUID, amount: Decimal, currency: str, token: str, customer_id: str) -> str:
+    def charge(self, payment_id: UUID, amount: Decimal, currency: str, token: str | None,
+               customer_id: str) -> "str | Submission":
         """Ask for the money; returns the provider's reference. Raises a ProviderError."""
 
     def refund(self, refund_id: UUID, provider_ref: str, amount: Decimal) -> str:

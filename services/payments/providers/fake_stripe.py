@@ -15,11 +15,10 @@ import itertools
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
+from services.payments.providers.fake_server import FakeServer, QuietHandler, post_webhook
 
 DECLINED = "pm_card_chargeDeclined"
 TIMEOUT = "pm_card_kongfu_timeout"
@@ -44,7 +43,7 @@ def _nested(form: list[tuple[str, str]]) -> dict[str, Any]:
     return out
 
 
-class FakeStripe:
+class FakeStripe(FakeServer):
     def __init__(self, webhook_secret: str, webhook_url: str | None = None, hang_seconds: float = 8.0) -> None:
         self.webhook_secret = webhook_secret
         self.webhook_url = webhook_url
@@ -56,46 +55,21 @@ class FakeStripe:
         self._answers: dict[str, tuple[int, dict]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ server
 
     def start(self, port: int = 0) -> "FakeStripe":
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("content-length") or 0)
                 form = _nested(parse_qsl(self.rfile.read(length).decode()))
-                status, body = fake.handle(self.path, form, self.headers.get("authorization", ""),
-                                           self.headers.get("idempotency-key"))
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (the timeout case)
+                self.answer(*fake.handle(self.path, form, self.headers.get("authorization", ""),
+                                         self.headers.get("idempotency-key")))
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True, name="fake-stripe").start()
+        self.serve(Handler, port, "fake-stripe")
         return self
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
 
     # ------------------------------------------------------------------ the API
 
@@ -189,18 +163,8 @@ class FakeStripe:
         return self.post(payload, header, attempts)
 
     def post(self, payload: str, header: str, attempts: int = 1) -> int:
-        status = 0
-        for _ in range(attempts):
-            if self.webhook_url:
-                try:
-                    status = httpx.post(self.webhook_url, content=payload, timeout=10, headers={
-                        "Stripe-Signature": header, "content-type": "application/json"}).status_code
-                    if status < 300 or status in (400, 401):
-                        return status
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.25)
-        return status
+        return post_webhook(self.webhook_url, payload, {"Stripe-Signature": header, "content-type": "application/json"},
+                            attempts)
 
     def replay(self, index: int = -1) -> int:
         """Send a webhook again exactly as it was sent (same body, same signature)."""

@@ -20,6 +20,7 @@ OUTCOMES = {"payment_intent.succeeded": "succeeded", "payment_intent.payment_fai
 class StripeProvider:
     name = "stripe"
     method = "card"
+    payer_approves = False
 
     def __init__(self, api_key: str, api_base: str, webhook_secret: str, timeout_seconds: float = 5.0) -> None:
         self.webhook_secret = webhook_secret
