@@ -73,7 +73,8 @@ def _serve(names, roles, host, port, settings, title, fake_stripe=False, with_po
         app.include_router(portal_router())
     print(f"kongfu: {title} ({settings.mode}, roles {','.join(roles)}) listening on http://{host}:{port} "
           f"(OpenAPI docs at http://{host}:{port}/docs)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # uvloop and httptools: the C event loop and HTTP parser (less CPU per request than asyncio and h11)
+    uvicorn.run(app, host=host, port=port, log_level="warning", loop="uvloop", http="httptools")
 
 
 def _with_fake_stripe(settings, host, port):

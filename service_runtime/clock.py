@@ -16,6 +16,10 @@ class Clock:
     """What time it is for commands, reactions and timers (never for projections). Inject a
     `ManualClock` in tests so that days pass without sleeping."""
 
+    # True if time can move by more than it takes (a test's offset): whoever sleeps until a due
+    # time must then look again often instead of trusting the wait.
+    jumps = False
+
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
 
@@ -25,6 +29,8 @@ SYSTEM_CLOCK = Clock()
 
 class ManualClock(Clock):
     """A clock that moves only when told to."""
+
+    jumps = True
 
     def __init__(self, start: datetime | None = None) -> None:
         self.current = start or datetime.now(timezone.utc)
@@ -42,6 +48,8 @@ class ManualClock(Clock):
 class OffsetFileClock(Clock):
     """The system time plus the seconds written in a file: lets tests and demos move time forward
     for several processes at once (`KONGFU_CLOCK_OFFSET_FILE`). A missing file means no offset."""
+
+    jumps = True
 
     def __init__(self, path: str) -> None:
         self.path = path

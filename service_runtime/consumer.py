@@ -38,6 +38,8 @@ Handler = Callable[[EventPayload, Envelope], Iterable[Any]]
 log = logging.getLogger("kongfu.consumer")
 
 MAX_CONFLICT_RETRIES = 5
+# A fetch returns as soon as records arrive; at rest it waits this long (then stop is looked at).
+FETCH_WAIT_SECONDS = 1.0
 
 
 class Rejected(Exception):
@@ -71,7 +73,7 @@ async def follow(event_log: EventLog, group: str, topics: Sequence[str], start_p
     try:
         while not stop.is_set():
             try:
-                records = await consumer.fetch(timeout=0.2)
+                records = await consumer.fetch(timeout=FETCH_WAIT_SECONDS)
                 if records:
                     await handle_batch(records)
                     await consumer.mark_processed(records)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, Sequence
 
+from service_runtime.wakeup import Signal, Waiter
+
 COMMIT_INTERVAL = 1.0  # seconds between a consumer group's offset commits (informational, see below)
 
 # Every service has its topic, even one that publishes nothing yet (notifications), so readers of
@@ -354,6 +356,7 @@ class LocalEventLog:
         self.path = path
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self.appended = Signal()  # wakes this process's consumers instead of their polling
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -394,6 +397,7 @@ class LocalEventLog:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+        self.appended.notify()
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         if records:
@@ -452,6 +456,7 @@ class LocalLogConsumer:
     topics: Sequence[str]
     start_position: StartPosition
     positions: dict[str, int] = field(default_factory=dict)
+    appended: Waiter | None = None
 
     async def start(self) -> None:
         for topic in self.topics:
@@ -459,12 +464,19 @@ class LocalLogConsumer:
             self.positions[topic] = -1 if done is None else done
 
     async def stop(self) -> None:
-        return None
+        if self.appended is not None:
+            self.appended.close()
+            self.appended = None
 
     async def fetch(self, timeout: float) -> list[LogRecord]:
+        if self.appended is None:
+            self.appended = self.log.appended.waiter()
+        self.appended.clear()  # before reading: an append during the read ends the wait at once
         records = await asyncio.to_thread(self.log.read, self.topics, self.positions, 200)
         if not records:
-            await asyncio.sleep(min(timeout, 0.05))
+            # Woken by an append of this process; another process's appends (a second embedded
+            # process on the same file) are seen after `timeout` at the latest.
+            await self.appended.wait(None, timeout)
             return []
         for r in records:
             self.positions[r.topic] = max(self.positions[r.topic], r.offset)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from contextlib import asynccontextmanager
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
@@ -18,14 +16,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service_runtime import database, error_catalogue
-from service_runtime.auth import AuthError, Caller, verify_token
+from service_runtime.auth import AuthError, Caller
 from service_runtime.errors import DomainError
-from service_runtime.metrics import HTTP_LATENCY
-from service_runtime.problems import (KNOWN_METHODS, MESSAGES, PROBLEM, documented_responses, field_message,
+from service_runtime.problems import (MESSAGES, PROBLEM, documented_responses, field_message,
                                       problem_schemas,
                                       inputs_of, scrub, title, wants_chinese, words)
-from service_runtime.settings import get_settings
-from service_runtime.tracing import trace
+from service_runtime.request_context import CorrelateAndTime, caller_of
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -52,39 +48,27 @@ async def _answer(request: Request, status: int, detail: str | tuple[str, str],
     return problem(status, custom_title or title(status, chinese), scrub(detail, inputs), headers, **extra)
 
 
-def current_caller(creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
+async def current_caller(request: Request,
+                         creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
+    """The verified caller (async and taken from the request's scope: the middleware verified the
+    token already, and a short dependency needs no thread-pool hop)."""
     if creds is None:
         raise HTTPException(401, "token_required")
-    settings = get_settings()
     try:
-        return verify_token(settings.resolved_jwt_secret(), creds.credentials, issuer=settings.jwt_issuer)
+        return caller_of(request.scope, creds.credentials)
     except AuthError as exc:
         raise HTTPException(401, str(exc)) from exc
 
 
-def require_roles(*roles: str) -> Callable[[Caller], Caller]:
+def require_roles(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
     """Dependency: the caller must hold one of `roles` (admin holds them all)."""
 
-    def check(caller: Caller = Depends(current_caller)) -> Caller:
+    async def check(caller: Caller = Depends(current_caller)) -> Caller:
         if not caller.has_any(*roles):
             raise HTTPException(403, f"this action needs one of the roles {sorted(roles)}")
         return caller
 
     return check
-
-
-def _actor(request: Request) -> str | None:
-    """Who is calling, for the events this request causes (authorisation happens in the route)."""
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("bearer "):
-        return None
-    settings = get_settings()
-    try:
-        caller = verify_token(settings.resolved_jwt_secret(), header[7:], issuer=settings.jwt_issuer)
-    except AuthError:
-        return None
-    role = sorted(caller.roles)[0] if len(caller.roles) == 1 else "staff" if caller.is_staff else "customer"
-    return f"{role}:{caller.subject}"
 
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -123,18 +107,7 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
         app.include_router(router)
     document_problems(app)
 
-    @app.middleware("http")
-    async def correlate_and_time(request: Request, call_next):
-        correlation_id = request.headers.get("x-correlation-id") or str(uuid.uuid4())
-        started = time.perf_counter()
-        with trace(correlation_id=correlation_id, actor=_actor(request)):
-            response = await call_next(request)
-        route = request.scope.get("route")
-        method = request.method if request.method in KNOWN_METHODS else "other"  # callers cannot add series
-        HTTP_LATENCY.labels(metrics_label, method, getattr(route, "path", "unmatched"),
-                            str(response.status_code)).observe(time.perf_counter() - started)
-        response.headers["X-Correlation-Id"] = correlation_id
-        return response
+    app.add_middleware(CorrelateAndTime, metrics_label=metrics_label)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException):

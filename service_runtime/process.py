@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from fastapi import APIRouter, FastAPI
 
-from service_runtime import database
+from service_runtime import database, wakeup
 from service_runtime.clock import SYSTEM_CLOCK, Clock, OffsetFileClock
 from service_runtime.consumer import ConsumerRunner, Handler
 from service_runtime.eventlog import EventLog, KafkaEventLog, LocalEventLog, topic_for
@@ -107,7 +107,20 @@ def background_tasks(parts: ServiceParts, event_log: EventLog, roles: Sequence[s
         tasks += list(parts.worker_tasks)
     if "scheduler" in roles and parts.timers:
         tasks.append(TimerScheduler(parts.app, parts.timers, parts.app.clock, parts.name).run)
+    if tasks and settings.mode == "stack" and set(roles) & {"relay", "scheduler", "worker"}:
+        tasks.append(store_listener(parts.app, settings))
     return tasks
+
+
+def store_listener(app: ServiceApplication, settings: Settings) -> Any:
+    """Wakes this process's loops (relay, scheduler, dispatchers) on the NOTIFY the recorder
+    sends with every insert, so a save in another process is published without polling."""
+    channel = app.recorder.channel_name
+
+    async def listen_for_saves(stop: asyncio.Event) -> None:
+        await wakeup.listen(settings.pg_dsn, channel, app.new_events, stop)
+
+    return listen_for_saves
 
 
 def find_projection(all_parts: Sequence[ServiceParts], name: str) -> tuple[ServiceParts, Projection]:

@@ -18,6 +18,7 @@ from service_runtime.eventlog import EventLog
 from service_runtime.metrics import EVENTS_PUBLISHED, RELAY_LAG
 from service_runtime.publishing import Publication
 from service_runtime.store import ServiceApplication
+from service_runtime.wakeup import SAFETY_POLL_SECONDS
 
 RELAY_POSITION = "outbox-relay"
 KILLED_EXIT_CODE = 137  # what a SIGKILLed process reports
@@ -39,6 +40,7 @@ class OutboxRelay:
         self.failing_since: float | None = None  # monotonic time of the first failure in a row
         self.last_error = ""
         self.waiting = 0  # events stored but not yet published
+        self.batch_was_full = False  # the last read stopped at batch_size, not at the log's end
 
     def position(self) -> int:
         return self.app.recorder.max_tracking_id(RELAY_POSITION) or 0
@@ -56,6 +58,7 @@ class OutboxRelay:
             if envelope is not None:
                 records.append(self.publication.record(envelope))
         last = notifications[-1].id if notifications else None
+        self.batch_was_full = len(notifications) >= self.batch_size
         return records, last
 
     async def publish_once(self) -> int:
@@ -99,12 +102,23 @@ class OutboxRelay:
                 f"{time.monotonic() - self.failing_since:.0f} s ({self.last_error}); {self.waiting} events wait "
                 "in the outbox and will be published when the broker is back")
 
-    async def run(self, stop: asyncio.Event, idle_sleep: float = 0.05) -> None:
+    async def run(self, stop: asyncio.Event, safety_poll: float = SAFETY_POLL_SECONDS) -> None:
+        """Publish until stopped. At rest the relay sleeps until the application signals a save
+        (in-process, or a PostgreSQL NOTIFY relayed by `wakeup.listen`), or the safety poll."""
+        new_events = self.app.new_events.waiter()
+        try:
+            await self._run(stop, new_events, safety_poll)
+        finally:
+            new_events.close()
+
+    async def _run(self, stop: asyncio.Event, new_events, safety_poll: float) -> None:
         backoff = BACKOFF_FIRST
         while not stop.is_set():
+            new_events.clear()  # before reading: a commit during the read wakes the next round
             try:
                 moved = await self.publish_once()
-                self.waiting = await asyncio.to_thread(self.lag)
+                # A short batch read up to the end of the log: nothing waits (no lag query).
+                self.waiting = await asyncio.to_thread(self.lag) if moved and self.batch_was_full else 0
                 RELAY_LAG.labels(self.publication.service).set(self.waiting)
                 if self.failing_since is not None:
                     log.info("relay publishing again after %.0f s", time.monotonic() - self.failing_since)
@@ -125,10 +139,7 @@ class OutboxRelay:
                 backoff = min(BACKOFF_MAX, backoff * 2)
                 continue
             if not moved:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=idle_sleep)
-                except asyncio.TimeoutError:
-                    pass
+                await new_events.wait(stop, safety_poll)
 
     async def _report_lag_while_failing(self) -> None:
         try:  # the outbox keeps growing while the broker is away; the metric should show it

@@ -34,6 +34,7 @@ from eventsourcing.utils import get_topic
 from service_runtime.clock import SYSTEM_CLOCK, Clock
 from service_runtime.store import AlreadyProcessed, ServiceApplication
 from service_runtime.tracing import TracedAggregate, stable_id, trace
+from service_runtime.wakeup import SAFETY_POLL_SECONDS, work_when_woken
 
 log = logging.getLogger("kongfu.timers")
 
@@ -184,13 +185,21 @@ class TimerScheduler:
             return True
         return False
 
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await asyncio.to_thread(self.fire_due)
-            except Exception:
-                log.exception("timer scheduler for %s failed; retrying", self.service)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self.poll_interval)
-            except asyncio.TimeoutError:
-                pass
+    def seconds_to_next(self, safety_poll: float = SAFETY_POLL_SECONDS) -> float:
+        """How long the scheduler may sleep: until the earliest pending timer is due (a timer
+        already due that could not fire is tried again after `poll_interval`), at most the safety
+        poll. A clock that jumps (a test's offset) is looked at every `poll_interval` while
+        timers are pending, since its time can pass without the wait."""
+        if not self.pending:
+            return safety_poll
+        wait = (min(self.pending.values()) - self.clock.now()).total_seconds()
+        if wait <= 0 or self.clock.jumps:
+            wait = min(max(wait, 0.0), self.poll_interval) or self.poll_interval
+        return min(wait, safety_poll)
+
+    async def run(self, stop: asyncio.Event, safety_poll: float = SAFETY_POLL_SECONDS) -> None:
+        """Fire due timers until stopped; at rest sleep until the next due time or until a save
+        (a timer scheduled, in this process or, by NOTIFY, another) wakes it."""
+        await work_when_woken(self.app.new_events, stop, self.fire_due,
+                              sleep=lambda: self.seconds_to_next(safety_poll), retry_after=self.poll_interval,
+                              failure=f"timer scheduler for {self.service} failed; retrying")

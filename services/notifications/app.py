@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from service_runtime.store import ServiceApplication
+from service_runtime.wakeup import SAFETY_POLL_SECONDS, work_when_woken
 from services.notifications.channels import ChannelError
 from services.notifications.domain import QUEUED, Notification, Owner, Recipient, owner_id, recipient_id
 from services.notifications.templates import render
@@ -110,12 +111,6 @@ class Dispatcher:
                 return outcomes
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await asyncio.to_thread(self.dispatch)
-            except Exception:  # noqa: BLE001 - logged; the next round tries again
-                log.exception("notification dispatch failed; retrying")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self.poll_interval)
-            except asyncio.TimeoutError:
-                pass
+        """Send what is queued; at rest sleep until a save (a notification queued) wakes it."""
+        await work_when_woken(self.app.new_events, stop, self.dispatch, sleep=lambda: SAFETY_POLL_SECONDS,
+                              retry_after=self.poll_interval, failure="notification dispatch failed; retrying")

@@ -1,0 +1,140 @@
+"""Waking a loop when there is something new, instead of polling at rest.
+
+A `Signal` is set from any thread (the application's save, a LocalEventLog append, a
+PostgreSQL notification) and wakes every loop waiting on it. A woken loop reads what is new;
+nothing depends on a signal arriving: every waiter also wakes on a slow safety poll, so a lost
+signal (a dropped LISTEN connection, a save in another process of the embedded mode) delays
+work by at most that long and loses nothing.
+
+In the stack, `listen` keeps a PostgreSQL LISTEN on the channel the event recorder NOTIFYs in
+every insert transaction (delivered only when it commits), so a save in another process (the api
+role, a worker) wakes the relay, the timer scheduler and the dispatchers of this one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any, Callable
+
+log = logging.getLogger("kongfu.wakeup")
+
+# How long a loop sleeps at rest when no signal comes: the bound on a lost signal's delay.
+SAFETY_POLL_SECONDS = 5.0
+RECONNECT_FIRST, RECONNECT_MAX = 0.5, 8.0
+
+
+class Waiter:
+    """One loop's view of a signal: `clear()` before reading, then `wait(...)` if nothing was
+    new; a signal that came during the read makes the wait return at once."""
+
+    def __init__(self, signal: "Signal", loop: asyncio.AbstractEventLoop) -> None:
+        self.signal, self.loop, self.event = signal, loop, asyncio.Event()
+
+    def wake(self) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.event.set)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            self.signal.discard(self)
+
+    def clear(self) -> None:
+        self.event.clear()
+
+    async def wait(self, stop: asyncio.Event | None, timeout: float) -> bool:
+        """Until signalled, `stop` is set or `timeout` seconds pass; True if signalled."""
+        if self.event.is_set():
+            return True
+        waits = [asyncio.ensure_future(self.event.wait())]
+        if stop is not None:
+            waits.append(asyncio.ensure_future(stop.wait()))
+        try:
+            await asyncio.wait(waits, timeout=max(0.0, timeout), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pending in waits:
+                pending.cancel()
+        return self.event.is_set()
+
+    def close(self) -> None:
+        self.signal.discard(self)
+
+
+class Signal:
+    """Thread-safe: `notify()` from anywhere wakes every registered waiter."""
+
+    def __init__(self) -> None:
+        self._waiters: set[Waiter] = set()
+        self._lock = threading.Lock()
+
+    def waiter(self) -> Waiter:
+        """A waiter bound to the running event loop."""
+        waiter = Waiter(self, asyncio.get_running_loop())
+        with self._lock:
+            self._waiters.add(waiter)
+        return waiter
+
+    def discard(self, waiter: Waiter) -> None:
+        with self._lock:
+            self._waiters.discard(waiter)
+
+    def notify(self) -> None:
+        with self._lock:
+            waiters = list(self._waiters)
+        for waiter in waiters:
+            waiter.wake()
+
+
+async def work_when_woken(signal: Signal, stop: asyncio.Event, work: Callable[[], Any], *,
+                          sleep: Callable[[], float], retry_after: float, failure: str) -> None:
+    """Run the blocking `work` in a thread, then sleep until `signal` fires, `stop` is set or
+    `sleep()` seconds pass; after a failure (logged with `failure`) sleep `retry_after`."""
+    waiter = signal.waiter()
+    try:
+        while not stop.is_set():
+            waiter.clear()  # before reading: work saved during the read wakes the next round
+            try:
+                await asyncio.to_thread(work)
+                timeout = sleep()
+            except Exception:  # noqa: BLE001 - logged; the next round tries again
+                log.exception(failure)
+                timeout = retry_after
+            await waiter.wait(stop, timeout)
+    finally:
+        waiter.close()
+
+
+async def listen(dsn: str, channel: str, signal: Signal, stop: asyncio.Event) -> None:
+    """Relay PostgreSQL notifications on `channel` to `signal` until `stop`. On (re)connecting
+    the signal fires once, covering whatever was committed while no connection listened."""
+    import psycopg
+    from psycopg import sql
+
+    async def relay_notifications(conn: psycopg.AsyncConnection) -> None:
+        async for _ in conn.notifies():
+            signal.notify()
+
+    backoff = RECONNECT_FIRST
+    while not stop.is_set():
+        try:
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+                await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                signal.notify()
+                backoff = RECONNECT_FIRST
+                reader, stopped = asyncio.ensure_future(relay_notifications(conn)), asyncio.ensure_future(stop.wait())
+                try:
+                    await asyncio.wait({reader, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    stopped.cancel()
+                    reader.cancel()
+                if reader.done() and not reader.cancelled():
+                    reader.result()  # the connection failed: raise, reconnect below
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the database restarts; the safety poll covers the gap
+            log.warning("LISTEN %s lost (%s); reconnecting in %.1f s", channel, exc.__class__.__name__, backoff)
+            signal.notify()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=backoff)
+            except asyncio.TimeoutError:
+                pass
+            backoff = min(RECONNECT_MAX, backoff * 2)

@@ -1,0 +1,166 @@
+"""The relay at rest sleeps; it wakes on the NOTIFY the recorder sends with each insert, and a
+lost notification is covered by its safety poll. Many writers committing at once (other
+processes: separate applications on the same store, so only PostgreSQL can wake the relay) must
+not make it skip a single event."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter
+
+import psycopg
+from eventsourcing.domain import event
+
+from contracts import EventPayload
+from service_runtime import wakeup
+from service_runtime.eventlog import KafkaEventLog
+from service_runtime.publishing import Publication, event_id_for
+from service_runtime.relay import OutboxRelay
+from service_runtime.settings import Settings
+from service_runtime.store import ServiceApplication, ensure_schema, store_env
+from service_runtime.tracing import TracedAggregate
+from tests.support import envelopes, wait_until
+
+WRITERS, SAVES_EACH = 8, 25
+
+
+class Counter_(TracedAggregate):
+    @event("Created")
+    def __init__(self, writer: int) -> None:
+        self.writer = writer
+        self.count = 0
+
+    @event("Ticked")
+    def tick(self) -> None:
+        self.count += 1
+
+
+class Ticked(EventPayload):  # a contract local to this test: not registered, not exported
+    event_type = "ticks.Ticked"
+    writer: int = -1  # only on the first event of a counter
+
+
+class TicksApp(ServiceApplication):
+    name = "ticks"
+
+
+def _setup(stack, namespace):
+    settings = Settings(mode="stack", namespace=namespace, pg_dsn=stack["pg_dsn"], kafka_bootstrap=stack["kafka"])
+    ensure_schema("ticks", settings)
+    env = store_env("ticks", settings)
+    publication = Publication("orders", {Counter_.Event: Ticked}, namespace)  # the orders topic of this namespace
+    return settings, env, publication
+
+
+def _write(app, saves: int, writer: int) -> None:
+    counter = Counter_(writer=writer)
+    app.save(counter)
+    for _ in range(saves - 1):
+        counter.tick()
+        app.save(counter)
+
+
+def _write_elsewhere(env, saves: int, writer: int) -> None:
+    app = TicksApp(env=env)  # its own application and connections: another process, as far as the relay knows
+    try:
+        _write(app, saves, writer)
+    finally:
+        app.close()
+
+
+def _published_ids(stack, publication) -> Counter:
+    return Counter(str(e.event_id) for e in envelopes(stack["kafka"], publication.topic))
+
+
+def _stored_ids(app) -> set[str]:
+    notifications = app.recorder.select_notifications(start=1, limit=100_000)
+    return {event_id_for("orders", n.originator_id, n.originator_version) for n in notifications}
+
+
+async def _run_relay(relay_app, publication, settings, safety_poll, body, listen=True):
+    event_log = KafkaEventLog(settings.kafka_bootstrap, namespace=settings.namespace)
+    await event_log.start()
+    relay = OutboxRelay(relay_app, publication, event_log)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(relay.run(stop, safety_poll=safety_poll))]
+    if listen:
+        tasks.append(asyncio.create_task(wakeup.listen(
+            settings.pg_dsn, relay_app.recorder.channel_name, relay_app.new_events, stop)))
+    try:
+        await asyncio.sleep(0.5)  # the relay has read the empty outbox and sleeps
+        await body(relay)
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+        await event_log.stop()
+
+
+def test_concurrent_commits_are_all_published_once_woken_by_notify(stack, namespace):
+    settings, env, publication = _setup(stack, namespace)
+    relay_app = TicksApp(env=env)
+
+    async def body(relay):
+        apps = [TicksApp(env=env) for _ in range(WRITERS)]  # one after the other: each creates the tables
+        started = time.monotonic()
+        writers = [threading.Thread(target=_write, args=(app, SAVES_EACH, w)) for w, app in enumerate(apps)]
+        for thread in writers:
+            thread.start()
+        for thread in writers:
+            await asyncio.to_thread(thread.join)
+        for app in apps:
+            app.close()
+        stored = _stored_ids(relay_app)
+        assert len(stored) == WRITERS * SAVES_EACH
+        deadline = time.monotonic() + 30
+        while relay.position() < relay_app.recorder.max_notification_id() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        # The safety poll is 10 minutes: only the notifications can have woken the relay this fast.
+        assert relay.position() == relay_app.recorder.max_notification_id()
+        assert time.monotonic() - started < 60
+
+    try:
+        asyncio.run(_run_relay(relay_app, publication, settings, safety_poll=600, body=body))
+        published = wait_until(lambda: (p := _published_ids(stack, publication)) and len(p) >= WRITERS * SAVES_EACH
+                               and p, what="every committed event on the topic")
+        assert set(published) == _stored_ids(relay_app)  # none skipped
+        assert set(published.values()) == {1}  # and none twice
+    finally:
+        relay_app.close()
+
+
+def test_a_lost_notification_is_covered_by_the_safety_poll(stack, namespace):
+    settings, env, publication = _setup(stack, namespace)
+    relay_app = TicksApp(env=env)
+
+    async def body(relay):
+        # The LISTEN connection is dropped (as a database restart or a network cut would), then
+        # another process commits: whatever NOTIFY it sends reaches no one.
+        with psycopg.connect(settings.pg_dsn, autocommit=True) as admin:
+            killed = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE %s",
+                                   (f"LISTEN %{relay_app.recorder.channel_name}%",)).fetchall()
+        assert killed, "the relay's LISTEN connection was not found"
+        await asyncio.to_thread(_write_elsewhere, env, 5, 0)
+        deadline = time.monotonic() + 30
+        while relay.position() < relay_app.recorder.max_notification_id() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert relay.position() == relay_app.recorder.max_notification_id()
+
+    async def no_listener(relay):
+        await asyncio.to_thread(_write_elsewhere, env, 3, 1)  # nobody listens at all: only the safety poll finds these
+        await asyncio.sleep(0.5)
+        assert relay.position() < relay_app.recorder.max_notification_id()  # asleep: not polling every 50 ms
+        deadline = time.monotonic() + 30
+        while relay.position() < relay_app.recorder.max_notification_id() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert relay.position() == relay_app.recorder.max_notification_id()
+
+    try:
+        asyncio.run(_run_relay(relay_app, publication, settings, safety_poll=2.0, body=body))
+        asyncio.run(_run_relay(relay_app, publication, settings, safety_poll=5.0, body=no_listener, listen=False))
+        published = wait_until(lambda: (p := _published_ids(stack, publication)) and len(p) >= 8 and p,
+                               what="the events committed while no notification could arrive")
+        assert set(published) == _stored_ids(relay_app)
+    finally:
+        relay_app.close()

@@ -1,0 +1,132 @@
+"""Nothing polls at rest in the embedded default: the relay, the timer scheduler and the local
+log's consumers sleep (safety polls of ten minutes here) and are woken by the save or the
+append that gives them work."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+from service_runtime.clock import SYSTEM_CLOCK, ManualClock
+from service_runtime.eventlog import LocalEventLog, OutgoingRecord
+from service_runtime.publishing import Publication
+from service_runtime.relay import OutboxRelay
+from service_runtime.settings import Settings
+from service_runtime.store import store_env
+from service_runtime.timers import TimerScheduler
+from tests import timer_cases
+
+ASLEEP = 600.0  # a safety poll no test waits for
+
+
+def _reminders(tmp_path):
+    return timer_cases.RemindersApp(env=store_env("reminders", Settings(mode="embedded", var_dir=tmp_path)))
+
+
+def _within(seconds: float, condition) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_a_save_wakes_the_sleeping_relay_at_once(tmp_path):
+    from contracts import EventPayload
+
+    class Created(EventPayload):  # a contract local to this test
+        event_type = "reminders.Created"
+        text: str
+
+    app = _reminders(tmp_path)
+    log = LocalEventLog(tmp_path / "eventlog.sqlite")
+    topic = Publication("reminders", {timer_cases.Reminder.Created: Created}).topic
+    relay = OutboxRelay(app, Publication("reminders", {timer_cases.Reminder.Created: Created}), log)
+
+    async def scenario() -> float:
+        stop = asyncio.Event()
+        running = asyncio.create_task(relay.run(stop, safety_poll=ASLEEP))
+        await asyncio.sleep(0.3)  # the relay found nothing and sleeps
+        started = time.monotonic()
+        await asyncio.to_thread(app.create, "wake up", timedelta(hours=1))
+        while not log.read([topic], {}, 10):
+            await asyncio.sleep(0.01)
+        took = time.monotonic() - started
+        stop.set()
+        await asyncio.wait_for(running, timeout=5)
+        return took
+
+    try:
+        assert asyncio.run(scenario()) < 2.0
+    finally:
+        app.close()
+
+
+def test_a_local_log_consumer_sleeps_until_an_append():
+    import tempfile
+    from pathlib import Path
+
+    async def scenario(path: Path) -> tuple[float, list]:
+        log = LocalEventLog(path)
+
+        async def nothing_recorded(topic, partition):
+            return None
+
+        consumer = log.consumer("g", ["t"], nothing_recorded)
+        await consumer.start()
+        fetching = asyncio.create_task(consumer.fetch(timeout=ASLEEP))
+        await asyncio.sleep(0.2)
+        assert not fetching.done()  # asleep, not polling
+        started = time.monotonic()
+        await log.publish([OutgoingRecord("t", b"k", b"v")])
+        await asyncio.wait_for(fetching, timeout=5)
+        took = time.monotonic() - started
+        records = fetching.result() or await consumer.fetch(timeout=ASLEEP)
+        await consumer.stop()
+        await log.stop()
+        return took, records
+
+    with tempfile.TemporaryDirectory() as tmp:
+        took, records = asyncio.run(scenario(Path(tmp) / "log.sqlite"))
+    assert took < 2.0
+    assert [r.value for r in records] == [b"v"]
+
+
+def test_the_scheduler_sleeps_until_the_next_due_timer(tmp_path):
+    app = _reminders(tmp_path)
+    try:
+        scheduler = TimerScheduler(app, {timer_cases.PURPOSE: app.on_due}, SYSTEM_CLOCK, service="reminders")
+        assert scheduler.seconds_to_next(30.0) == 30.0  # nothing pending: only the safety poll
+        app.create("soon", timedelta(seconds=3))
+        scheduler.refresh()
+        assert 2.0 < scheduler.seconds_to_next(30.0) <= 3.0
+        app.create("overdue", timedelta(seconds=-1))
+        scheduler.refresh()
+        assert scheduler.seconds_to_next(30.0) == scheduler.poll_interval  # due but not fired: retried soon
+        jumping = TimerScheduler(app, {}, ManualClock(), service="reminders")
+        jumping.refresh()
+        assert jumping.seconds_to_next(30.0) <= jumping.poll_interval  # a test's clock may jump at any time
+    finally:
+        app.close()
+
+
+def test_a_timer_scheduled_while_the_scheduler_sleeps_fires_on_time(tmp_path):
+    app = _reminders(tmp_path)
+    scheduler = TimerScheduler(app, {timer_cases.PURPOSE: app.on_due}, SYSTEM_CLOCK, service="reminders")
+
+    async def scenario():
+        stop = asyncio.Event()
+        running = asyncio.create_task(scheduler.run(stop, safety_poll=ASLEEP))
+        await asyncio.sleep(0.3)  # nothing pending: asleep for the safety poll
+        reminder = await asyncio.to_thread(app.create, "in a moment", timedelta(seconds=0.5))
+        fired = await asyncio.to_thread(_within, 5.0, lambda: app.repository.get(reminder.id).overdue_times)
+        stop.set()
+        await asyncio.wait_for(running, timeout=5)
+        return fired
+
+    try:
+        assert asyncio.run(scenario())
+    finally:
+        app.close()
