@@ -87,7 +87,7 @@ class ChargeLineV1(BaseModel):
     traceability_code: str | None = None
 
 
-class _PaymentOutcomeV2(EventPayload):
+class _PaymentFactsV2(EventPayload):
     payment_id: UUID
     order_id: UUID | None
     customer_id: str
@@ -96,6 +96,9 @@ class _PaymentOutcomeV2(EventPayload):
     currency: Literal["CNY"]
     method: Method
     provider: str
+
+
+class _PaymentOutcomeV2(_PaymentFactsV2):
     reference: str | None = None
     lines: list[ChargeLineV1] = []
 
@@ -140,17 +143,9 @@ def _balance_debited_v1_to_v2(data: dict) -> dict:
 
 
 @register
-class SurchargeCharged(EventPayload):
+class SurchargeCharged(_PaymentFactsV2):
     """The payment method's published surcharge, charged with a confirmed payment as its own line
     (`amount` is the surcharge; the payment's own amount is on its PaymentSucceeded)."""
 
     event_type = "payments.SurchargeCharged"
-    payment_id: UUID
-    order_id: UUID | None
-    customer_id: str
-    purpose: PurposeV2
-    amount: Decimal
-    currency: Literal["CNY"]
-    method: Method
-    provider: str
     rule_version: str | None
