@@ -1,5 +1,6 @@
 """Money conservation, as a property: random sequences of top-ups, payments (card and balance),
-declines, QC refunds, compensations, withdrawals and redelivered events (also under new event ids), driven through the orders
+declines, QC refunds, compensations, withdrawals, shipping bills paid (card and balance, retried) and
+redelivered events (also under new event ids), driven through the orders
 and payments applications (SQLite stores, events pumped between them as the consumer runner would,
 with duplicates), paying through the Stripe fake. After every sequence:
 
@@ -7,6 +8,7 @@ with duplicates), paying through the Stripe fake. After every sequence:
 - the money the provider holds for the platform (charges minus refunds) equals what the ledger
   says came in by card minus what went back to a card;
 - no payment counts twice for an order, and no refund exceeds what was paid for its order;
+- a parcel's shipping bill is paid once at most, for exactly its total;
 - a compensation never exceeds the claim rule's allowance (what was paid for the order);
 - the ledger rebuilt from the log (once, in order) equals the live one (fed with redeliveries).
 """
@@ -27,6 +29,7 @@ from datetime import datetime, timezone
 
 from contracts import Envelope, parse_payload
 from contracts.claims import CompensationDecided
+from contracts.logistics import BillLineV1, ShippingBilled
 from contracts.warehouse import ItemInspected
 from service_runtime.auth import Caller
 from service_runtime.errors import DomainError
@@ -66,6 +69,7 @@ class Platform:
         self.ledger_replayed = ProjectionStore(settings, "", "ledger-replayed")
         self.paid: dict[str, Decimal] = defaultdict(Decimal)  # order id -> confirmed payments
         self.orders_of: dict[str, list[str]] = defaultdict(list)
+        self.parcels_of: dict[str, list[str]] = defaultdict(list)
 
     def caller(self, customer: str) -> Caller:
         return Caller(customer, frozenset({"customer"}))
@@ -172,12 +176,40 @@ class Platform:
                                       customer_id=customer, order_ids=[order_id], kind="damaged",
                                       approved=amount > 0, amount=amount, currency="CNY", rule="r",
                                       rule_version="claims-test", inputs={}, decided_by="s", notes="")
-        envelope = Envelope(event_id=uuid.uuid4(), type=decided.event_type, schema_version=1,
-                            occurred_at=datetime.now(timezone.utc), producer="claims", aggregate_id=decided.claim_id,
-                            aggregate_version=2, payload=decided.model_dump(mode="json"))
+        self.publish_from("claims", decided, decided.claim_id)
+
+    def publish_from(self, producer: str, payload, aggregate_id: uuid.UUID) -> None:
+        """An event of a service not run here (claims, logistics), published and delivered."""
+        envelope = Envelope(event_id=uuid.uuid4(), type=payload.event_type, schema_version=payload.schema_version,
+                            occurred_at=datetime.now(timezone.utc), producer=producer, aggregate_id=aggregate_id,
+                            aggregate_version=2, payload=payload.model_dump(mode="json"))
         self.log.append(envelope)
         self.deliver(envelope)
         self.pump()
+
+    def bill_shipping(self, customer: str, freight: int, fees: int) -> None:
+        """Logistics bills a parcel: the line's price and, sometimes, storage fees."""
+        parcel_id = uuid.uuid4()
+        lines = [BillLineV1(code="shipping", label="line", amount=Decimal(freight))]
+        if fees:
+            lines.append(BillLineV1(code="storage_fee", label="storage", amount=Decimal(fees),
+                                    traceability_code="KF0000000001"))
+        billed = ShippingBilled(parcel_id=parcel_id, customer_id=customer, order_ids=[], line_code="line",
+                                chargeable_weight_kg=Decimal("1.0"), lines=lines, total=Decimal(freight + fees),
+                                currency="CNY", lines_version="test")
+        self.parcels_of[customer].append(str(parcel_id))
+        self.publish_from("logistics", billed, parcel_id)
+
+    def pay_shipping(self, customer: str, which: int, method: str, declined: bool, replay: bool) -> None:
+        if not self.parcels_of[customer]:
+            return
+        parcel = self.parcels_of[customer][which % len(self.parcels_of[customer])]
+        try:
+            self.payments.app.pay_bill(self.caller(customer), "shipping", parcel, method,
+                                       DECLINED if declined else "pm_card_visa", uuid.uuid4().hex)
+        except DomainError:
+            pass  # declined, already paid or pending, or the balance is short: nothing changes
+        self.webhooks(replay)
 
     def withdraw(self, customer: str, amount: int) -> None:
         try:
@@ -196,9 +228,13 @@ step = st.one_of(
     st.tuples(st.just("qc_refund"), st.sampled_from(CUSTOMERS), st.integers(0, 5)),
     st.tuples(st.just("compensate"), st.sampled_from(CUSTOMERS), st.integers(0, 5), st.integers(0, 100)),
     st.tuples(st.just("withdraw"), st.sampled_from(CUSTOMERS), st.integers(1, 500)),
+    st.tuples(st.just("bill_shipping"), st.sampled_from(CUSTOMERS), st.integers(1, 300), st.integers(0, 20)),
+    st.tuples(st.just("pay_shipping"), st.sampled_from(CUSTOMERS), st.integers(0, 3),
+              st.sampled_from(["card", "balance"]), st.booleans(), st.booleans()),
     st.tuples(st.just("redeliver"), st.sampled_from(["orders.OrderPlaced", "orders.RefundIssued",
                                                       "payments.PaymentSucceeded", "payments.BalanceCredited",
-                                                      "claims.CompensationDecided"]), st.booleans()),
+                                                      "claims.CompensationDecided", "logistics.ShippingBilled"]),
+              st.booleans()),
 )
 
 
@@ -239,14 +275,20 @@ def check(platform: Platform, charges_before: set, refunds_before: set) -> None:
     refunds_per_order: dict[str, Decimal] = defaultdict(Decimal)
     paid_per_order: dict[str, Decimal] = defaultdict(Decimal)
     credited_per_order: dict[tuple[str, str], Decimal] = defaultdict(Decimal)  # (order, kind) -> credits
+    shipping_paid: dict[str, list[Decimal]] = defaultdict(list)  # parcel -> confirmed payments
+    shipping_billed: dict[str, Decimal] = {}
     for envelope in platform.log:
         data = envelope.payload
         if envelope.type in ("payments.BalanceCredited", "payments.BalanceDebited"):
             moves[data["customer_id"]][data["kind"]] += Decimal(data["amount"])
             if envelope.type == "payments.BalanceCredited" and data["order_id"]:
                 credited_per_order[(data["order_id"], data["kind"])] += Decimal(data["amount"])
+        if envelope.type == "logistics.ShippingBilled":
+            shipping_billed[data["parcel_id"]] = Decimal(data["total"])
         if envelope.type == "payments.PaymentSucceeded":
             assert data["payment_id"] in ours or data["method"] == "balance"
+            if data.get("purpose") == "shipping":
+                shipping_paid[data["reference"]].append(Decimal(data["amount"]))
             if data["method"] == "card":
                 moves[data["customer_id"]]["card_" + data["purpose"]] += Decimal(data["amount"])
         if envelope.type == "orders.PaymentRecorded":
@@ -259,11 +301,13 @@ def check(platform: Platform, charges_before: set, refunds_before: set) -> None:
         m = moves[customer]
         balance = platform.payments.app.balance(customer)
         credits = m["top_up"] + m["refund"] + m["compensation"] + m["late_confirmation"] + m["withdrawal_reversed"]
-        assert balance == credits - m["order_payment"] - m["withdrawal"]
+        assert balance == credits - m["order_payment"] - m["shipping_payment"] - m["withdrawal"]
         ledger = LEDGER.view(customer, platform.ledger_live.entries(LEDGER.name, customer))
         assert Decimal(ledger["balance"]) == balance
         assert m["card_top_up"] == m["top_up"]  # every top-up credit is a confirmed card charge, once
-    assert card_in == sum((m["card_top_up"] + m["card_order"] for m in moves.values()), Decimal(0))
+    assert card_in == sum((m["card_top_up"] + m["card_order"] + m["card_shipping"] for m in moves.values()), Decimal(0))
+    for parcel, amounts in shipping_paid.items():
+        assert amounts == [shipping_billed[parcel]], "a shipping bill paid twice, or not for its total"
     assert card_out == sum((m["withdrawal"] for m in moves.values()), Decimal(0)) - \
         sum((m["withdrawal_reversed"] for m in moves.values()), Decimal(0))
     for order_id, payment_ids in payments_per_order.items():
