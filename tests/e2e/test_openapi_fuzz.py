@@ -21,9 +21,12 @@ ALL_ROLES = ("admin", "customer")
 @pytest.mark.parametrize("roles", [ALL_ROLES, ("customer",)], ids=["all-roles", "customer"])
 def test_schemathesis_finds_nothing(embedded, roles, tmp_path):
     schemathesis = Path(sys.executable).with_name("schemathesis")
+    # One worker: with two, Hypothesis parses strategy sources in two threads at once, and CPython
+    # 3.11's ast sometimes fails that with "AST constructor recursion depth mismatch" (a tool crash,
+    # not a finding about the API).
     command = [str(schemathesis), "--config-file", str(CONFIG), "run", f"{embedded['orders']}/openapi.json",
                "-H", f"Authorization: Bearer {token('fuzz-customer', *roles)}", "--checks", "all",
-               "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--workers", "2",
+               "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--workers", "1",
                "--seed", "9", "--no-shrink", "--report-dir", str(tmp_path)]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     summary = run.stdout[run.stdout.rfind("SUMMARY"):]
