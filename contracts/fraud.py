@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -51,3 +52,24 @@ class ReviewCancelled(EventPayload):
     analyst: str
     reason: str
     rules_version: str
+
+
+@register
+class VelocityRuleTripped(EventPayload):
+    """A velocity rule's verdict, from the fraud service's streams role (faust-streaming agents
+    over the orders and payments topics) on `kongfu.fraud-streams.events`. Fraud's worker records
+    it and flags the order (`OrderFlagged`), so orders never reads this topic.
+
+    `verdict_id` is derived from the payment (or order) and the rule, so a re-run of the agent
+    publishes the same id and the same envelope event id."""
+
+    event_type = "fraud.VelocityRuleTripped"
+    verdict_id: UUID
+    order_id: UUID
+    customer_id: str
+    payment_id: UUID | None
+    rule: str
+    reason: str
+    rules_version: str
+    window_start: datetime
+    window_end: datetime

@@ -149,3 +149,36 @@ class SurchargeCharged(_PaymentFactsV2):
 
     event_type = "payments.SurchargeCharged"
     rule_version: str | None
+
+
+# v3: a card payment names its card by Stripe's `payment_method.card.fingerprint` (a hash Stripe
+# computes from the card number, the same for one card across customers; no card data), so the
+# velocity rules can see one card used by many customers. PayPal and balance payments carry none.
+class _PaymentOutcomeV3(_PaymentOutcomeV2):
+    card_fingerprint: str | None = None
+
+
+@register
+class PaymentSucceededV3(_PaymentOutcomeV3):
+    """The provider confirmed the money (or the balance paid it): the owner of `reference` may go
+    ahead; `card_fingerprint` names the card a card payment used."""
+
+    event_type = "payments.PaymentSucceeded"
+    schema_version = 3
+
+
+@register
+class PaymentFailedV3(_PaymentOutcomeV3):
+    """The provider declined, timed out or failed: nothing was charged, the bill stays unpaid."""
+
+    event_type = "payments.PaymentFailed"
+    schema_version = 3
+    reason: str
+
+
+def _outcome_v2_to_v3(data: dict) -> dict:
+    return {**data, "card_fingerprint": None}
+
+
+upcaster("payments.PaymentSucceeded", 2)(_outcome_v2_to_v3)
+upcaster("payments.PaymentFailed", 2)(_outcome_v2_to_v3)

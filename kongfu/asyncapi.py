@@ -87,37 +87,31 @@ def document() -> dict[str, Any]:
     for service in services:
         for topic in service.reads:
             readers.setdefault(topic, []).append(service.name)
+    streamed = {t: s.streams.topic for s in services if s.streams is not None for t in s.streams.event_types}
     for service in services:
-        own = [m for (t, v) in contracts if t.split(".")[0] == service.name for m in [f"{t}.v{v}"]]
+        own = [m for (t, v) in contracts if t.split(".")[0] == service.name and t not in streamed
+               for m in [f"{t}.v{v}"]]
         channel = _channel_id(service.topic)
-        channels[channel] = {
-            "address": service.topic,
-            "title": f"{service.name} events",
-            "description": (f"Published by {service.name} (its outbox relay); read by "
-                            f"{', '.join(sorted(readers.get(service.topic, []))) or 'no service yet'}. "
-                            "Kept forever: the audit log."),
-            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in own},
-            "bindings": {"kafka": {"topic": service.topic, "partitions": k8s.EVENT_PARTITIONS, "replicas": 3,
-                                   "topicConfiguration": {"cleanup.policy": ["delete"], "retention.ms": -1},
-                                   "bindingVersion": "0.5.0"}},
-        }
-        dlq = _channel_id(dead_letter_topic(service.topic))
-        channels[dlq] = {
-            "address": dead_letter_topic(service.topic), "title": f"{service.name} dead letters",
-            "description": f"Messages of {service.topic} that a consumer refused; any message here is an alert.",
-            "messages": {"DeadLettered": {"$ref": "#/components/messages/DeadLettered"}},
-        }
+        _add_channels(channels, service.topic, f"{service.name} events", f"{service.name} dead letters",
+                      (f"Published by {service.name} (its outbox relay); read by "
+                       f"{', '.join(sorted(readers.get(service.topic, []))) or 'no service yet'}. "
+                       "Kept forever: the audit log."), own)
         published = [f"{t}.v{v}" for (t, v) in contracts if t in service.event_types]
         operations[f"{service.name}.publish"] = {
             "action": "send", "channel": {"$ref": f"#/channels/{channel}"},
             "summary": f"{service.name}'s relay publishes its stored events (acks=all, idempotent producer).",
             "messages": [{"$ref": f"#/channels/{channel}/messages/{m}"} for m in published],
         }
+        if service.streams is not None:
+            _streams_channel(service, contracts, readers, channels, operations)
     for service in services:
         for topic in service.reads:
-            handled = {t for t in service.handled_types if topic == f"kongfu.{t.split('.')[0]}.events"}
+            if not topic.endswith(".events"):
+                continue  # a streams app's own re-keying and changelog topics (described with its channel)
+            handled = {t for t in service.handled_types if streamed.get(t, f"kongfu.{t.split('.')[0]}.events") == topic}
             producer = topic.split(".")[1]
-            wanted = [f"{t}.v{v}" for (t, v) in contracts if t.split(".")[0] == producer
+            wanted = [f"{t}.v{v}" for (t, v) in contracts
+                      if streamed.get(t, f"kongfu.{t.split('.')[0]}.events") == topic
                       and (t in handled or topic not in service.consumes)]  # projections read everything
             channel = _channel_id(topic)
             operations[f"{service.name}.read.{producer}"] = {
@@ -148,6 +142,40 @@ def document() -> dict[str, Any]:
         "components": {"messages": messages, "schemas": schemas,
                        "securitySchemes": {"scram": {"type": "scramSha512",
                                                      "description": "A KafkaUser per service."}}},
+    }
+
+
+def _add_channels(channels, topic: str, title: str, dlq_title: str, description: str, messages: list[str]) -> None:
+    """An event topic kept forever, and its dead-letter topic."""
+    channels[_channel_id(topic)] = {
+        "address": topic, "title": title, "description": description,
+        "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in messages},
+        "bindings": {"kafka": {"topic": topic, "partitions": k8s.EVENT_PARTITIONS, "replicas": 3,
+                               "topicConfiguration": {"cleanup.policy": ["delete"], "retention.ms": -1},
+                               "bindingVersion": "0.5.0"}},
+    }
+    channels[_channel_id(dead_letter_topic(topic))] = {
+        "address": dead_letter_topic(topic), "title": dlq_title,
+        "description": f"Messages of {topic} that a consumer refused; any message here is an alert.",
+        "messages": {"DeadLettered": {"$ref": "#/components/messages/DeadLettered"}},
+    }
+
+
+def _streams_channel(service, contracts, readers, channels, operations) -> None:
+    """The topic a service's `streams` role publishes its verdicts on (fraud's faust agents)."""
+    streams = service.streams
+    channel = _channel_id(streams.topic)
+    published = [f"{t}.v{v}" for (t, v) in contracts if t in streams.event_types]
+    _add_channels(channels, streams.topic, f"{service.name} streams verdicts", f"{service.name} streams dead letters",
+                  (f"Published by {service.name}'s streams role (faust-streaming agents reading "
+                   f"{', '.join(streams.sources)}; consumer group {streams.group}; re-keying topics "
+                   f"{', '.join(streams.internal_topics)}; table changelogs {', '.join(streams.changelog_topics)}); "
+                   f"read by {', '.join(sorted(readers.get(streams.topic, [])))}. Kept forever."), published)
+    operations[f"{service.name}.streams.publish"] = {
+        "action": "send", "channel": {"$ref": f"#/channels/{channel}"},
+        "summary": (f"{service.name}'s streams role publishes a verdict per rule tripped; its event id is "
+                    "derived from the payment or order and the rule, so a re-run publishes the same id."),
+        "messages": [{"$ref": f"#/channels/{channel}/messages/{m}"} for m in published],
     }
 
 

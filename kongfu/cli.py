@@ -266,8 +266,8 @@ def main(argv: list[str] | None = None) -> None:
 
     serve = sub.add_parser("serve", help="run services (one process) on the local stack or embedded")
     serve.add_argument("services", nargs="+")
-    serve.add_argument("--roles", default="api,relay,worker,projector,scheduler",
-                       help="comma list of api, relay, worker, projector, scheduler")
+    serve.add_argument("--roles", default="api,relay,worker,projector,scheduler,streams",
+                       help="comma list of api, relay, worker, projector, scheduler, streams")
     serve.add_argument("--mode", choices=["embedded", "stack"], default=None)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None)

@@ -36,7 +36,10 @@ RESOURCES = {
     "worker": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},
     "projector": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
     "scheduler": {"requests": {"cpu": "50m", "memory": "96Mi"}, "limits": {"cpu": "500m", "memory": "192Mi"}},
+    # fraud's faust-streaming velocity agents: windowed tables held in memory, rebuilt from changelogs
+    "streams": {"requests": {"cpu": "50m", "memory": "160Mi"}, "limits": {"cpu": "500m", "memory": "320Mi"}},
 }
+COMPACTED = {"retention.ms": -1, "cleanup.policy": "compact"}  # a table's changelog: each key's latest value
 SINGLE = ("relay", "scheduler")  # one replica each, replaced with Recreate
 OPS_USER = "kongfu-ops"  # replay, republish, analytics export: reads every topic
 
@@ -66,11 +69,17 @@ def _meta(name: str, service: str | None = None, role: str | None = None, **extr
 def topics(services: Iterable[ServiceTopology]) -> list[dict[str, Any]]:
     docs = []
     for service in services:
-        for topic, partitions in ((service.topic, EVENT_PARTITIONS), (dead_letter_topic(service.topic), DLQ_PARTITIONS)):
+        owned = [(service.topic, EVENT_PARTITIONS, KEEP_FOREVER), (dead_letter_topic(service.topic), DLQ_PARTITIONS, KEEP_FOREVER)]
+        if service.streams is not None:  # the same partition count as its sources: faust needs it
+            owned += [(service.streams.topic, EVENT_PARTITIONS, KEEP_FOREVER),
+                      (dead_letter_topic(service.streams.topic), DLQ_PARTITIONS, KEEP_FOREVER)]
+            owned += [(t, EVENT_PARTITIONS, KEEP_FOREVER) for t in service.streams.internal_topics]
+            owned += [(t, EVENT_PARTITIONS, COMPACTED) for t in service.streams.changelog_topics]
+        for topic, partitions, config in owned:
             docs.append({
                 "apiVersion": "kafka.strimzi.io/v1beta2", "kind": "KafkaTopic",
                 "metadata": {"name": topic.replace(".", "-"), "labels": {"strimzi.io/cluster": KAFKA_CLUSTER}},
-                "spec": {"topicName": topic, "partitions": partitions, "replicas": 3, "config": dict(KEEP_FOREVER)},
+                "spec": {"topicName": topic, "partitions": partitions, "replicas": 3, "config": dict(config)},
             })
     return docs
 
@@ -92,6 +101,8 @@ def acls(service: ServiceTopology) -> list[dict[str, Any]]:
     rules += [_acl("group", g, ["Read"]) for g in service.groups[:1]]
     if service.projections:
         rules.append(_acl("group", f"{service.groups[0]}.projection.", ["Read"], pattern="prefix"))
+    if service.streams is not None:  # the streams app's own consumer group
+        rules.append(_acl("group", service.streams.group, ["Read"]))
     rules.append(_acl("cluster", "", ["IdempotentWrite"]))
     return rules
 

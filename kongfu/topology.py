@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from kongfu import registry
 from service_runtime.eventlog import dead_letter_topic, topic_for
@@ -28,6 +29,7 @@ class ServiceTopology:
     projections: tuple[tuple[str, tuple[str, ...]], ...]  # (projection, topics it reads)
     path_prefixes: tuple[str, ...]  # first path segments of its gateway routes
     has_timers: bool = False  # it schedules deadlines, fired by its `scheduler` role
+    streams: Any = None  # its `streams` role's app (service_runtime.process.StreamsRole), if any
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -35,19 +37,25 @@ class ServiceTopology:
         topics = set(self.consumes)
         for _, sources in self.projections:
             topics.update(sources)
+        if self.streams is not None:
+            topics.update(self.streams.sources + self.streams.internal_topics + self.streams.changelog_topics)
         return tuple(sorted(topics))
 
     @property
     def writes(self) -> tuple[str, ...]:
-        """Its own topic, and the dead-letter topics of what its workers consume."""
-        return (self.topic,) + tuple(dead_letter_topic(t) for t in self.consumes)
+        """Its own topic, and the dead-letter topics of what its workers consume (and its streams
+        app's verdict, re-keying and changelog topics)."""
+        streams = () if self.streams is None else (
+            (self.streams.topic,) + self.streams.internal_topics + self.streams.changelog_topics)
+        return (self.topic,) + tuple(dead_letter_topic(t) for t in self.consumes) + streams
 
     @property
     def groups(self) -> tuple[str, ...]:
         """Consumer groups: the workers' group, and the projector's (one consumer for all the
         service's projections, `<group>.projection.all`)."""
         own = group_for(self.name)
-        return (own,) + ((projector_group(self.name),) if self.projections else ())
+        return ((own,) + ((projector_group(self.name),) if self.projections else ())
+                + ((self.streams.group,) if self.streams is not None else ()))
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -58,6 +66,8 @@ class ServiceTopology:
             roles.append("projector")
         if self.has_timers:
             roles.append("scheduler")
+        if self.streams is not None:
+            roles.append("streams")
         return tuple(roles)
 
 
@@ -103,6 +113,7 @@ def _describe(parts) -> ServiceTopology:
         projections=tuple((p.name, tuple(topic_for(s) for s in p.sources)) for p in parts.projections),
         path_prefixes=tuple(sorted(prefixes)),
         has_timers=bool(getattr(parts, "timers", None)),
+        streams=parts.streams,
     )
 
 

@@ -35,8 +35,12 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
+# Topics a service's `streams` role publishes on beside its own (fraud's velocity verdicts).
+STREAM_PRODUCERS = ("fraud-streams",)
+
+
 def all_topics(namespace: str = "") -> tuple[str, ...]:
-    events = tuple(topic_for(s, namespace) for s in SERVICES)
+    events = tuple(topic_for(s, namespace) for s in SERVICES + STREAM_PRODUCERS)
     return events + tuple(dead_letter_topic(t) for t in events)
 
 Headers = tuple[tuple[str, bytes], ...]

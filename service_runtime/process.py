@@ -1,7 +1,8 @@
 """Running services: a service's parts, its process roles, and the gateway that hosts them.
 
 Roles: `api` (the HTTP gateway), `relay` (outbox → Kafka), `worker` (consumers), `projector`,
-`scheduler` (fires the service's due timers, see `timers.py`). Every process serves /healthz,
+`scheduler` (fires the service's due timers, see `timers.py`), `streams` (a service's stream
+processing app on Kafka, stack mode only: fraud's faust-streaming velocity agents). Every process serves /healthz,
 /readyz and /metrics, whichever roles it runs.
 """
 
@@ -26,7 +27,20 @@ from service_runtime.settings import Settings
 from service_runtime.store import ServiceApplication
 from service_runtime.timers import FireHandler, TimerScheduler
 
-ROLES = ("api", "relay", "worker", "projector", "scheduler")
+ROLES = ("api", "relay", "worker", "projector", "scheduler", "streams")
+
+
+@dataclass(frozen=True)
+class StreamsRole:
+    """A service's stream processing app, run by its `streams` role in stack mode."""
+
+    run: Any  # async (stop: asyncio.Event) -> None
+    topic: str  # the contract topic it publishes on (without namespace)
+    event_types: tuple[str, ...]  # the contract events it publishes there
+    sources: tuple[str, ...]  # the topics it reads
+    internal_topics: tuple[str, ...]  # its re-keying topics (same partitions as the event topics)
+    changelog_topics: tuple[str, ...]  # its tables' changelogs (compacted)
+    group: str  # its consumer group
 
 
 @dataclass
@@ -41,6 +55,7 @@ class ServiceParts:
     projection_store: ProjectionStore | None = None
     timers: Mapping[str, FireHandler] = field(default_factory=dict)  # timer purpose -> fire handler
     worker_tasks: Sequence[Any] = ()  # more loops of the worker role (e.g. the notification dispatcher)
+    streams: StreamsRole | None = None  # the `streams` role (stack mode): a stream processing app on Kafka
 
 
 def assemble(name: str, app_class: type[ServiceApplication], publishes: Mapping[type, Any], settings: Settings,
@@ -107,6 +122,8 @@ def background_tasks(parts: ServiceParts, event_log: EventLog, roles: Sequence[s
         tasks += list(parts.worker_tasks)
     if "scheduler" in roles and parts.timers:
         tasks.append(TimerScheduler(parts.app, parts.timers, parts.app.clock, parts.name).run)
+    if "streams" in roles and parts.streams is not None and settings.mode == "stack":
+        tasks.append(parts.streams.run)
     if tasks and settings.mode == "stack" and set(roles) & {"relay", "scheduler", "worker"}:
         tasks.append(store_listener(parts.app, settings))
     return tasks

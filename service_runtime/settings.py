@@ -45,9 +45,12 @@ class Settings(BaseSettings):
     paypal_client_id: str = ""
     paypal_client_secret: str = ""
     paypal_webhook_id: str = ""
-    # Fraud velocity thresholds (services/fraud/velocity.py; the version names them on every verdict).
-    fraud_velocity_max_payments: int = Field(default=20, ge=1)  # per customer in 10 minutes
-    fraud_velocity_max_amount: str = Field(default="200000.00", pattern=r"^[0-9]+(\.[0-9]{1,2})?$")  # CNY in 24 h
+    # Fraud velocity thresholds (services/fraud/velocity_rules.py; the version names them on every verdict).
+    fraud_velocity_max_payments: int = Field(default=20, ge=1)  # per customer within an hour
+    fraud_velocity_max_amount: str = Field(default="200000.00", pattern=r"^[0-9]+(\.[0-9]{1,2})?$")  # CNY per hour
+    fraud_velocity_max_customers_per_card: int = Field(default=3, ge=1)  # customers on one card per hour
+    fraud_velocity_first_order_limit: str = Field(default="20000.00", pattern=r"^[0-9]+(\.[0-9]{1,2})?$")  # CNY
+    fraud_velocity_version: str = Field(default="default", pattern=r"^[A-Za-z0-9._-]{1,40}$")  # names the set
     relay_batch_size: int = Field(default=500, ge=1)
     # A replay's catch-ups before it holds the live projector's writes for the last one (0: at once).
     replay_optimistic_catch_ups: int = Field(default=5, ge=0)

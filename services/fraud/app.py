@@ -7,11 +7,14 @@ from typing import Any
 from uuid import UUID
 
 
+from contracts.fraud import VelocityRuleTripped
 from contracts.orders import OrderPlaced, PaymentRecorded
+from contracts.payments import PaymentSucceededV3
 from service_runtime.errors import NotFound
 from service_runtime.store import ServiceApplication
 from services.fraud.domain import FraudCase, ReferencePrice, case_id, reference_id
-from services.fraud.velocity import Thresholds, VelocityWindow, window_id
+from services.fraud.velocity import EVER, OrderVelocity, VelocityWindow, order_velocity_id, verdict_id
+from services.fraud.velocity_rules import Thresholds, Verdict, first_order, payment_verdicts, window_of
 
 
 class FraudApplication(ServiceApplication):
@@ -55,23 +58,80 @@ class FraudApplication(ServiceApplication):
 
     # Reactions to orders ---------------------------------------------------------------
 
-    def on_order_placed(self, payload: OrderPlaced, _envelope: Any) -> list[FraudCase]:
+    def on_order_placed(self, payload: OrderPlaced, envelope: Any) -> list[Any]:
         if case_id(payload.order_id) in self.repository:
             return []
         items = [{"platform": l.platform, "item_id": l.item_id, "unit_price": l.unit_price} for l in payload.lines]
-        return [FraudCase(order_id=payload.order_id, customer_id=payload.customer_id, items=items)]
+        case = FraudCase(order_id=payload.order_id, customer_id=payload.customer_id, items=items)
+        return [case] + self._first_order_in_process(payload, envelope)
 
-    def on_payment_recorded(self, payload: PaymentRecorded, envelope: Any) -> list[Any]:
+    def on_payment_recorded(self, payload: PaymentRecorded, _envelope: Any) -> list[Any]:
         case = self.case_for_order(payload.order_id)
-        window = self.velocity_window(case.customer_id)
-        window.record(payload.payment_id, envelope.occurred_at, payload.amount)
+        trips = self.find(order_velocity_id(payload.order_id), OrderVelocity)
         case.review_payment(payload.payment_id, self.reference_prices(case.items),
-                            window.reasons(envelope.occurred_at, self.velocity), self.velocity.version)
-        return [case, window]
+                            trips.reasons() if trips else [], trips.rules_version() if trips else "")
+        return [case]
 
-    # Velocity: windows per customer over event times (services/fraud/velocity.py) -------------
+    # Velocity (services/fraud/velocity_rules.py): on the stack the streams role's faust agents
+    # decide and publish fraud.VelocityRuleTripped; on the embedded default the worker decides
+    # in-process over the same windows. Either way the verdict lands here, once per rule.
 
     velocity = Thresholds()
+    velocity_in_process = True  # False where the streams role runs the rules (stack mode)
 
-    def velocity_window(self, customer_id: str) -> VelocityWindow:
-        return self.find(window_id(customer_id), VelocityWindow) or VelocityWindow(customer_id=customer_id)
+    def on_velocity_rule_tripped(self, payload: VelocityRuleTripped, _envelope: Any) -> list[Any]:
+        verdict = Verdict(payload.rule, payload.reason, payload.rules_version)
+        return self._record_verdict(payload.order_id, payload.payment_id, verdict, payload.verdict_id, "streams")
+
+    def on_payment_succeeded(self, payload: PaymentSucceededV3, envelope: Any) -> list[Any]:
+        if not self.velocity_in_process or payload.purpose != "order" or payload.order_id is None:
+            return []
+        start, _ = window_of(envelope.occurred_at)
+        mine = self._window("customer-payments", payload.customer_id, start)
+        if not mine.add(str(payload.payment_id), str(payload.amount)):
+            return []
+        changed: list[Any] = [mine]
+        card_customers = 0
+        if payload.card_fingerprint:
+            card = self._window("card-customers", payload.card_fingerprint, start)
+            card.add(payload.customer_id, "0")
+            changed.append(card)
+            card_customers = len(card.members)
+        for verdict in payment_verdicts(len(mine.members), mine.total, card_customers, self.velocity):
+            changed += self._record_verdict(payload.order_id, payload.payment_id, verdict,
+                                            verdict_id(payload.payment_id, verdict.rule), "in-process")
+        return _unique(changed)
+
+    def _first_order_in_process(self, payload: OrderPlaced, envelope: Any) -> list[Any]:
+        if not self.velocity_in_process:
+            return []
+        placed = self._window("customer-orders", payload.customer_id, EVER)
+        placed.add(str(payload.order_id), envelope.occurred_at.isoformat())
+        changed: list[Any] = [placed]
+        verdict = first_order(placed.earliest() == str(payload.order_id), payload.quote.total, self.velocity)
+        if verdict is not None:
+            changed += self._record_verdict(payload.order_id, None, verdict,
+                                            verdict_id(payload.order_id, verdict.rule), "in-process")
+        return changed
+
+    def _window(self, counted: str, key: str, start) -> VelocityWindow:
+        return (self.find(VelocityWindow.create_id(counted, key, start), VelocityWindow)
+                or VelocityWindow(counted=counted, key=key, start=start))
+
+    def _record_verdict(self, order_id: UUID, payment_id: UUID | None, verdict: Verdict, vid: UUID,
+                        source: str) -> list[Any]:
+        """Keep the verdict once; flag the case now if it already reviewed a payment (otherwise
+        the payment's review weighs it)."""
+        trips = self.find(order_velocity_id(order_id), OrderVelocity) or OrderVelocity(order_id=order_id)
+        if not trips.trip(vid, verdict, payment_id, source):
+            return []
+        changed: list[Any] = [trips]
+        case = self.find(case_id(order_id), FraudCase)
+        if case is not None and case.payment_ids:
+            case.flag_velocity(payment_id or UUID(case.payment_ids[-1]), [verdict.reason], verdict.rules_version)
+            changed.append(case)
+        return changed
+
+
+def _unique(aggregates: list[Any]) -> list[Any]:
+    return list({id(a): a for a in aggregates}.values())

@@ -48,6 +48,16 @@ class FraudCase(TracedAggregate):
         else:
             self._clear(payment_id, rules.RULES_VERSION)
 
+    def flag_velocity(self, payment_id: UUID, reasons: list[str], velocity_version: str) -> None:
+        """A velocity verdict that came after this case reviewed a payment (the streams role
+        decides beside the worker, not before it): flag the order now, once per reason."""
+        if not self.payment_ids:
+            return  # nothing paid yet: the verdict is weighed when the payment is reviewed
+        decided = {reason for d in self.decisions for reason in d["reasons"]}
+        new = [reason for reason in reasons if reason not in decided]
+        if new:
+            self._flag(payment_id, new, f"{rules.RULES_VERSION}+{velocity_version}")
+
     @event("Cleared")
     def _clear(self, payment_id: UUID, rules_version: str) -> None:
         self.payment_ids.append(str(payment_id))

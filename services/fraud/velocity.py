@@ -1,89 +1,95 @@
-"""Velocity rules (pure rules and the per-customer window they read): too many payments by one
-customer in 10 minutes, or too much money in 24 hours, holds the order for a risk analyst.
+"""Velocity state in fraud's event store: the embedded default's windows, and every verdict per order.
 
-Windows slide over event times (when orders recorded each payment), never the wall clock, so a
-replay or a late redelivery decides exactly as the live run did. The thresholds are settings
-(`KONGFU_FRAUD_VELOCITY_MAX_PAYMENTS`, `KONGFU_FRAUD_VELOCITY_MAX_AMOUNT`); the version recorded on
-every verdict names the rule set and the thresholds in force.
+On the embedded default (no Kafka, so no faust) fraud's worker keeps the same windows as the
+streams role's tables, as aggregates: one per (what is counted, key, tumbling hour of event time),
+holding its members once each (a payment id with its amount, a customer on a card), so a
+redelivery counts nothing twice and a replay decides the same. Both paths decide with
+`velocity_rules.py` and end in `OrderVelocity`, the verdicts one order has tripped, recorded once
+per rule; the case (`domain.FraudCase`) turns them into its flag.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timezone
 from decimal import Decimal
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from service_runtime.tracing import TracedAggregate, stable_id
+from services.fraud.velocity_rules import Verdict
 
-VELOCITY_VERSION = "velocity-2026.12"
-PAYMENTS_WINDOW = timedelta(minutes=10)
-AMOUNT_WINDOW = timedelta(hours=24)
-KEPT = max(PAYMENTS_WINDOW, AMOUNT_WINDOW)
+EVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the window of the customer's orders: all time
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    max_payments: int = 20  # more than this many payments by one customer within PAYMENTS_WINDOW
-    max_amount: Decimal = Decimal("200000.00")  # more than this (CNY) within AMOUNT_WINDOW
-
-    @property
-    def version(self) -> str:
-        return f"{VELOCITY_VERSION}(payments>{self.max_payments}/10min,amount>{self.max_amount}/24h)"
-
-
-@dataclass(frozen=True)
-class SeenPayment:
-    payment_id: str
-    at: datetime
-    amount: Decimal
-
-
-def velocity_reasons(payments: list[SeenPayment], at: datetime, thresholds: Thresholds) -> list[str]:
-    """The windows ending at `at` (the payment being reviewed, included)."""
-    recent = [p for p in payments if at - PAYMENTS_WINDOW < p.at <= at]
-    day = [p for p in payments if at - AMOUNT_WINDOW < p.at <= at]
-    reasons = []
-    if len(recent) > thresholds.max_payments:
-        reasons.append(f"velocity: {len(recent)} payments by this customer within 10 minutes "
-                       f"(more than {thresholds.max_payments})")
-    total = sum((p.amount for p in day), Decimal("0.00"))
-    if total > thresholds.max_amount:
-        reasons.append(f"velocity: {total} CNY paid by this customer within 24 hours "
-                       f"(more than {thresholds.max_amount} CNY)")
-    return reasons
-
-
-def window_id(customer_id: str) -> UUID:
-    return stable_id("velocity-window", customer_id)
+def verdict_id(subject: UUID | str, rule: str) -> UUID:
+    """One verdict per payment (or order) and rule, whoever computes it."""
+    return stable_id("velocity-verdict", subject, rule)
 
 
 class VelocityWindow(TracedAggregate):
-    """The payments one customer made within the longest window, by event time."""
+    """What one key (a customer, a card fingerprint) did in one window of event time."""
 
     @staticmethod
-    def create_id(customer_id: str) -> UUID:
-        return window_id(customer_id)
+    def create_id(counted: str, key: str, start: datetime) -> UUID:
+        return stable_id("velocity-window", counted, key, start.isoformat())
 
     @event("Opened")
-    def __init__(self, customer_id: str) -> None:
-        self.customer_id = customer_id
-        self.payments: list[SeenPayment] = []
+    def __init__(self, counted: str, key: str, start: datetime) -> None:
+        self.counted, self.key, self.start = counted, key, start
+        self.members: dict[str, str] = {}  # payment id -> amount, customer -> "", order id -> event time
 
-    def record(self, payment_id: UUID, at: datetime, amount: Decimal) -> bool:
-        """Once per payment; returns False for a payment already counted."""
-        if any(p.payment_id == str(payment_id) for p in self.payments):
+    def add(self, member: str, value: str) -> bool:
+        """Once per member; False when it was counted already."""
+        if member in self.members:
             return False
-        self._record(str(payment_id), at, amount)
+        self._add(member, value)
         return True
 
-    @event("PaymentSeen")
-    def _record(self, payment_id: str, at: datetime, amount: Decimal) -> None:
-        self.payments.append(SeenPayment(payment_id, at, amount))
-        newest = max(p.at for p in self.payments)
-        self.payments = sorted((p for p in self.payments if p.at > newest - KEPT), key=lambda p: p.at)
+    @event("Counted")
+    def _add(self, member: str, value: str) -> None:
+        self.members[member] = value
 
-    def reasons(self, at: datetime, thresholds: Thresholds) -> list[str]:
-        return velocity_reasons(self.payments, at, thresholds)
+    @property
+    def total(self) -> Decimal:
+        return sum((Decimal(v) for v in self.members.values()), Decimal("0.00"))
+
+    def earliest(self) -> str:
+        """The member with the earliest value (orders: by event time, then id)."""
+        return min(self.members.items(), key=lambda item: (item[1], item[0]))[0]
+
+
+def order_velocity_id(order_id: UUID) -> UUID:
+    return stable_id("order-velocity", order_id)
+
+
+class OrderVelocity(TracedAggregate):
+    """The velocity verdicts one order tripped, each recorded once (by verdict id)."""
+
+    @staticmethod
+    def create_id(order_id: UUID) -> UUID:
+        return order_velocity_id(order_id)
+
+    @event("Opened")
+    def __init__(self, order_id: UUID) -> None:
+        self.order_id = order_id
+        self.trips: dict[str, dict] = {}  # verdict id -> rule, reason, rules version, payment id
+
+    def trip(self, verdict_id: UUID, verdict: Verdict, payment_id: UUID | None, source: str) -> bool:
+        if str(verdict_id) in self.trips:
+            return False
+        self._trip(str(verdict_id), verdict.rule, verdict.reason, verdict.rules_version,
+                   str(payment_id) if payment_id else None, source)
+        return True
+
+    @event("Tripped")
+    def _trip(self, verdict_id: str, rule: str, reason: str, rules_version: str, payment_id: str | None,
+              source: str) -> None:
+        self.trips[verdict_id] = {"rule": rule, "reason": reason, "rules_version": rules_version,
+                                  "payment_id": payment_id, "source": source}
+
+    def reasons(self) -> list[str]:
+        return [t["reason"] for t in self.trips.values()]
+
+    def rules_version(self) -> str:
+        return next((t["rules_version"] for t in self.trips.values()), "")

@@ -86,7 +86,8 @@ class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceAppli
         except ProviderError as error:
             self._change(intent.id, lambda i: i.fail(f"{error.kind}: {error}"))
             raise PaymentRefused(error, intent.id) from None
-        return self._change(intent.id, lambda i: i.submitted(answer.reference, answer.payer_action_url))
+        return self._change(intent.id, lambda i: i.submitted(answer.reference, answer.payer_action_url,
+                                                             answer.card_fingerprint))
 
     def earlier(self, payment_id: UUID, request: str) -> PaymentIntent | None:
         """The payment made with this Idempotency-Key, if the request is the same (else a 422)."""

@@ -13,8 +13,8 @@ from services.payments.providers.paypal import PayPalProvider
 from services.payments.providers.stripe import StripeProvider
 
 PUBLISHES = {
-    PaymentIntent.Succeeded: published.PaymentSucceededV2,
-    PaymentIntent.Failed: published.PaymentFailedV2,
+    PaymentIntent.Succeeded: published.PaymentSucceededV3,
+    PaymentIntent.Failed: published.PaymentFailedV3,
     Account.Credited: published.BalanceCredited,
     Account.Debited: published.BalanceDebitedV2,
     PaymentIntent.SurchargeCharged: published.SurchargeCharged,

@@ -107,15 +107,18 @@ class PaymentIntent(TracedAggregate):
         self.refunded = Decimal("0.00")
         self.refunds: dict[str, dict] = {}  # refund id -> amount and the provider's reference
 
-    def submitted(self, provider_ref: str, payer_action_url: str | None = None) -> None:
+    def submitted(self, provider_ref: str, payer_action_url: str | None = None,
+                  card_fingerprint: str | None = None) -> None:
         """The provider accepted the request; its answer is not the confirmation."""
         if self.provider_ref is None:
-            self._submit(provider_ref, payer_action_url)
+            self._submit(provider_ref, payer_action_url, card_fingerprint)
 
     @event("Submitted")
-    def _submit(self, provider_ref: str, payer_action_url: str | None = None) -> None:
+    def _submit(self, provider_ref: str, payer_action_url: str | None = None,
+                card_fingerprint: str | None = None) -> None:
         self.provider_ref = provider_ref
         self.payer_action_url = payer_action_url
+        self.card_fingerprint = card_fingerprint  # the card's hash, for the velocity rules; never card data
 
     @property
     def charged(self) -> Decimal:
@@ -140,7 +143,8 @@ class PaymentIntent(TracedAggregate):
         return {"payment_id": self.id, "order_id": self.order_id, "customer_id": self.customer_id,
                 "purpose": self.purpose, "amount": self.amount, "currency": self.currency,
                 "method": self.method, "provider": self.provider,
-                "reference": getattr(self, "reference", None), "lines": getattr(self, "lines", [])}
+                "reference": getattr(self, "reference", None), "lines": getattr(self, "lines", []),
+                "card_fingerprint": getattr(self, "card_fingerprint", None)}
 
     def confirm(self, provider_ref: str | None) -> str | None:
         """The provider confirmed: "on_time", or "late" after we had reported a failure (a
@@ -158,7 +162,7 @@ class PaymentIntent(TracedAggregate):
     @event("Succeeded")
     def _succeed(self, payment_id: UUID, order_id: UUID | None, customer_id: str, purpose: str, amount: Decimal,
                  currency: str, method: str, provider: str, provider_ref: str | None, reference: str | None = None,
-                 lines: list | None = None) -> None:
+                 lines: list | None = None, card_fingerprint: str | None = None) -> None:
         self.status, self.provider_ref = SUCCEEDED, provider_ref
 
     @event("ConfirmedLate")
@@ -176,7 +180,7 @@ class PaymentIntent(TracedAggregate):
     @event("Failed")
     def _fail(self, payment_id: UUID, order_id: UUID | None, customer_id: str, purpose: str, amount: Decimal,
               currency: str, method: str, provider: str, reason: str, reference: str | None = None,
-              lines: list | None = None) -> None:
+              lines: list | None = None, card_fingerprint: str | None = None) -> None:
         self.status, self.failure = FAILED, reason
 
     def refundable(self) -> Decimal:

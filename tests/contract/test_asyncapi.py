@@ -59,10 +59,14 @@ def test_the_validator_refuses_a_broken_document(spec_validator, document):
 
 
 def test_every_event_type_and_version_has_its_message_in_its_topic(document):
+    # A streams role's verdicts have their own topic (fraud's faust agents: kongfu.fraud-streams.events).
+    streamed = {t: s.streams.topic for s in topology() if s.streams is not None for t in s.streams.event_types}
+    assert streamed == {"fraud.VelocityRuleTripped": "kongfu.fraud-streams.events"}
     for (event_type, version), model in all_contracts().items():
         message_id = f"{event_type}.v{version}"
-        channel = document["channels"][f"{event_type.split('.')[0]}-events"]
-        assert channel["address"] == f"kongfu.{event_type.split('.')[0]}.events"
+        address = streamed.get(event_type, f"kongfu.{event_type.split('.')[0]}.events")
+        channel = document["channels"][address.replace("kongfu.", "").replace(".", "-")]
+        assert channel["address"] == address
         assert message_id in channel["messages"], message_id
         assert document["components"]["messages"][message_id]["name"] == event_type
         assert set(document["components"]["schemas"][message_id]["properties"]) == set(model.model_fields)

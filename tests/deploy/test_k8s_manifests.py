@@ -96,9 +96,13 @@ def test_every_topic_the_code_uses_has_a_kafka_topic(overlay):
 
 
 def test_event_topics_keep_everything_forever_and_prod_replicates():
+    changelogs = {t for s in topology() if s.streams is not None for t in s.streams.changelog_topics}
+    assert changelogs  # fraud's faust tables
     for doc in by_kind(build("prod"), "KafkaTopic"):
         assert doc["spec"]["config"]["retention.ms"] == -1
-        assert doc["spec"]["config"]["cleanup.policy"] == "delete"  # never compacted: the audit log
+        # never compacted, the audit log; except a streams table's changelog (its latest value per key)
+        expected = "compact" if doc["spec"]["topicName"] in changelogs else "delete"
+        assert doc["spec"]["config"]["cleanup.policy"] == expected
         assert doc["spec"]["replicas"] == 3
     kafka = by_kind(build("prod"), "Kafka")[0]
     assert kafka["spec"]["kafka"]["config"]["min.insync.replicas"] == 2
@@ -117,11 +121,15 @@ def test_each_service_reads_only_what_it_consumes_and_writes_only_its_topic():
         consumers = importlib.import_module(f"services.{service.name}.consumers")
         declared = {f"kongfu.{s}.events" for s in consumers.CONSUMES}
         projected = {t for _, sources in service.projections for t in sources}
+        streams = service.streams  # its streams role's own topics: re-keying and table changelogs
+        internal = set(streams.internal_topics + streams.changelog_topics) if streams else set()
+        streamed = {t: streams.topic for t in streams.event_types} if streams else {}
         user = users[f"kongfu-{service.name}"]
-        assert _acl_topics(user, "Read") == declared | projected, service.name
-        assert _acl_topics(user, "Write") == {f"kongfu.{service.name}.events"} | {f"{t}.dlq" for t in declared}
+        assert _acl_topics(user, "Read") == declared | projected | internal, service.name
+        assert _acl_topics(user, "Write") == ({f"kongfu.{service.name}.events"} | {f"{t}.dlq" for t in declared}
+                                             | internal | set(streamed.values()))
         for event_type in service.handled_types:  # a handler for a topic it may not read would starve
-            assert f"kongfu.{event_type.split('.')[0]}.events" in declared, event_type
+            assert streamed.get(event_type, f"kongfu.{event_type.split('.')[0]}.events") in declared, event_type
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

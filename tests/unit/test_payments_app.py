@@ -190,3 +190,19 @@ def test_a_confirmation_after_a_reported_failure_goes_to_the_balance_not_lost(pa
     assert "payments.PaymentSucceeded" not in types and types.count("payments.PaymentFailed") == 1
     (credit,) = [e.payload for e in payments.published() if e.type == "payments.BalanceCredited"]
     assert credit["kind"] == "late_confirmation" and credit["order_id"] == str(order_id)
+
+
+def test_a_card_payment_names_its_card_by_stripe_s_fingerprint_the_same_across_customers(payments, fake_stripe):
+    """PaymentSucceeded v3 carries `payment_method.card.fingerprint` (for the velocity rules): the
+    same test card gives the same fingerprint whoever pays; another card another; no card data."""
+    paid = {}
+    for customer, token in (("alice", "pm_card_visa"), ("bob", "pm_card_visa"), ("carol", "pm_card_mastercard")):
+        order_id = placed(payments, customer=customer)
+        assert pay(payments, order_id, customer=customer, token=token).status_code == 201
+        deliver_webhooks(payments, fake_stripe)
+        (outcome,) = [e for e in payments.published() if e.type == "payments.PaymentSucceeded"
+                      and e.payload["order_id"] == str(order_id)]
+        assert outcome.schema_version == 3
+        paid[customer] = outcome.payload["card_fingerprint"]
+    assert paid["alice"] and paid["alice"] == paid["bob"] != paid["carol"]
+    assert "4242" not in str(paid)  # a hash, not the card number

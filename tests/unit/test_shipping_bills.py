@@ -77,7 +77,7 @@ def test_shipping_paid_from_the_balance_once_with_every_line_in_the_ledger(payme
 
     [succeeded] = [e for e in payments.published() if e.type == "payments.PaymentSucceeded"
                    and e.payload["purpose"] == "shipping"]
-    assert succeeded.schema_version == 2 and succeeded.payload["reference"] == str(parcel_id)
+    assert succeeded.schema_version == 3 and succeeded.payload["reference"] == str(parcel_id)  # v3: with the card fingerprint
     [debit] = [e for e in payments.published() if e.type == "payments.BalanceDebited"]
     assert debit.payload["kind"] == "shipping_payment" and len(debit.payload["lines"]) == 3
     payments.project()

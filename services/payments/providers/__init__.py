@@ -80,6 +80,7 @@ class Submission:
 
     reference: str
     payer_action_url: str | None = None
+    card_fingerprint: str | None = None  # Stripe's hash of the card number (the same card across customers)
 
 
 def submission(answer: "str | Submission") -> Submission:

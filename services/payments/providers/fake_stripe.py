@@ -21,6 +21,10 @@ from urllib.parse import parse_qsl
 from services.payments.providers.fake_server import FakeServer, QuietHandler, post_webhook
 
 DECLINED = "pm_card_chargeDeclined"
+# Stripe's test PaymentMethods and the test card numbers behind them: a fingerprint is the same for
+# one card number whoever pays with it (the fake hashes the number, Stripe does likewise).
+TEST_CARDS = {"pm_card_visa": ("visa", "4242424242424242"), "pm_card_mastercard": ("mastercard", "5555555555554444"),
+              "pm_card_amex": ("amex", "378282246310005")}
 TIMEOUT = "pm_card_kongfu_timeout"
 PROVIDER_ERROR = "pm_card_kongfu_provider_error"
 
@@ -119,6 +123,8 @@ class FakeStripe(FakeServer):
                                decline_code="generic_decline", payment_intent=intent)
         intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=self._new_id("ch"))
         self._send_later("payment_intent.succeeded", intent)
+        if "payment_method" in (form.get("expand") or {}).values():
+            return 200, {**intent, "payment_method": payment_method(token)}
         return 200, intent
 
     def _create_refund(self, form: dict) -> tuple[int, dict]:
@@ -170,6 +176,14 @@ class FakeStripe(FakeServer):
         """Send a webhook again exactly as it was sent (same body, same signature)."""
         payload, header = self.sent[index]
         return self.post(payload, header)
+
+
+def payment_method(token: str) -> dict:
+    """The PaymentMethod object Stripe returns when a request expands `payment_method`."""
+    brand, number = TEST_CARDS.get(token, ("visa", token))
+    fingerprint = hashlib.sha256(f"fake-stripe-card:{number}".encode()).hexdigest()[:16]
+    return {"id": token, "object": "payment_method", "type": "card",
+            "card": {"brand": brand, "last4": number[-4:], "fingerprint": fingerprint}}
 
 
 def _error(kind: str, message: str, **extra: Any) -> dict:

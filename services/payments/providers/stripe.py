@@ -11,7 +11,7 @@ from uuid import UUID
 import stripe
 
 from services.payments.providers import (Declined, ProviderTimeout, ProviderUnavailable, RequestRefused,
-                                         WebhookEvent, WebhookRejected, minor_units)
+                                         Submission, WebhookEvent, WebhookRejected, minor_units)
 
 WEBHOOK_TOLERANCE_SECONDS = 300
 OUTCOMES = {"payment_intent.succeeded": "succeeded", "payment_intent.payment_failed": "failed"}
@@ -28,13 +28,16 @@ class StripeProvider:
             api_key, base_addresses={"api": api_base}, max_network_retries=0,
             http_client=stripe.RequestsClient(timeout=timeout_seconds))
 
-    def charge(self, payment_id: UUID, amount: Decimal, currency: str, token: str, customer_id: str) -> str:
+    def charge(self, payment_id: UUID, amount: Decimal, currency: str, token: str, customer_id: str) -> Submission:
+        # `expand` returns the PaymentMethod object, whose `card.fingerprint` (Stripe's hash of the
+        # card number, no card data) lets the velocity rules see one card used by many customers.
         params = {"amount": minor_units(amount), "currency": currency.lower(), "payment_method": token,
                   "confirm": True, "metadata": {"kongfu_payment_id": str(payment_id)},
-                  "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
+                  "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+                  "expand": ["payment_method"]}
         intent = self._call(lambda: self.client.v1.payment_intents.create(
             params, {"idempotency_key": f"charge-{payment_id}"}))
-        return intent.id
+        return Submission(intent.id, card_fingerprint=card_fingerprint(intent.to_dict().get("payment_method")))
 
     def refund(self, refund_id: UUID, provider_ref: str, amount: Decimal) -> str:
         refund = self._call(lambda: self.client.v1.refunds.create(
@@ -72,3 +75,10 @@ class StripeProvider:
             if status is not None and status >= 500:
                 raise ProviderUnavailable(f"Stripe failed ({status}); nothing was charged, try again") from None
             raise RequestRefused(f"Stripe refused the request: {exc.user_message or exc}") from None
+
+
+def card_fingerprint(payment_method) -> str | None:
+    """`payment_method.card.fingerprint` of an expanded PaymentMethod (None for an id or no card)."""
+    if not isinstance(payment_method, dict):
+        return None
+    return (payment_method.get("card") or {}).get("fingerprint")
