@@ -218,13 +218,13 @@ def main(argv: list[str] | None = None) -> None:
             f"({b['what']})")
 
     log_dir = Path(tempfile.mkdtemp(prefix="kongfu-bench-"))
-    from services.payments.providers.fake_stripe import FakeStripe
+    from services.payments.providers.fake_stripe import SHARED_TEST_CARDS_ENV, FakeStripe
 
     stripe = FakeStripe(uuid.uuid4().hex).start()  # the card path: Stripe's API and signed webhooks
     env = {"KONGFU_MODE": "stack", "KONGFU_NAMESPACE": namespace, "KONGFU_JWT_SECRET": jwt_secret,
            "KONGFU_CARRIER_WEBHOOK_SECRET": carrier_secret, "KONGFU_VAR_DIR": str(log_dir / "var"),
            "KONGFU_LOG_LEVEL": "WARNING", "KONGFU_STRIPE_API_BASE": stripe.url,
-           "KONGFU_STRIPE_WEBHOOK_SECRET": stripe.webhook_secret}
+           "KONGFU_STRIPE_WEBHOOK_SECRET": stripe.webhook_secret, **SHARED_TEST_CARDS_ENV}
     urls, processes = start_platform(["--mode", "stack"], env, log_dir)
     meter.services = {p.proc.pid: f"{s} [all roles]" for s, p in zip(SERVICES, processes)}
     stripe.webhook_url = f"{urls['payments']}/payments/webhooks/stripe"

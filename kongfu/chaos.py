@@ -290,11 +290,11 @@ class Chaos:
     # -- the run ------------------------------------------------------------------------------
     def run(self) -> int:
         self.log(f"chaos: namespace {self.namespace}, logs in {self.log_dir}")
-        from services.payments.providers.fake_stripe import FakeStripe
+        from services.payments.providers.fake_stripe import SHARED_TEST_CARDS_ENV, FakeStripe
 
         self.stripe = FakeStripe(uuid.uuid4().hex).start()
         self.env.update({"KONGFU_STRIPE_API_BASE": self.stripe.url,
-                         "KONGFU_STRIPE_WEBHOOK_SECRET": self.stripe.webhook_secret})
+                         "KONGFU_STRIPE_WEBHOOK_SECRET": self.stripe.webhook_secret, **SHARED_TEST_CARDS_ENV})
         direct, processes = start_platform(["--mode", "stack"], self.env, self.log_dir)
         self.stripe.webhook_url = f"{direct['payments']}/payments/webhooks/stripe"
         self.processes = dict(zip(SERVICES, processes))

@@ -55,7 +55,10 @@ def start_fake_stripe():
 
 
 def stripe_env(fake) -> dict[str, str]:
-    return {"KONGFU_STRIPE_API_BASE": fake.url, "KONGFU_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET}
+    from services.payments.providers.fake_stripe import SHARED_TEST_CARDS_ENV
+
+    return {"KONGFU_STRIPE_API_BASE": fake.url, "KONGFU_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+            **SHARED_TEST_CARDS_ENV}
 
 
 def listen_to(fake, payments_url: str) -> None:
