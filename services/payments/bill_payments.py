@@ -15,6 +15,7 @@ from service_runtime.requests import fingerprint
 from service_runtime.tracing import stable_id
 from services.payments.bills import Bill, charge_bill_id, paid_by
 from services.payments.domain import FAILED, PaymentIntent
+from services.payments.surcharges import SURCHARGE_VERSION, surcharge_for
 
 
 class BillPayments:
@@ -36,12 +37,14 @@ class BillPayments:
 
     def pay_bill(self, caller: Caller, purpose: str, reference: str, method: str, token: str | None,
                  key: str) -> PaymentIntent:
-        """Pay a bill in full, once: by card (pending until the provider's webhook) or from the balance."""
+        """Pay a bill in full, once: by card (pending until the provider's webhook), by PayPal (the
+        payer approves, then `POST /payments/{id}/capture`; its surcharge is its own line) or from
+        the balance."""
         bill = self.bill(caller, purpose, reference)
         payment_id = stable_id("payment", purpose, reference, key)
         request = fingerprint({"purpose": purpose, "reference": reference, "method": method, "token": token})
         provider = None if method == "balance" else self.provider_for(method)
-        if provider is not None and not token:
+        if provider is not None and not token and not provider.payer_approves:
             raise DomainError(f"paying by {method} needs the provider's payment token (never card data)")
 
         def start() -> tuple[list[Any], tuple[PaymentIntent, bool]]:
@@ -52,7 +55,8 @@ class BillPayments:
             intent = PaymentIntent(payment_id=payment_id, customer_id=bill.customer_id, purpose=purpose,
                                    order_id=bill.order_id, amount=bill.total, currency=bill.currency, method=method,
                                    provider=provider.name if provider else "balance", fingerprint=request,
-                                   reference=reference, lines=bill.lines)
+                                   reference=reference, lines=bill.lines,
+                                   surcharge=surcharge_for(method, bill.total), surcharge_version=SURCHARGE_VERSION)
             bill.start_payment(payment_id, self.bill_payments(bill))  # saved together: one payment at a time
             if provider is not None:
                 return [intent, bill], (intent, True)

@@ -175,3 +175,28 @@ def test_a_payer_declined_at_capture_leaves_the_order_unpaid(payments, fake_payp
     assert b"PAYMENT.CAPTURE.DENIED" in body and post_webhook(payments, body, headers).json() == {"result": "duplicate"}
     assert "payments.PaymentSucceeded" not in payments.published_types()
     assert "payments.SurchargeCharged" not in payments.published_types()
+
+
+def test_a_parcel_s_shipping_bill_paid_by_paypal_once_with_its_surcharge_line(payments, fake_paypal):
+    from tests.unit.test_shipping_bills import billed, pay_shipping
+
+    parcel_id = billed(payments)  # 264.00 CNY: the line, the premium and a storage fee
+    alice = payments.as_("alice", "customer")
+    started = pay_shipping(payments, parcel_id, method="paypal", key="ship-paypal-1")
+    assert started.status_code == 201, started.text
+    payment = started.json()
+    assert (payment["status"], payment["amount"], payment["surcharge"]) == ("pending", "264.00", "11.33")
+    (order,) = fake_paypal.orders.values()
+    assert order["purchase_units"][0]["amount"]["value"] == "275.33"  # the bill and the surcharge
+    assert pay_shipping(payments, parcel_id, method="balance").status_code == 409  # one payment at a time
+    assert httpx.get(payment["approve_url"]).status_code == 200
+    captured = payments.client.post(f"/payments/{payment['payment_id']}/capture", headers=alice)
+    assert captured.status_code == 200 and captured.json()["status"] == "succeeded", captured.text
+    (succeeded,) = [e for e in payments.published() if e.type == "payments.PaymentSucceeded"]
+    assert (succeeded.payload["purpose"], succeeded.payload["reference"], succeeded.payload["amount"]) == \
+        ("shipping", str(parcel_id), "264.00")  # logistics checks the bill's total; the surcharge is apart
+    assert succeeded.payload["card_fingerprint"] is None  # PayPal names no card
+    assert payments.published_types().count("payments.SurchargeCharged") == 1
+    assert payments.client.get(f"/payments/shipping/{parcel_id}", headers=alice).json()["paid"] is True
+    again = pay_shipping(payments, parcel_id, method="paypal", key="ship-paypal-2")
+    assert again.status_code == 409 and "already paid" in again.json()["detail"]
