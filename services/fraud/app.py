@@ -81,7 +81,7 @@ class FraudApplication(ServiceApplication):
 
     def on_velocity_rule_tripped(self, payload: VelocityRuleTripped, _envelope: Any) -> list[Any]:
         verdict = Verdict(payload.rule, payload.reason, payload.rules_version)
-        return self._record_verdict(payload.order_id, payload.payment_id, verdict, payload.verdict_id, "streams")
+        return self._record_verdicts(payload.order_id, payload.payment_id, [(payload.verdict_id, verdict)], "streams")
 
     def on_payment_succeeded(self, payload: PaymentSucceededV3, envelope: Any) -> list[Any]:
         if not self.velocity_in_process or payload.purpose != "order" or payload.order_id is None:
@@ -97,10 +97,10 @@ class FraudApplication(ServiceApplication):
             card.add(payload.customer_id, "0")
             changed.append(card)
             card_customers = len(card.members)
-        for verdict in payment_verdicts(len(mine.members), mine.total, card_customers, self.velocity):
-            changed += self._record_verdict(payload.order_id, payload.payment_id, verdict,
-                                            verdict_id(payload.payment_id, verdict.rule), "in-process")
-        return _unique(changed)
+        verdicts = payment_verdicts(len(mine.members), mine.total, card_customers, self.velocity)
+        return changed + self._record_verdicts(payload.order_id, payload.payment_id,
+                                               [(verdict_id(payload.payment_id, v.rule), v) for v in verdicts],
+                                               "in-process")
 
     def _first_order_in_process(self, payload: OrderPlaced, envelope: Any) -> list[Any]:
         if not self.velocity_in_process:
@@ -110,28 +110,26 @@ class FraudApplication(ServiceApplication):
         changed: list[Any] = [placed]
         verdict = first_order(placed.earliest() == str(payload.order_id), payload.quote.total, self.velocity)
         if verdict is not None:
-            changed += self._record_verdict(payload.order_id, None, verdict,
-                                            verdict_id(payload.order_id, verdict.rule), "in-process")
+            changed += self._record_verdicts(payload.order_id, None,
+                                             [(verdict_id(payload.order_id, verdict.rule), verdict)], "in-process")
         return changed
 
     def _window(self, counted: str, key: str, start) -> VelocityWindow:
         return (self.find(VelocityWindow.create_id(counted, key, start), VelocityWindow)
                 or VelocityWindow(counted=counted, key=key, start=start))
 
-    def _record_verdict(self, order_id: UUID, payment_id: UUID | None, verdict: Verdict, vid: UUID,
-                        source: str) -> list[Any]:
-        """Keep the verdict once; flag the case now if it already reviewed a payment (otherwise
-        the payment's review weighs it)."""
-        trips = self.find(order_velocity_id(order_id), OrderVelocity) or OrderVelocity(order_id=order_id)
-        if not trips.trip(vid, verdict, payment_id, source):
+    def _record_verdicts(self, order_id: UUID, payment_id: UUID | None, verdicts: list[tuple[UUID, Verdict]],
+                         source: str) -> list[Any]:
+        """Keep each verdict once; flag the case now if it already reviewed a payment (otherwise
+        the payment's review weighs them)."""
+        if not verdicts:
             return []
-        changed: list[Any] = [trips]
+        trips = self.find(order_velocity_id(order_id), OrderVelocity) or OrderVelocity(order_id=order_id)
+        new = [verdict for vid, verdict in verdicts if trips.trip(vid, verdict, payment_id, source)]
+        if not new:
+            return []
         case = self.find(case_id(order_id), FraudCase)
-        if case is not None and case.payment_ids:
-            case.flag_velocity(payment_id or UUID(case.payment_ids[-1]), [verdict.reason], verdict.rules_version)
-            changed.append(case)
-        return changed
-
-
-def _unique(aggregates: list[Any]) -> list[Any]:
-    return list({id(a): a for a in aggregates}.values())
+        if case is None or not case.payment_ids:
+            return [trips]
+        case.flag_velocity(payment_id or UUID(case.payment_ids[-1]), [v.reason for v in new], new[0].rules_version)
+        return [trips, case]

@@ -184,3 +184,13 @@ def test_the_agents_facts_and_verdict_envelopes_are_deterministic():
     assert key == str(order_id).encode() and published.occurred_at == T0
     assert published.event_id == UUID(event_id_for("fraud-streams", verdict_id(payment_id, verdict.rule), 1))
     assert published.payload["window_start"].startswith("2026-11-28T10:00:00")
+
+
+def test_two_rules_tripped_by_one_payment_are_both_on_the_one_flag(fraud):
+    paid(fraud, order(fraud, "alice"), T0, customer="alice", card="fp-shared")
+    bobs = [order(fraud, "bob") for _ in range(3)]
+    for minute, order_id in enumerate(bobs):
+        paid(fraud, order_id, T0 + timedelta(minutes=minute + 1), customer="bob", card="fp-other" if minute < 2 else
+             "fp-shared")
+    rules_tripped = [reason.split(")")[0] for reason in reasons(fraud)[str(bobs[2])]]
+    assert rules_tripped == [f"velocity ({rules.CUSTOMER_PAYMENTS}", f"velocity ({rules.CARD_CUSTOMERS}"]
