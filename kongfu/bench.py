@@ -34,7 +34,8 @@ from kongfu.cpu import DRIVER, CpuMeter, difference, is_platform  # noqa: E402
 from kongfu.demo import Lifecycle  # noqa: E402
 from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform  # noqa: E402
 from service_runtime.auth import issue_token  # noqa: E402
-from service_runtime.eventlog import KafkaEventLog, topic_for  # noqa: E402
+from service_runtime.eventlog import topic_for  # noqa: E402
+from service_runtime.kafka_log import KafkaEventLog  # noqa: E402
 from service_runtime.settings import Settings  # noqa: E402
 
 

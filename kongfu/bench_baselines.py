@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 
 from kongfu.cpu import DRIVER, CpuMeter, difference
-from service_runtime.eventlog import KafkaEventLog, OutgoingRecord
+from service_runtime.eventlog import OutgoingRecord
+from service_runtime.kafka_log import KafkaEventLog
 from service_runtime.settings import Settings
 
 

@@ -33,7 +33,8 @@ from kongfu.chaos_faults import FrontProxy, api_replica_killed, extra_process, l
 from kongfu.demo import Lifecycle
 from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform
 from service_runtime.auth import issue_token
-from service_runtime.eventlog import KafkaEventLog, dead_letter_topic, topic_for
+from service_runtime.eventlog import dead_letter_topic, topic_for
+from service_runtime.kafka_log import KafkaEventLog
 from service_runtime.settings import Settings
 
 ANSWER_LOST = "2 answers lost after commit (proxy drops them)"

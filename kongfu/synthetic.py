@@ -13,7 +13,8 @@ import re
 import uuid
 from collections import defaultdict
 
-from service_runtime.eventlog import KafkaEventLog, LogRecord, OutgoingRecord, topic_for
+from service_runtime.eventlog import LogRecord, OutgoingRecord, topic_for
+from service_runtime.kafka_log import KafkaEventLog
 from service_runtime.settings import Settings
 
 UUID_TEXT = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

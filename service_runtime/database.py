@@ -34,6 +34,22 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# A full disk is not over in seconds: someone has to free space or grow the volume.
+DISK_FULL_RETRY_AFTER_SECONDS = 30
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether the database refused the write for want of disk space (SQLSTATE 53100), however the
+    store wrapped that error."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, psycopg.errors.DiskFull):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 class DatabaseUnavailable(Exception):
     """The database cannot be reached right now; the same request may succeed shortly."""
 

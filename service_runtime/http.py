@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
@@ -23,6 +24,7 @@ from service_runtime.problems import (MESSAGES, PROBLEM, documented_responses, f
                                       inputs_of, scrub, title, wants_chinese, words)
 from service_runtime.request_context import CorrelateAndTime, caller_of
 
+log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -146,6 +148,10 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
 
     def database_away(_: Request, exc: Exception):
         # A restart or an outage of PostgreSQL: the client should retry, the server has no bug.
+        if database.disk_full(exc):
+            log.error("the database has no disk space left: writes are refused until space is freed")
+            return problem(503, "Service Unavailable", "the database has no disk space left; retry later",
+                           headers={"Retry-After": str(database.DISK_FULL_RETRY_AFTER_SECONDS)})
         return problem(503, "Service Unavailable",
                        f"the database is unavailable ({exc.__class__.__name__}); retry shortly",
                        headers={"Retry-After": str(database.RETRY_AFTER_SECONDS)})

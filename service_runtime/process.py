@@ -17,7 +17,9 @@ from fastapi import APIRouter, FastAPI
 from service_runtime import database, wakeup
 from service_runtime.clock import SYSTEM_CLOCK, Clock, OffsetFileClock
 from service_runtime.consumer import ConsumerRunner, Handler
-from service_runtime.eventlog import EventLog, KafkaEventLog, LocalEventLog, topic_for
+from service_runtime.eventlog import EventLog, topic_for
+from service_runtime.kafka_log import KafkaEventLog
+from service_runtime.local_log import LocalEventLog
 from service_runtime.http import create_app
 from service_runtime.projections import Projection, ProjectionStore
 from service_runtime.projectors import ProjectorRunner

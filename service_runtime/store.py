@@ -12,12 +12,13 @@ from functools import cached_property
 from typing import Any, Callable, Sequence, TypeVar
 from urllib.parse import urlparse
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
+from service_runtime.aggregate_cache import CACHE_SIZE, repository_for
 from service_runtime.clock import SYSTEM_CLOCK, Clock
 from service_runtime.database import CONNECT_TIMEOUT
 from service_runtime.idempotency import earlier_answer
@@ -124,6 +125,12 @@ class ServiceApplication(Application):
     """An application whose recorder also keeps tracking and inbox records."""
 
     clock: Clock = SYSTEM_CLOCK  # what time it is for commands and timers; tests inject a ManualClock
+
+    def construct_repository(self) -> Repository:
+        """Recent aggregates cached per process (`service_runtime/aggregate_cache.py`);
+        `AGGREGATE_CACHE_MAXSIZE` in the store's environment sets how many, 0 or empty for none."""
+        size = self.env.get(self.AGGREGATE_CACHE_MAXSIZE, str(CACHE_SIZE))
+        return repository_for(self.events, self.snapshots, int(size) if size else None)
 
     def find(self, aggregate_id: Any, kind: type[A]) -> A | None:
         """The aggregate if it exists and is a `kind`: an id of another kind finds nothing."""

@@ -14,7 +14,7 @@ from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGE
 from service_runtime.errors import Conflict, NotFound
 from service_runtime.requests import fingerprint
 from service_runtime.store import ServiceApplication
-from service_runtime.tracing import stable_id, trace
+from service_runtime.tracing import trace
 from services.logistics.billing import compose_bill
 from services.logistics.domain import Shipment, TrackingIndex, tracking_index_id
 from services.logistics.insurance import CarrierIncident, InsuranceCover, cover_id

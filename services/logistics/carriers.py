@@ -8,7 +8,6 @@ request replayed later is refused once it is older than the tolerance.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re

@@ -13,9 +13,8 @@ from contracts.payments import PaymentSucceededV2 as PaymentSucceeded
 from contracts.purchasing import OutOfStockReported, PriceChangeRequested
 from contracts.warehouse import COUNTERFEIT, ItemInspected
 from service_runtime.auth import AUDITOR, PURCHASING_AGENT, RISK_ANALYST, SUPPORT_AGENT, Caller
-from service_runtime.errors import DomainError, NotFound
+from service_runtime.errors import NotFound
 from service_runtime.requests import fingerprint
-from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.orders.domain import Order
 from services.orders.governance import Governance

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 from uuid import UUID
@@ -14,7 +14,6 @@ from contracts.purchasing import DomesticShipmentRecorded
 from service_runtime.auth import AUDITOR, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
 from service_runtime.errors import Conflict, DomainError, NotFound
 from service_runtime import timers
-from service_runtime.store import ServiceApplication
 from services.warehouse import storage
 from services.warehouse.codes import code_for, parse_code
 from services.warehouse.domain import (

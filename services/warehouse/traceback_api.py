@@ -4,7 +4,7 @@ may trigger the weekly quality report."""
 from __future__ import annotations
 
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from contracts.warehouse import QualityRowV1, RecallIssued

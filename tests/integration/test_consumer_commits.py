@@ -8,7 +8,8 @@ import asyncio
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from service_runtime.eventlog import KafkaEventLog, OutgoingRecord, topic_for
+from service_runtime.eventlog import OutgoingRecord, topic_for
+from service_runtime.kafka_log import KafkaEventLog
 
 pytestmark = pytest.mark.stack
 

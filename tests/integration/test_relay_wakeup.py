@@ -15,7 +15,7 @@ from eventsourcing.domain import event
 
 from contracts import EventPayload
 from service_runtime import wakeup
-from service_runtime.eventlog import KafkaEventLog
+from service_runtime.kafka_log import KafkaEventLog
 from service_runtime.publishing import Publication, event_id_for
 from service_runtime.relay import OutboxRelay
 from service_runtime.settings import Settings

@@ -10,7 +10,8 @@ import pytest
 
 from kongfu.generated_lifecycles import lifecycle_records
 from service_runtime.consumer import ConsumerRunner
-from service_runtime.eventlog import LocalEventLog, OutgoingRecord, dead_letter_topic, topic_for
+from service_runtime.eventlog import OutgoingRecord, dead_letter_topic, topic_for
+from service_runtime.local_log import LocalEventLog
 from service_runtime.settings import Settings
 from services.purchasing.bootstrap import bootstrap
 

@@ -2,7 +2,7 @@
 
 import ssl
 
-from service_runtime.eventlog import KafkaEventLog
+from service_runtime.kafka_log import KafkaEventLog
 from service_runtime.process import make_event_log
 from service_runtime.settings import Settings
 

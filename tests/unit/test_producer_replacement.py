@@ -9,7 +9,8 @@ import asyncio
 import pytest
 from aiokafka.errors import OutOfOrderSequenceNumber
 
-from service_runtime.eventlog import KafkaEventLog, OutgoingRecord
+from service_runtime.eventlog import OutgoingRecord
+from service_runtime.kafka_log import KafkaEventLog
 
 
 class RefusingProducer:

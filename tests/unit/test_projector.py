@@ -9,7 +9,8 @@ import asyncio
 import pytest
 
 from kongfu.generated_lifecycles import append_lifecycles
-from service_runtime.eventlog import LocalEventLog, topic_for
+from service_runtime.eventlog import topic_for
+from service_runtime.local_log import LocalEventLog
 from service_runtime.projections import ProjectionStore
 from service_runtime.projectors import ProjectorRunner
 from service_runtime.replay import rebuild

@@ -10,7 +10,8 @@ import pytest
 
 from contracts import Envelope, parse_payload
 from kongfu.generated_lifecycles import EVENTS_PER_LIFECYCLE, append_lifecycles, lifecycle_records
-from service_runtime.eventlog import LocalEventLog, topic_for
+from service_runtime.eventlog import topic_for
+from service_runtime.local_log import LocalEventLog
 from service_runtime.projections import LIVE, ProjectionStore
 from service_runtime.projectors import ProjectorRunner
 from service_runtime.replay import rebuild

@@ -9,7 +9,8 @@ import time
 from datetime import timedelta
 
 from service_runtime.clock import SYSTEM_CLOCK, ManualClock
-from service_runtime.eventlog import LocalEventLog, OutgoingRecord
+from service_runtime.eventlog import OutgoingRecord
+from service_runtime.local_log import LocalEventLog
 from service_runtime.publishing import Publication
 from service_runtime.relay import OutboxRelay
 from service_runtime.settings import Settings

@@ -1,4 +1,5 @@
-"""Events published by the claims service on `kongfu.claims.events`."""
+"""Claims and what was decided on them: opened, compensation decided (and decided again after a
+dispute), counterfeits confirmed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from contracts.registry import EventPayload, register, upcaster
+
 
 ClaimKind = Literal["damaged", "missing_item", "wrong_item", "shipping_anomaly"]
 
@@ -147,67 +149,16 @@ def _compensation_decided_v2_to_v3(data: dict) -> dict:
     return {**data, "decision_no": 1}
 
 
-TicketTopic = Literal["damage", "missing_item", "wrong_item", "shipping_anomaly", "question"]
-
-
+# ClaimOpened v3: a recall opens a claim for each of its items already shipped (kind `recall`).
 @register
-class TicketOpened(EventPayload):
-    """An after-sales ticket; its first answer is due by `due_at` (24 hours, urgent: 1 hour)."""
-
-    event_type = "claims.TicketOpened"
-    ticket_id: UUID
-    customer_id: str
-    order_id: UUID | None
-    topic: TicketTopic
-    urgent: bool
-    subject: str
-    due_at: datetime
+class ClaimOpenedV3(ClaimOpenedV2):
+    schema_version = 3
+    kind: ClaimKindV3
 
 
-@register
-class TicketAnswered(EventPayload):
-    event_type = "claims.TicketAnswered"
-    ticket_id: UUID
-    customer_id: str
-    order_id: UUID | None
-    answer: str
-    answered_at: datetime
-    within_sla: bool
-
-
-@register
-class TicketEscalated(EventPayload):
-    """The first-answer deadline passed unanswered: the breach is recorded and the ticket goes up."""
-
-    event_type = "claims.TicketEscalated"
-    ticket_id: UUID
-    customer_id: str
-    order_id: UUID | None
-    due_at: datetime
-    escalated_at: datetime
-
-
-@register
-class TicketClosed(EventPayload):
-    event_type = "claims.TicketClosed"
-    ticket_id: UUID
-    customer_id: str
-    order_id: UUID | None
-    closed_by: str
-
-
-@register
-class SatisfactionRated(EventPayload):
-    """A customer's rating (1-5) after receipt, a claim or a ticket, for analytics."""
-
-    event_type = "claims.SatisfactionRated"
-    survey_id: UUID
-    customer_id: str
-    order_id: UUID | None
-    about: Literal["receipt", "ticket", "claim"]
-    subject_id: UUID
-    rating: int
-    comment: str
+@upcaster("claims.ClaimOpened", 2)
+def _claim_opened_v2_to_v3(data: dict) -> dict:
+    return dict(data)  # v3 only widens the kinds: every v2 payload is a v3 payload
 
 
 @register
@@ -235,126 +186,3 @@ class DisputeResolved(EventPayload):
     approved: bool
     reviewer: str
     notes: str
-
-
-@register
-class ReturnDecided(EventPayload):
-    """A return to the merchant or an exchange, approved or refused by the published return rules.
-    An approved exchange makes purchasing buy the line again."""
-
-    event_type = "claims.ReturnDecided"
-    return_id: UUID
-    order_id: UUID
-    customer_id: str
-    line_no: int
-    traceability_code: str
-    kind: Literal["return", "exchange"]
-    reason: str
-    product_type: str
-    approved: bool
-    rule: str
-    rules_version: str
-    explanation_en: str
-    explanation_zh: str
-
-
-@register
-class ReturnShippedToMerchant(EventPayload):
-    event_type = "claims.ReturnShippedToMerchant"
-    return_id: UUID
-    order_id: UUID
-    customer_id: str
-    carrier: str
-    tracking_number: str
-    agent: str
-
-
-@register
-class SurveyOffered(EventPayload):
-    """A satisfaction survey offered to the customer: after receipt is confirmed, after a claim is
-    decided and after a ticket is closed. Answered once (`claims.SatisfactionRated`, same
-    survey_id). `handled_by` (the agent who decided or answered) and `line_code` (the shipping line)
-    let staff compare results; neither is shown to the customer."""
-
-    event_type = "claims.SurveyOffered"
-    survey_id: UUID
-    customer_id: str
-    order_id: UUID | None
-    about: Literal["receipt", "ticket", "claim"]
-    subject_id: UUID
-    handled_by: str | None
-    line_code: str | None
-
-
-@register
-class AbroadReturnDecided(EventPayload):
-    """A customer asked to send back an item delivered abroad: approved or refused by the published
-    rules for returns from abroad, with who pays the shipping back, the deadline and the condition."""
-
-    event_type = "claims.AbroadReturnDecided"
-    return_id: UUID
-    parcel_id: UUID
-    order_id: UUID
-    customer_id: str
-    line_no: int
-    traceability_code: str
-    reason: str
-    product_type: str
-    approved: bool
-    rule: str
-    rules_version: str
-    return_shipping_paid_by: Literal["customer", "platform"]
-    deadline: datetime
-    condition_required: str
-    explanation_en: str
-    explanation_zh: str
-
-
-@register
-class AbroadReturnShipped(EventPayload):
-    """The customer sent the item back to our warehouse: the carrier and its tracking number."""
-
-    event_type = "claims.AbroadReturnShipped"
-    return_id: UUID
-    order_id: UUID
-    customer_id: str
-    carrier: str
-    tracking_number: str
-    postage: Decimal
-
-
-@register
-class AbroadReturnReceived(EventPayload):
-    event_type = "claims.AbroadReturnReceived"
-    return_id: UUID
-    order_id: UUID
-    customer_id: str
-    tracking_number: str
-    staff_id: str
-
-
-@register
-class AbroadReturnInspected(EventPayload):
-    """What the warehouse found; the refund follows as `claims.CompensationDecided`
-    (kind abroad_return_refund, claim_id = return_id)."""
-
-    event_type = "claims.AbroadReturnInspected"
-    return_id: UUID
-    order_id: UUID
-    customer_id: str
-    condition: Literal["as_sent", "used", "damaged_by_customer"]
-    notes: str
-    photos: list[str]
-    staff_id: str
-
-
-# ClaimOpened v3: a recall opens a claim for each of its items already shipped (kind `recall`).
-@register
-class ClaimOpenedV3(ClaimOpenedV2):
-    schema_version = 3
-    kind: ClaimKindV3
-
-
-@upcaster("claims.ClaimOpened", 2)
-def _claim_opened_v2_to_v3(data: dict) -> dict:
-    return dict(data)  # v3 only widens the kinds: every v2 payload is a v3 payload

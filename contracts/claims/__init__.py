@@ -1,0 +1,61 @@
+"""Events published by the claims service on `kongfu.claims.events`, one module per subject."""
+
+from contracts.claims.decisions import (
+    ClaimKind,
+    ClaimOpened,
+    CompensationDecided,
+    CounterfeitConfirmed,
+    ClaimKindV2,
+    ClaimOpenedV2,
+    CompensationDecidedV2,
+    ClaimKindV3,
+    CompensationDecidedV3,
+    ClaimOpenedV3,
+    DisputeOpened,
+    DisputeResolved,
+)
+from contracts.claims.support import (
+    TicketTopic,
+    TicketOpened,
+    TicketAnswered,
+    TicketEscalated,
+    TicketClosed,
+    SatisfactionRated,
+    SurveyOffered,
+)
+from contracts.claims.returns import (
+    ReturnDecided,
+    ReturnShippedToMerchant,
+    AbroadReturnDecided,
+    AbroadReturnShipped,
+    AbroadReturnReceived,
+    AbroadReturnInspected,
+)
+
+__all__ = [
+    "ClaimKind",
+    "ClaimOpened",
+    "CompensationDecided",
+    "CounterfeitConfirmed",
+    "ClaimKindV2",
+    "ClaimOpenedV2",
+    "CompensationDecidedV2",
+    "ClaimKindV3",
+    "CompensationDecidedV3",
+    "ClaimOpenedV3",
+    "DisputeOpened",
+    "DisputeResolved",
+    "TicketTopic",
+    "TicketOpened",
+    "TicketAnswered",
+    "TicketEscalated",
+    "TicketClosed",
+    "SatisfactionRated",
+    "SurveyOffered",
+    "ReturnDecided",
+    "ReturnShippedToMerchant",
+    "AbroadReturnDecided",
+    "AbroadReturnShipped",
+    "AbroadReturnReceived",
+    "AbroadReturnInspected",
+]

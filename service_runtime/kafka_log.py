@@ -1,0 +1,265 @@
+"""The event log on Kafka (aiokafka): idempotent acks=all publishing, consumers that start where
+their service's own records say, group offsets committed now and then."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, AsyncIterator, Mapping, Sequence
+
+from service_runtime.eventlog import LogRecord, OutgoingRecord, StartPosition, all_topics
+
+COMMIT_INTERVAL = 1.0  # seconds between a consumer group's offset commits (see KafkaLogConsumer)
+
+
+class KafkaEventLog:
+    def __init__(self, bootstrap: str, partitions: int = 3, client_id: str = "kongfu",
+                 namespace: str = "", security: Mapping[str, Any] | None = None) -> None:
+        self.bootstrap = bootstrap
+        self.security = dict(security or {})  # SASL/TLS options for every client (settings.kafka_security)
+        self.namespace = namespace
+        self.partitions = partitions
+        self.client_id = client_id
+        self._producer = None
+        self._closing: set[asyncio.Task] = set()  # producers dropped after a failed batch, stopping
+
+    async def start(self) -> None:
+        await self.ensure_topics(all_topics(self.namespace))
+
+    async def _ensure_producer(self):
+        if self._producer is None:
+            from aiokafka import AIOKafkaProducer
+
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                client_id=self.client_id,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=2,
+                request_timeout_ms=30000,
+                **self.security,
+            )
+            await producer.start()
+            self._producer = producer
+        return self._producer
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+        from aiokafka.errors import TopicAlreadyExistsError
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin",
+                                    **self.security)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [t for t in topics if t not in existing]
+            if missing:
+                try:
+                    await admin.create_topics(
+                        [NewTopic(name=t, num_partitions=self.partitions, replication_factor=1) for t in missing]
+                    )
+                except TopicAlreadyExistsError:
+                    pass  # another process created them first
+            await self._wait_for_leaders(admin, list(topics))
+        finally:
+            await admin.close()
+
+    @staticmethod
+    async def _wait_for_leaders(admin, topics: list[str], timeout: float = 30.0) -> None:
+        """A created topic reaches the brokers' metadata a moment later; a consumer that subscribes
+        before that is assigned no partitions and keeps none until its next metadata refresh
+        (minutes), so start-up waits until every partition of every topic has a leader."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            described = await admin.describe_topics(topics)
+            if all(t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+                   for t in described):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"topics without partition leaders after {timeout:.0f} s")
+            await asyncio.sleep(0.1)
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        producer = await self._ensure_producer()
+        try:
+            pending = [
+                await producer.send(r.topic, r.value, key=r.key, headers=list(r.headers)) for r in records
+            ]
+            await asyncio.gather(*pending)
+        except BaseException:
+            self._discard_producer(producer)
+            raise
+
+    def _discard_producer(self, producer) -> None:
+        """After a failed batch the idempotent producer's sequence numbers can be out of step with
+        the broker for good (after a broker restart `make chaos` saw OutOfOrderSequenceNumber on
+        every retry, for minutes, while the outbox grew): the next try starts a new producer (a new
+        producer id). A copy the old one still delivers carries the same event ids: consumers skip it."""
+        if self._producer is producer:
+            self._producer = None
+
+        async def close() -> None:
+            try:
+                await asyncio.wait_for(producer.stop(), timeout=30)
+            except BaseException:  # noqa: BLE001 - it is being dropped; nothing depends on its end
+                pass
+
+        task = asyncio.ensure_future(close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def consumer(self, group: str, topics: Sequence[str], start_position: StartPosition) -> "KafkaLogConsumer":
+        return KafkaLogConsumer(self.bootstrap, group, topics, start_position, self.security)
+
+    async def _assigned_reader(self, topics: Sequence[str]):
+        from aiokafka import AIOKafkaConsumer
+        from aiokafka.structs import TopicPartition
+
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                                    isolation_level="read_committed", max_poll_records=1000, **self.security)
+        await consumer.start()
+        partitions = []
+        for topic in topics:
+            known = consumer.partitions_for_topic(topic)
+            if not known:
+                await consumer._client.force_metadata_update()  # noqa: SLF001 - first look at a topic
+                known = consumer.partitions_for_topic(topic) or set()
+            partitions += [TopicPartition(topic, p) for p in sorted(known)]
+        consumer.assign(partitions)
+        return consumer, partitions
+
+    async def end_offsets(self, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+        consumer, partitions = await self._assigned_reader(topics)
+        try:
+            ends = await consumer.end_offsets(partitions) if partitions else {}
+            return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+        finally:
+            await consumer.stop()
+
+    async def read_from_beginning(self, topics: Sequence[str], ends: dict[tuple[str, int], int],
+                                  starts: dict[tuple[str, int], int] | None = None
+                                  ) -> AsyncIterator[list[LogRecord]]:
+        consumer, partitions = await self._assigned_reader(topics)
+        starts = starts or {}
+        try:
+            if partitions:
+                await consumer.seek_to_beginning(*partitions)
+            for tp in partitions:
+                if starts.get((tp.topic, tp.partition), 0) > 0:
+                    consumer.seek(tp, starts[(tp.topic, tp.partition)])
+            remaining = {tp for tp in partitions
+                         if ends.get((tp.topic, tp.partition), 0) > starts.get((tp.topic, tp.partition), 0)}
+            while remaining:
+                batches = await consumer.getmany(*remaining, timeout_ms=1000)
+                out = []
+                for tp, messages in batches.items():
+                    end = ends[(tp.topic, tp.partition)]
+                    out += [LogRecord(tp.topic, tp.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+                            for m in messages if m.offset < end]
+                for tp in list(remaining):
+                    if await consumer.position(tp) >= ends[(tp.topic, tp.partition)]:
+                        remaining.discard(tp)
+                if out:
+                    yield out
+        finally:
+            await consumer.stop()
+
+
+class KafkaLogConsumer:
+    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], start_position: StartPosition,
+                 security: Mapping[str, Any] | None = None) -> None:
+        self.bootstrap = bootstrap
+        self.security = dict(security or {})
+        self.group = group
+        self.topics = list(topics)
+        self.start_position = start_position
+        self._consumer = None
+        self._next_offsets: dict[tuple[str, int], int] = {}
+        self._uncommitted: dict[tuple[str, int], int] = {}  # next offsets processed, not yet committed
+        self._committed_at = 0.0
+
+    async def start(self) -> None:
+        from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+
+        outer = self
+
+        class SeekToRecordedPosition(ConsumerRebalanceListener):
+            async def on_partitions_revoked(self, revoked):  # noqa: D401
+                return None
+
+            async def on_partitions_assigned(self, assigned):
+                for tp in assigned:
+                    done = await outer.start_position(tp.topic, tp.partition)
+                    if done is None:
+                        await outer._consumer.seek_to_beginning(tp)
+                    else:
+                        outer._consumer.seek(tp, done + 1)
+
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=200,
+            **self.security,
+        )
+        await self._consumer.start()
+        self._consumer.subscribe(self.topics, listener=SeekToRecordedPosition())
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            if self._uncommitted:  # bounded: a broker that is away must not hold up a stop
+                try:
+                    await asyncio.wait_for(self._commit(), timeout=2.0)
+                except asyncio.TimeoutError:
+                    pass
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def fetch(self, timeout: float) -> list[LogRecord]:
+        batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000))
+        records: list[LogRecord] = []
+        for tp, messages in batches.items():
+            for m in messages:
+                records.append(
+                    LogRecord(tp.topic, tp.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+                )
+                self._next_offsets[(tp.topic, tp.partition)] = m.offset + 1
+        return records
+
+    async def mark_processed(self, records: Sequence[LogRecord]) -> None:
+        # The authoritative position is the tracking record in the service's store; the group
+        # offset is committed too so that ops tools show the group's lag, but at most once per
+        # COMMIT_INTERVAL (and on stop), not after every batch: each commit costs the broker a write.
+        for r in records:
+            self._uncommitted[(r.topic, r.partition)] = r.offset + 1
+        if self._uncommitted and time.monotonic() - self._committed_at >= COMMIT_INTERVAL:
+            await self._commit()
+
+    async def _commit(self) -> None:
+        from aiokafka.structs import OffsetAndMetadata, TopicPartition
+
+        offsets, self._uncommitted = self._uncommitted, {}
+        self._committed_at = time.monotonic()
+        try:
+            await self._consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "")
+                                         for (t, p), o in offsets.items()})
+        except Exception:  # a rebalance in progress; the tracking record is what counts
+            pass
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        result = {}
+        if self._consumer is None:
+            return result
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            position = self._next_offsets.get((tp.topic, tp.partition))
+            if high is not None and position is not None:
+                result[(tp.topic, tp.partition)] = max(0, high - position)
+        return result

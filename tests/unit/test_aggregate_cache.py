@@ -1,0 +1,65 @@
+"""The per-process aggregate cache hands every load a state that existed: while one thread loads an
+aggregate that another thread's load is bringing up to date, neither sees half an event applied."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from eventsourcing.domain import event
+
+from service_runtime.aggregate_cache import ConsistentCacheRepository
+from service_runtime.settings import Settings
+from service_runtime.store import ServiceApplication, store_env
+from service_runtime.tracing import TracedAggregate
+
+
+class Ledger(TracedAggregate):
+    @event("Opened")
+    def __init__(self) -> None:
+        self.entries: list[int] = []
+        self.total = 0
+
+    @event("Entered")
+    def enter(self, amounts: list[int]) -> None:
+        for amount in amounts:  # a long mutation: a copy taken half-way would show it
+            self.entries.append(amount)
+        self.total += sum(amounts)
+
+
+class LedgerApp(ServiceApplication):
+    name = "ledger"
+
+
+def test_concurrent_loads_never_copy_an_aggregate_half_brought_up_to_date(tmp_path):
+    env = store_env("ledger", Settings(mode="embedded", var_dir=tmp_path))
+    cached, writer = LedgerApp(env=env), LedgerApp(env={**env, "AGGREGATE_CACHE_MAXSIZE": "0"})
+    assert isinstance(cached.repository, ConsistentCacheRepository)
+    assert not isinstance(writer.repository, ConsistentCacheRepository)
+    ledger = Ledger()
+    writer.save(ledger)
+    torn: list[tuple[int, int]] = []
+    stop = threading.Event()
+
+    def load_forever() -> None:
+        while not stop.is_set():
+            seen = cached.repository.get(ledger.id)
+            if sum(seen.entries) != seen.total or len(seen.entries) != 500 * (seen.version - 1):
+                torn.append((seen.version, len(seen.entries)))
+
+    loaders = [threading.Thread(target=load_forever) for _ in range(4)]
+    for loader in loaders:
+        loader.start()
+    try:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            current = writer.repository.get(ledger.id)  # another process, as far as the cache knows
+            current.enter(list(range(500)))
+            writer.save(current)
+    finally:
+        stop.set()
+        for loader in loaders:
+            loader.join()
+    assert torn == []
+    final = cached.repository.get(ledger.id)
+    assert final.total == writer.repository.get(ledger.id).total and final.version > 2
