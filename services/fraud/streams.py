@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from contracts import Envelope
 from contracts.fraud import VelocityRuleTripped
 from contracts.registry import ContractError, parse_payload
-from service_runtime.eventlog import KafkaEventLog
+from service_runtime.kafka_log import KafkaEventLog
 from service_runtime.publishing import event_id_for
 from service_runtime.settings import Settings
 from services.fraud.streams_topology import PRODUCER, all_topics, app_id, internal_topics, source_topics, \
