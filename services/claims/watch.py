@@ -60,7 +60,7 @@ class ParcelWatch:
         parcel.note_packing(payload.customer_id, list(payload.order_ids), [
             {"traceability_code": i.traceability_code, "order_id": i.order_id, "line_no": i.line_no,
              "sku": i.sku, "quantity": i.quantity, "value": i.value, "category": i.category} for i in payload.items])
-        return [parcel]
+        return [parcel, *self.receipt_survey(parcel)]
 
     def on_shipping_line_chosen(self, payload: ShippingLineChosen, _envelope: Any) -> list[ClaimsParcel]:
         parcel = self._parcel_or_new(payload.parcel_id)
@@ -99,10 +99,16 @@ class ParcelWatch:
     def on_receipt_confirmed(self, payload: ReceiptConfirmed, envelope: Any) -> list[Any]:
         parcel = self._parcel_or_new(payload.parcel_id)
         parcel.note_receipt(envelope.occurred_at)
-        survey = self.offer_survey("receipt", parcel.parcel_id, parcel.customer_id, parcel.order_ids[0], None,
-                                   parcel.line_code) if parcel.is_packed else []
         return [parcel, *timers.cancel(self, PARCEL_SILENT, parcel.parcel_id),
-                *timers.cancel(self, PARCEL_DELAYED, parcel.parcel_id), *survey]
+                *timers.cancel(self, PARCEL_DELAYED, parcel.parcel_id), *self.receipt_survey(parcel)]
+
+    def receipt_survey(self, parcel: ClaimsParcel) -> list[Any]:
+        """The survey after receipt, once the parcel is known both as packed (warehouse's topic) and
+        as received (logistics' topic): the two are consumed independently, so either may come last."""
+        if not (parcel.is_packed and parcel.receipt_confirmed):
+            return []
+        return self.offer_survey("receipt", parcel.parcel_id, parcel.customer_id, parcel.order_ids[0], None,
+                                 parcel.line_code)
 
     def on_carrier_incident(self, payload: CarrierIncidentReported, _envelope: Any) -> list[Any]:
         parcel = self._parcel_or_new(payload.parcel_id)

@@ -373,6 +373,17 @@ def test_a_received_parcel_can_be_rated_once(claims):
     assert rated.payload["about"] == "receipt" and rated.order_id == ORDER
 
 
+def test_a_receipt_confirmed_before_the_parcel_is_known_as_packed_still_offers_its_survey(claims):
+    """Found by a 10,000-lifecycle fault run: 367 receipts were seen before their parcel's packing
+    (two topics, consumed independently) and their surveys were never offered."""
+    claims.react(receipt())
+    assert [e for e in claims.published() if e.type == "claims.SurveyOffered"] == []
+    claims.react(packed())
+    claims.react(packed())  # redelivered: still one survey
+    offered = [e.payload for e in claims.published() if e.type == "claims.SurveyOffered"]
+    assert [(o["about"], o["subject_id"], o["order_id"]) for o in offered] == [("receipt", str(PARCEL), str(ORDER))]
+
+
 def test_receipt_and_a_decided_claim_each_offer_one_survey(delivered):
     delivered.react(receipt())
     delivered.react(receipt())
