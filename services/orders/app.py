@@ -119,8 +119,9 @@ class OrdersApplication(Governance, Privacy):
     @staticmethod
     def cancel_with_refund(order: Order, line_no: int, reason: str) -> None:
         order.cancel_line(line_no=line_no, reason=reason)
-        order.refund(refund_id=stable_id("refund", order.id, len(order.refunds)),
-                     amount=line_refund(order.total, order.lines, line_no), currency="CNY",
+        # The line's share of what the order costs now (a lower price already refunded its part).
+        amount = min(line_refund(order.goods_total, order.lines, line_no), order.refundable)
+        order.refund(refund_id=stable_id("refund", order.id, len(order.refunds)), amount=amount, currency="CNY",
                      reason=reason, line_no=line_no)
 
     # Reactions to purchasing and the warehouse: questions for the customer ----------------

@@ -98,11 +98,23 @@ class Order(TracedAggregate):
         """A risk analyst released the hold: the order proceeds; a second payment goes back."""
         if self.status != ON_HOLD:
             return
-        excess = sum((Decimal(p["amount"]) for p in self.payments), Decimal(0)) - self.total
+        # A higher price's difference was paid on purpose: only what exceeds that is a second payment.
+        excess = (sum((Decimal(p["amount"]) for p in self.payments), Decimal(0)) - self.total
+                  - max(self.price_adjustment, Decimal(0)))
         if excess > 0:
             self.refund(refund_id=refund_id, amount=excess, currency="CNY",
                         reason="paid more than once: the extra payment goes back", line_no=None)
         self._confirm()
+
+    @property
+    def price_adjustment(self) -> Decimal:
+        """The accepted new prices' differences: paid (positive) or refunded (negative)."""
+        return getattr(self, "_price_adjustment", Decimal(0))
+
+    @property
+    def goods_total(self) -> Decimal:
+        """What the order costs now: the quote with the accepted price differences."""
+        return self.total + self.price_adjustment
 
     @property
     def refundable(self) -> Decimal:
@@ -200,6 +212,7 @@ class Order(TracedAggregate):
         self.pending.pop(line_no, None)
         getattr(self, "differences_due", {}).pop(line_no, None)
         self.line(line_no)["unit_price"] = new_unit_price
+        self._price_adjustment = self.price_adjustment + Decimal(price_difference)
         if payment:
             self.payments.append(payment)
 

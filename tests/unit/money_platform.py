@@ -189,8 +189,12 @@ class Platform:
         if not self.parcels_of[customer]:
             return
         parcel = self.parcels_of[customer][which % len(self.parcels_of[customer])]
+        self.pay_bill(customer, "shipping", parcel, method, declined, replay)
+
+    def pay_bill(self, customer: str, purpose: str, reference: str, method: str, declined: bool,
+                 replay: bool) -> None:
         try:
-            self.payments.app.pay_bill(self.caller(customer), "shipping", parcel, method,
+            self.payments.app.pay_bill(self.caller(customer), purpose, reference, method,
                                        DECLINED if declined else "pm_card_visa", uuid.uuid4().hex)
         except DomainError:
             pass  # declined, already paid or pending, or the balance is short: nothing changes
@@ -221,13 +225,7 @@ class Platform:
                   if e.type == "orders.PriceDifferenceBilled" and e.payload["customer_id"] == customer]
         if not billed:
             return
-        reference = f"{billed[which % len(billed)]}/lines/1"
-        try:
-            self.payments.app.pay_bill(self.caller(customer), "price_difference", reference, method,
-                                       DECLINED if declined else "pm_card_visa", uuid.uuid4().hex)
-        except DomainError:
-            pass  # declined, already paid or pending, or the balance is short: nothing changes
-        self.webhooks(replay)
+        self.pay_bill(customer, "price_difference", f"{billed[which % len(billed)]}/lines/1", method, declined, replay)
 
     def review(self, customer: str, which: int, decision: str) -> None:
         """Fraud holds a paid order; an analyst releases it or cancels it with a refund."""
