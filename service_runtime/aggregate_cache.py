@@ -46,8 +46,12 @@ class ConsistentCacheRepository(Repository):
             except KeyError:
                 aggregate = self._reconstruct_aggregate(aggregate_id, None, projector_func)
             else:
-                aggregate = projector_func(aggregate, self.event_store.get(originator_id=aggregate_id,
-                                                                           gt=aggregate.version))
+                try:  # events are applied to the cached object itself
+                    aggregate = projector_func(aggregate, self.event_store.get(originator_id=aggregate_id,
+                                                                               gt=aggregate.version))
+                except Exception:
+                    self.cache.get(aggregate_id, evict=True)  # maybe half-applied: the next load replays
+                    raise
                 if aggregate is None:
                     raise AggregateNotFoundError(aggregate_id)
             self.cache.put(aggregate_id, aggregate)

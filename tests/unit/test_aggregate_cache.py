@@ -63,3 +63,43 @@ def test_concurrent_loads_never_copy_an_aggregate_half_brought_up_to_date(tmp_pa
     assert torn == []
     final = cached.repository.get(ledger.id)
     assert final.total == writer.repository.get(ledger.id).total and final.version > 2
+
+
+class Counter(TracedAggregate):
+    @event("Opened")
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+
+    @event("Stepped")
+    def step(self, to: int) -> None:
+        self.steps.append(to)
+        if to in FAILING_STEPS:  # an event that cannot be applied, half-way through its mutation
+            raise RuntimeError(f"step {to} cannot be applied")
+
+
+FAILING_STEPS: set[int] = set()
+
+
+class CounterApp(ServiceApplication):
+    name = "counter"
+
+
+def test_an_aggregate_that_failed_to_come_up_to_date_leaves_the_cache(tmp_path):
+    env = store_env("counter", Settings(mode="embedded", var_dir=tmp_path))
+    cached, writer = CounterApp(env=env), CounterApp(env={**env, "AGGREGATE_CACHE_MAXSIZE": "0"})
+    counter = Counter()
+    writer.save(counter)
+    assert cached.repository.get(counter.id).steps == []  # cached at version 1
+    counter.step(1)
+    writer.save(counter)
+    FAILING_STEPS.add(1)
+    try:
+        try:
+            cached.repository.get(counter.id)
+            raise AssertionError("the fast-forward should have failed")
+        except RuntimeError:
+            pass
+    finally:
+        FAILING_STEPS.clear()
+    # Kept, the cached object would hold step 1 half-applied at version 1 and get it applied again.
+    assert cached.repository.get(counter.id).steps == [1]
