@@ -7,6 +7,7 @@ From one run on the same machine (CPU from /proc of every process involved, see 
 - N concurrent lifecycles through every service: CPU-s per lifecycle per process group and for the
   platform (services + PostgreSQL + Kafka; the driver is reported, not counted), lifecycles/s,
   events/s, commit → timeline p50/p99 at the rate reached;
+- the commit → timeline p50/p99 again with lifecycles started at half the rate reached;
 - replay of the timeline projection on ≥ 100,000 events (synthetic copies of a real lifecycle);
 - the embedded default (`kongfu run`, one process) CPU per lifecycle, idle subtracted.
 """
@@ -29,7 +30,8 @@ import httpx
 
 os.environ.setdefault("PGAPPNAME", "kongfu-bench-driver")  # the driver's own sessions, before any connects
 
-from kongfu.bench_baselines import producer_baseline, store_baseline, timeline_delay  # noqa: E402
+from kongfu.bench_baselines import producer_baseline, store_baseline  # noqa: E402
+from kongfu.bench_latency import delay_between, paced, timeline_buckets  # noqa: E402
 from kongfu.cpu import DRIVER, CpuMeter, difference, is_platform  # noqa: E402
 from kongfu.demo import Lifecycle  # noqa: E402
 from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform  # noqa: E402
@@ -194,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lifecycles", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument("--paced-lifecycles", type=int, default=20,
+                        help="lifecycles started at half the rate reached, for the latency there (0: none)")
     parser.add_argument("--replay-events", type=int, default=100_000)
     parser.add_argument("--embedded-lifecycles", type=int, default=4)
     parser.add_argument("--skip-replay", action="store_true")
@@ -235,11 +239,11 @@ def main(argv: list[str] | None = None) -> None:
         log(f"idle      {args.idle_seconds:.0f} s with nothing running ...")
         idle = measured(meter, args.idle_seconds)
         events_before = asyncio.run(published_events(settings, SERVICES))
-        load_before, before = load_average(), meter.snapshot()
+        load_before, before, delays_before = load_average(), meter.snapshot(), timeline_buckets(urls["orders"])
         elapsed = driver.run(args.lifecycles, args.concurrency)
         raw = difference(before, meter.snapshot())
         events = asyncio.run(published_events(settings, SERVICES)) - events_before
-        p50, p99, samples = timeline_delay(urls["orders"])
+        p50, p99, samples = delay_between(delays_before, timeline_buckets(urls["orders"]))
         rate = args.lifecycles / elapsed
         log(f"lifecycles {args.lifecycles} ({args.concurrency} at a time) in {elapsed:.1f} s: {rate:.2f} lifecycles/s; "
             f"{events} events, {events / elapsed:.0f} events/s ({events / args.lifecycles:.0f} per lifecycle)")
@@ -252,6 +256,15 @@ def main(argv: list[str] | None = None) -> None:
                           **report_cpu(raw, args.lifecycles, idle, elapsed, log)}
         log(f"machine load average {load_before:.1f} before the run, {load_average():.1f} after "
             f"({os.cpu_count()} cores): above the cores, wall-clock rates and the idle subtraction understate")
+        if args.paced_lifecycles:
+            delays_before = timeline_buckets(urls["orders"])
+            seconds = paced(driver.one, args.paced_lifecycles, rate / 2)
+            p50, p99, samples = delay_between(delays_before, timeline_buckets(urls["orders"]))
+            log(f"commit → timeline at half that rate ({args.paced_lifecycles} lifecycles started at {rate / 2:.2f}/s, "
+                f"{seconds:.0f} s): p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms over {samples} events")
+            figures["half_rate"] = {"lifecycles": args.paced_lifecycles, "lifecycles_per_s": rate / 2,
+                                    "seconds": seconds, "timeline_p50_ms": p50 * 1000,
+                                    "timeline_p99_ms": p99 * 1000, "timeline_samples": samples}
     finally:
         driver.close()
         for process in processes:

@@ -1,6 +1,5 @@
 """The bounds a bench run is read against, measured in the same run: the relay's producer and
-the event store's raw writes (events per second and per CPU-second), and the commit → timeline
-delay from the orders service's histogram."""
+the event store's raw writes (events per second and per CPU-second)."""
 
 from __future__ import annotations
 
@@ -8,8 +7,6 @@ import asyncio
 import threading
 import time
 from typing import Any
-
-import httpx
 
 from kongfu.cpu import DRIVER, CpuMeter, difference
 from service_runtime.eventlog import OutgoingRecord
@@ -80,31 +77,3 @@ def store_baseline(meter: CpuMeter, settings: Settings, namespace: str, events: 
     app.close()
     return _rates(per_writer * writers, elapsed, spent, ("postgres",),
                   f"PostgreSQL event store, {writers} writers; CPU of driver + PostgreSQL")
-
-
-def quantile_from_histogram(buckets: list[tuple[float, float]], q: float) -> float:
-    """Linear interpolation inside cumulative Prometheus buckets [(upper bound, count)]."""
-    total = buckets[-1][1]
-    target = q * total
-    previous_bound, previous_count = 0.0, 0.0
-    for bound, count in buckets:
-        if count >= target:
-            if bound == float("inf"):
-                return previous_bound
-            share = (target - previous_count) / max(count - previous_count, 1e-9)
-            return previous_bound + share * (bound - previous_bound)
-        previous_bound, previous_count = bound, count
-    return previous_bound
-
-
-def timeline_delay(orders_url: str) -> tuple[float, float, int]:
-    text = httpx.get(f"{orders_url}/metrics").text
-    buckets = []
-    for line in text.splitlines():
-        if line.startswith('kongfu_projection_delay_seconds_bucket{') and 'projection="timeline"' in line:
-            bound = line.split('le="')[1].split('"')[0]
-            buckets.append((float("inf") if bound == "+Inf" else float(bound), float(line.rsplit(" ", 1)[1])))
-    buckets.sort()
-    if not buckets or buckets[-1][1] == 0:
-        return 0.0, 0.0, 0
-    return quantile_from_histogram(buckets, 0.5), quantile_from_histogram(buckets, 0.99), int(buckets[-1][1])
