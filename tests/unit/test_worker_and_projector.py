@@ -7,15 +7,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from kongfu.generated_lifecycles import append_lifecycles
 from service_runtime.eventlog import topic_for
-from service_runtime.local_log import LocalEventLog
-from service_runtime.projections import ProjectionStore
 from service_runtime.projectors import ProjectorRunner, WorkerAndProjector
 from service_runtime.replay import rebuild
-from service_runtime.settings import Settings
 from services.warehouse.projections import TRACEABILITY
 
 ORDERS, WAREHOUSE = topic_for("orders"), topic_for("warehouse")
@@ -43,18 +37,9 @@ class RecordingWorker:
         pass
 
 
-@pytest.fixture
-def setting(tmp_path):
-    settings = Settings(mode="embedded", var_dir=tmp_path)
-    append_lifecycles(settings, 5)
-    log = LocalEventLog(tmp_path / "eventlog.sqlite")
-    store = ProjectionStore(settings, "warehouse", "warehouse")
-    yield log, store
-    store.close()
 
-
-def test_one_consumer_serves_the_worker_and_the_projector(setting):
-    log, store = setting
+def test_one_consumer_serves_the_worker_and_the_projector(lifecycles_and_warehouse_store):
+    log, store = lifecycles_and_warehouse_store
     warehouse = [r.offset for r in log.read([WAREHOUSE], {}, 10_000)]
     orders = [r.offset for r in log.read([ORDERS], {}, 10_000)]
     worker_done = warehouse[len(warehouse) // 2]  # the worker had handled half of warehouse's records
