@@ -167,8 +167,7 @@ class Chaos:
         faults += [Fault(ANSWER_LOST, s, lambda s=s: lose_answers(self.proxies[s], 2)) for s in losses]
         under_load = 15.0 if self.full else 5.0
         for service in ("purchasing", "warehouse") if self.full else ("purchasing",):
-            # The roles of the service's main process that consume, so both are in one group.
-            worker = self.extra(service, "worker,projector")
+            worker = self.extra(service, "worker")
             faults.append(Fault(SECOND_WORKER, service, lambda w=worker: second_worker_killed(w, under_load)))
         for service in ("orders", "warehouse") if self.full else ("warehouse",):
             replica = self.extra(service, "api")

@@ -16,7 +16,6 @@ import yaml
 
 from kongfu.topology import ServiceTopology, topology
 from service_runtime.eventlog import dead_letter_topic
-from service_runtime.process import group_for, worker_and_projector_group
 
 ROOT = Path(__file__).resolve().parent.parent / "deploy" / "k8s"
 PART_OF = "kongfumall"
@@ -99,12 +98,9 @@ def acls(service: ServiceTopology) -> list[dict[str, Any]]:
     rules += [_acl("topic", t, ["Read", "Describe"]) for t in service.reads]
     # At start a process lists the platform's topics to create missing ones; Describe only.
     rules.append(_acl("topic", "kongfu.", ["Describe"], pattern="prefix"))
-    own = group_for(service.name)
-    rules.append(_acl("group", own, ["Read"]))
+    rules += [_acl("group", g, ["Read"]) for g in service.groups[:1]]
     if service.projections:
-        rules.append(_acl("group", f"{own}.projection.", ["Read"], pattern="prefix"))
-    if service.projections and service.consumes:  # a pod that runs both roles reads with one consumer
-        rules.append(_acl("group", worker_and_projector_group(service.name), ["Read"]))
+        rules.append(_acl("group", f"{service.groups[0]}.projection.", ["Read"], pattern="prefix"))
     if service.streams is not None:  # the streams app's own consumer group
         rules.append(_acl("group", service.streams.group, ["Read"]))
     rules.append(_acl("cluster", "", ["IdempotentWrite"]))

@@ -16,7 +16,7 @@ from typing import Any
 
 from kongfu import registry
 from service_runtime.eventlog import dead_letter_topic, topic_for
-from service_runtime.process import group_for, projector_group, worker_and_projector_group
+from service_runtime.process import group_for, projector_group
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,10 @@ class ServiceTopology:
 
     @property
     def groups(self) -> tuple[str, ...]:
-        """Consumer groups: the workers' group, the projector's (one consumer for all the
-        service's projections, `<group>.projection.all`), the one of a process that runs both
-        (`<group>.worker-and-projector`), and the streams app's."""
+        """Consumer groups: the workers' group, and the projector's (one consumer for all the
+        service's projections, `<group>.projection.all`)."""
         own = group_for(self.name)
         return ((own,) + ((projector_group(self.name),) if self.projections else ())
-                + ((worker_and_projector_group(self.name),) if self.projections and self.consumes else ())
                 + ((self.streams.group,) if self.streams is not None else ()))
 
     @property

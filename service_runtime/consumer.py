@@ -102,25 +102,24 @@ class ConsumerRunner:
         return await asyncio.to_thread(self.app.recorder.max_tracking_id, tracking_name(topic, partition))
 
     async def run(self, stop: asyncio.Event) -> None:
-        await follow(self.event_log, self.group, self.topics, self.recorded_position, self.handle_records,
-                     self.report_lag, stop)
+        async def handle_batch(records: list[LogRecord]) -> None:
+            # Records of types this service does not handle change nothing: instead of a
+            # transaction each, the batch ends with one position per partition past them.
+            passed: dict[tuple[str, int], int] = {}
+            for record in records:
+                if await self.handle(record) == "not handled":
+                    passed[(record.topic, record.partition)] = record.offset
+                else:
+                    passed.pop((record.topic, record.partition), None)
+            if passed:
+                await asyncio.to_thread(self._record_positions_only, [
+                    Tracking(tracking_name(topic, partition), offset) for (topic, partition), offset in passed.items()])
 
-    async def handle_records(self, records: Sequence[LogRecord]) -> None:
-        # Records of types this service does not handle change nothing: instead of a
-        # transaction each, the batch ends with one position per partition past them.
-        passed: dict[tuple[str, int], int] = {}
-        for record in records:
-            if await self.handle(record) == "not handled":
-                passed[(record.topic, record.partition)] = record.offset
-            else:
-                passed.pop((record.topic, record.partition), None)
-        if passed:
-            await asyncio.to_thread(self._record_positions_only, [
-                Tracking(tracking_name(topic, partition), offset) for (topic, partition), offset in passed.items()])
+        def report_lag(lags: dict[tuple[str, int], int]) -> None:
+            for (topic, partition), lag in lags.items():
+                CONSUMER_LAG.labels(self.service, topic, str(partition)).set(lag)
 
-    def report_lag(self, lags: dict[tuple[str, int], int]) -> None:
-        for (topic, partition), lag in lags.items():
-            CONSUMER_LAG.labels(self.service, topic, str(partition)).set(lag)
+        await follow(self.event_log, self.group, self.topics, self.recorded_position, handle_batch, report_lag, stop)
 
     async def handle(self, record: LogRecord) -> str:
         """"handled", "duplicate", "dead-lettered", or "not handled" (a type without a handler:

@@ -22,7 +22,7 @@ from service_runtime.kafka_log import KafkaEventLog
 from service_runtime.local_log import LocalEventLog
 from service_runtime.http import create_app
 from service_runtime.projections import Projection, ProjectionStore
-from service_runtime.projectors import ProjectorRunner, WorkerAndProjector
+from service_runtime.projectors import ProjectorRunner
 from service_runtime.publishing import Publication
 from service_runtime.relay import OutboxRelay
 from service_runtime.settings import Settings
@@ -100,11 +100,6 @@ def projector_group(service: str, namespace: str = "") -> str:
     return f"{group_for(service, namespace)}.projection.all"
 
 
-def worker_and_projector_group(service: str, namespace: str = "") -> str:
-    """The consumer group of a process that runs both the worker and the projector of a service."""
-    return f"{group_for(service, namespace)}.worker-and-projector"
-
-
 def make_event_log(settings: Settings, client_id: str = "kongfu") -> EventLog:
     if settings.mode == "stack":
         return KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, client_id=client_id,
@@ -118,18 +113,13 @@ def background_tasks(parts: ServiceParts, event_log: EventLog, roles: Sequence[s
         relay = OutboxRelay(parts.app, parts.publication, event_log, settings.relay_batch_size,
                             exit_after_publish=settings.chaos_relay_exit_after_publish)
         tasks.append(relay.run)
-    worker = projector = None
     if "worker" in roles and parts.handlers:
-        worker = ConsumerRunner(parts.name, parts.app, event_log, [topic_for(s, settings.namespace) for s in parts.consumes],
+        runner = ConsumerRunner(parts.name, parts.app, event_log, [topic_for(s, settings.namespace) for s in parts.consumes],
                                 parts.handlers, group=group_for(parts.name, settings.namespace))
+        tasks.append(runner.run)
     if "projector" in roles and parts.projections:  # one consumer for all of the service's projections
-        projector = ProjectorRunner([(p, projection_topics(p, settings)) for p in parts.projections],
-                                    parts.projection_store, event_log, projector_group(parts.name, settings.namespace))
-    if worker is not None and projector is not None:  # one process, one consumer for both
-        tasks.append(WorkerAndProjector(worker, projector,
-                                        worker_and_projector_group(parts.name, settings.namespace)).run)
-    else:
-        tasks += [runner.run for runner in (worker, projector) if runner is not None]
+        tasks.append(ProjectorRunner([(p, projection_topics(p, settings)) for p in parts.projections],
+                                     parts.projection_store, event_log, projector_group(parts.name, settings.namespace)).run)
     if "worker" in roles:
         tasks += list(parts.worker_tasks)
     if "scheduler" in roles and parts.timers:

@@ -1,6 +1,5 @@
-"""Running projections: turning fetched records into a projection's rows, the projector that
-keeps a service's projections up to date from the live topics with one consumer, and that
-consumer shared with the service's worker when one process runs both."""
+"""Running projections: turning fetched records into a projection's rows, and the projector that
+keeps a service's projections up to date from the live topics with one consumer."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Sequence
 
-from service_runtime.consumer import ConsumerRunner, Rejected, decode, follow, tracking_name
+from service_runtime.consumer import Rejected, decode, follow, tracking_name
 from service_runtime.eventlog import EventLog, LogRecord
 from service_runtime.metrics import PROJECTION_DELAY, PROJECTION_LAG
 from service_runtime.projections import LIVE, Entry, Projection, ProjectionStore
@@ -109,51 +108,8 @@ class ProjectorRunner:
         async def handle_batch(records: list[LogRecord]) -> None:
             await asyncio.to_thread(self.apply, records)
 
-        await follow(self.event_log, self.group, self.topics, self.recorded_position, handle_batch,
-                     self.report_lag, stop)
+        def report_lag(lags: dict[tuple[str, int], int]) -> None:
+            for projection, topics in self.projections:
+                PROJECTION_LAG.labels(projection.name).set(sum(lag for (t, _), lag in lags.items() if t in topics))
 
-    def report_lag(self, lags: dict[tuple[str, int], int]) -> None:
-        for projection, topics in self.projections:
-            PROJECTION_LAG.labels(projection.name).set(sum(lag for (t, _), lag in lags.items() if t in topics))
-
-
-class WorkerAndProjector:
-    """A process that runs both a service's worker and its projector reads their topics once: one
-    consumer (its own group, `worker_and_projector_group`), each record fetched and delivered to
-    both. The projector's batch goes first, so a timeline is not held up by the worker's
-    handlers. Each part keeps its own positions (the worker's tracking records in the event
-    store, the projections' in their tables); the consumer starts from the earlier of the two
-    and each part skips what it had done before."""
-
-    def __init__(self, worker: ConsumerRunner, projector: ProjectorRunner, group: str) -> None:
-        self.worker, self.projector, self.group = worker, projector, group
-        self.worker_topics, self.projector_topics = set(worker.topics), set(projector.topics)
-        self.topics = sorted(self.worker_topics | self.projector_topics)
-        self._handled: dict[tuple[str, int], int] = {}  # the worker's position per partition at (re)start
-
-    async def recorded_position(self, topic: str, partition: int) -> int | None:
-        positions = []
-        if topic in self.worker_topics:
-            done = await self.worker.recorded_position(topic, partition)
-            self._handled[(topic, partition)] = -1 if done is None else done
-            positions.append(done)
-        if topic in self.projector_topics:
-            positions.append(await self.projector.recorded_position(topic, partition))
-        return None if None in positions else min(positions)
-
-    async def handle_batch(self, records: list[LogRecord]) -> None:
-        for_projector = [r for r in records if r.topic in self.projector_topics]
-        if for_projector:
-            await asyncio.to_thread(self.projector.apply, for_projector)
-        for_worker = [r for r in records if r.topic in self.worker_topics
-                      and r.offset > self._handled.get((r.topic, r.partition), -1)]
-        if for_worker:
-            await self.worker.handle_records(for_worker)
-
-    def report_lag(self, lags: dict[tuple[str, int], int]) -> None:
-        self.worker.report_lag({tp: lag for tp, lag in lags.items() if tp[0] in self.worker_topics})
-        self.projector.report_lag(lags)
-
-    async def run(self, stop: asyncio.Event) -> None:
-        await follow(self.worker.event_log, self.group, self.topics, self.recorded_position, self.handle_batch,
-                     self.report_lag, stop)
+        await follow(self.event_log, self.group, self.topics, self.recorded_position, handle_batch, report_lag, stop)

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from kongfu.generated_lifecycles import append_lifecycles
 from service_runtime.eventlog import topic_for
+from service_runtime.local_log import LocalEventLog
+from service_runtime.projections import ProjectionStore
 from service_runtime.projectors import ProjectorRunner
 from service_runtime.replay import rebuild
+from service_runtime.settings import Settings
 from services.warehouse.projections import TRACEABILITY, UNMATCHED_PARCELS
 
 WAREHOUSE = topic_for("warehouse")
@@ -18,9 +24,18 @@ def topics(projection) -> list[str]:
     return [topic_for(s) for s in projection.sources]
 
 
+@pytest.fixture
+def setting(tmp_path):
+    settings = Settings(mode="embedded", var_dir=tmp_path)
+    append_lifecycles(settings, 5)
+    log = LocalEventLog(tmp_path / "eventlog.sqlite")
+    store = ProjectionStore(settings, "warehouse", "warehouse")
+    yield log, store
+    store.close()
 
-def test_one_consumer_feeds_every_projection_of_the_service(lifecycles_and_warehouse_store):
-    log, store = lifecycles_and_warehouse_store
+
+def test_one_consumer_feeds_every_projection_of_the_service(setting):
+    log, store = setting
     ahead = ProjectorRunner([(UNMATCHED_PARCELS, topics(UNMATCHED_PARCELS))], store, log, "test")
     ahead.apply(log.read([WAREHOUSE], {}, 1000))  # this projection is already up to date
     unmatched_before = store.checksum(UNMATCHED_PARCELS.name)
