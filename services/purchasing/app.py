@@ -108,9 +108,13 @@ class PurchasingApplication(ServiceApplication):
         return [PurchasingOrder(order_id=payload.order_id, customer_id=payload.customer_id, lines=lines)]
 
     def on_order_confirmed(self, payload: OrderConfirmed, _envelope: Any) -> list[TracedAggregate]:
+        """Paid and cleared by payment review, or released by a risk analyst after a hold (before
+        or after the first confirmation): the payment review's hold is over. The first
+        confirmation opens a task per line; a later one lets the held tasks be bought again."""
         order = self.order(payload.order_id)
+        order.hold([])
         if not order.confirm():
-            return []
+            return self._tasks_follow_holds(order)
         tasks = [self._held_if_order_is(order, PurchaseTask.open(order, line["line_no"], FIRST_ATTEMPT))
                  for line in order.lines]
         return [order, *tasks]
@@ -118,7 +122,11 @@ class PurchasingApplication(ServiceApplication):
     def on_order_held(self, payload: OrderHeld, _envelope: Any) -> list[TracedAggregate]:
         order = self.order(payload.order_id)
         order.hold(list(payload.reasons))
-        tasks = self.tasks_of(payload.order_id)
+        return self._tasks_follow_holds(order)
+
+    def _tasks_follow_holds(self, order: PurchasingOrder) -> list[TracedAggregate]:
+        """Every task of the order holds exactly its line's current reasons."""
+        tasks = self.tasks_of(order.order_id)
         for task in tasks:
             task.hold(order.hold_reasons_for(task.line_no))
         return [order, *tasks]

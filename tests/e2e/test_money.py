@@ -120,6 +120,10 @@ def test_held_for_a_duplicate_payment_then_released_or_cancelled_by_an_analyst(p
 
     review(released, "release")
     journeys.wait_for_status(platform["orders"], customer, released["order_id"], "confirmed")
+    # The release lifts the hold at purchasing too: the tasks open with nothing holding them.
+    tasks = Lifecycle(platform, lambda s, r: token(s, r), None, customer=customer).tasks(
+        released["order_id"], len(released["lines"]))
+    assert [t["on_hold"] for t in tasks] == [False] * len(released["lines"]), tasks
     review(cancelled, "cancel_and_refund")
     journeys.wait_for_status(platform["orders"], customer, cancelled["order_id"], "cancelled")
     # The released order's second payment and everything paid for the cancelled one: in the ledger.

@@ -152,6 +152,24 @@ def test_a_held_order_blocks_the_purchase(purchasing, agent):
     assert "purchasing.ItemPurchased" not in purchasing.published_types()
 
 
+def test_a_released_hold_lets_the_tasks_be_bought(purchasing, agent):
+    # Held by payment review before the first confirmation: the analyst's release confirms the order.
+    held_first = str(uuid4())
+    purchasing.react(OrderPlaced(order_id=held_first, customer_id="alice", destination_country="GB",
+                                 lines=LINES, quote=QUOTE))
+    purchasing.react(OrderHeld(order_id=held_first, reasons=["duplicate payment: 2 payments were recorded"]))
+    purchasing.react(OrderConfirmed(order_id=held_first))
+    # Held after it was confirmed (a velocity verdict that came later), then released.
+    held_later = confirmed_order(purchasing)
+    purchasing.react(OrderHeld(order_id=held_later, reasons=["velocity: customer_payments_per_hour"]))
+    purchasing.react(OrderConfirmed(order_id=held_later))
+    for order_id in (held_first, held_later):
+        task_id = task_of(purchasing, agent, order_id, 1)["task_id"]
+        assert not purchasing.client.get(f"/purchasing/tasks/{task_id}", headers=agent).json()["on_hold"]
+        bought = purchasing.client.post(f"/purchasing/tasks/{task_id}/purchase", json=PURCHASE, headers=agent)
+        assert bought.status_code == 200, bought.text
+
+
 def test_repurchase_opens_the_next_attempt_once(purchasing, agent):
     order_id = confirmed_order(purchasing)
     task_id = task_of(purchasing, agent, order_id, 1)["task_id"]
