@@ -234,7 +234,12 @@ class Lifecycle:
             response = self.as_customer("claims", "POST", "/claims", expect=(201, 404, 409), json={
                 "parcel_id": parcel_id, "kind": "damaged", "traceability_code": code,
                 "description": "The vase arrived cracked.", "photos": ["photo://claim/1"]})
-            return response.json() if response.status_code == 201 else None
+            if response.status_code == 201:
+                return response.json()
+            existing = response.json().get("existing_claim_id") if response.status_code == 409 else None
+            if existing:  # an earlier attempt opened it and its answer was lost
+                return self.as_customer("claims", "GET", f"/claims/{existing}").json()
+            return None  # claims does not know the parcel as delivered yet
 
         claim = wait_until(timeout=self.patience, what="claims to know the delivered parcel", condition=open_claim)
         decided = self.call("claims", "POST", f"/claims/{claim['claim_id']}/decision", "support_agent",

@@ -111,7 +111,7 @@ def router(app: ClaimsApplication) -> APIRouter:
 
         Naturally idempotent, so it takes no Idempotency-Key: an item (or a parcel, per kind of
         claim) has at most one open or approved claim, so a retry after a lost answer cannot open a
-        second one; it answers 409 naming the claim the first request opened."""
+        second one; it answers 409 with the claim the first request opened in `existing_claim_id`."""
         claim = app.open_claim(caller, body.parcel_id, body.kind, body.traceability_code, body.description,
                                body.photos)
         return ClaimView.of(claim)

@@ -205,10 +205,13 @@ class ClaimsParcel(TracedAggregate):
             if other["traceability_code"] != traceability_code or (
                     subject == "parcel" and other["kind"] != kind and not same_fate):
                 continue
+            # The claim's id as a field of its own: a client that lost the answer to the request
+            # that opened it finds it there (a retry cannot open a second one).
             if other["status"] == OPEN:
-                raise Conflict(f"claim {other_id} is already open for this {subject}")
+                raise Conflict(f"claim {other_id} is already open for this {subject}", existing_claim_id=str(other_id))
             if other["status"] == APPROVED:
-                raise Conflict(f"claim {other_id} for this {subject} was already approved and compensated")
+                raise Conflict(f"claim {other_id} for this {subject} was already approved and compensated",
+                               existing_claim_id=str(other_id))
         self._register_claim(claim_id, kind, traceability_code)
 
     @event("ClaimRegistered")

@@ -181,7 +181,8 @@ def test_only_support_agents_decide(delivered):
 
 def test_an_item_is_compensated_once_whatever_the_kind_of_claim(delivered):
     first = open_claim(delivered).json()["claim_id"]
-    assert open_claim(delivered).status_code == 409
+    repeated = open_claim(delivered)  # a retry after a lost answer: the first request's claim
+    assert repeated.status_code == 409 and repeated.json()["existing_claim_id"] == first
     assert open_claim(delivered, claim_body("wrong_item", VASE)).status_code == 409  # same item, other kind
     assert open_claim(delivered, claim_body("damaged", SHIRTS)).status_code == 201
     assert open_claim(delivered, claim_body("shipping_anomaly", None)).status_code == 201  # the parcel's own
@@ -192,6 +193,7 @@ def test_an_item_is_compensated_once_whatever_the_kind_of_claim(delivered):
     for kind in ("damaged", "wrong_item", "missing_item"):
         refused = open_claim(delivered, claim_body(kind, VASE))
         assert refused.status_code == 409 and "already approved" in refused.json()["detail"]
+        assert refused.json()["existing_claim_id"] == second.json()["claim_id"]
 
 
 def test_a_customer_cannot_decide_their_own_claim(delivered):
