@@ -1,0 +1,38 @@
+"""The demo and fault-run driver behaves like a frontend when the answer to a command is lost:
+a claim whose opening answer never arrived is found through the 409 that the retry gets, not
+retried until the patience runs out."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+
+from kongfu.demo import Lifecycle
+
+CLAIM_ID = str(uuid.uuid4())
+
+
+def test_a_claim_opened_by_an_attempt_whose_answer_was_lost_is_taken_up():
+    attempts = {"open": 0}
+
+    def platform(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/claims":
+            attempts["open"] += 1
+            if attempts["open"] == 1:  # committed, but the answer never reaches the client
+                raise httpx.ReadError("connection closed before the answer", request=request)
+            return httpx.Response(409, json={"status": 409, "existing_claim_id": CLAIM_ID,
+                                             "detail": f"claim {CLAIM_ID} is already open for this item"})
+        if request.method == "GET" and request.url.path == f"/claims/{CLAIM_ID}":
+            return httpx.Response(200, json={"claim_id": CLAIM_ID, "status": "open"})
+        if request.method == "POST" and request.url.path == f"/claims/{CLAIM_ID}/decision":
+            assert json.loads(request.content)["approved"] is True
+            return httpx.Response(200, json={"claim_id": CLAIM_ID, "status": "approved"})
+        return httpx.Response(404, json={"status": 404, "detail": "no such resource"})
+
+    trip = Lifecycle({"claims": "http://platform"}, lambda subject, role: "token", None, retry_for=5.0,
+                     patience=3.0, client=httpx.Client(transport=httpx.MockTransport(platform)))
+    decided = trip.claim_damage("parcel-1", "KF-1")
+    assert decided["claim_id"] == CLAIM_ID and decided["status"] == "approved"
+    assert attempts["open"] == 2
