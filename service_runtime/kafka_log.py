@@ -10,12 +10,6 @@ from typing import Any, AsyncIterator, Mapping, Sequence
 from service_runtime.eventlog import LogRecord, OutgoingRecord, StartPosition, all_topics
 
 COMMIT_INTERVAL = 1.0  # seconds between a consumer group's offset commits (see KafkaLogConsumer)
-# How long the broker holds a consumer's fetch when nothing has arrived. A fetch returns as soon as
-# a record does, so this only sets how often an idle consumer asks again: at the client's 500 ms,
-# the broker's answers to the stack's idle fetches were most of its CPU at rest.
-IDLE_FETCH_WAIT_MS = 5000
-# How often the client's fetch loop wakes without a reason (aiokafka's default is every 200 ms).
-FETCH_LOOP_TIMEOUT_MS = 1000
 
 
 class KafkaEventLog:
@@ -176,16 +170,6 @@ class KafkaEventLog:
             await consumer.stop()
 
 
-def fetch_whole_assignment(consumer) -> None:
-    """aiokafka sends a fetch without a partition whose records have waited 100 ms for the
-    application; with a long idle fetch wait, that partition's next records would then wait for
-    that fetch to come back empty. Records are taken by the next `fetch` of the loop, so the
-    client waits for that instead (the setting is not among the consumer's parameters)."""
-    fetcher = getattr(consumer, "_fetcher", None)
-    if fetcher is not None and hasattr(fetcher, "_prefetch_backoff"):
-        fetcher._prefetch_backoff = IDLE_FETCH_WAIT_MS / 1000  # noqa: SLF001
-
-
 class KafkaLogConsumer:
     def __init__(self, bootstrap: str, group: str, topics: Sequence[str], start_position: StartPosition,
                  security: Mapping[str, Any] | None = None) -> None:
@@ -223,12 +207,9 @@ class KafkaLogConsumer:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_records=200,
-            fetch_max_wait_ms=IDLE_FETCH_WAIT_MS,
-            consumer_timeout_ms=FETCH_LOOP_TIMEOUT_MS,
             **self.security,
         )
         await self._consumer.start()
-        fetch_whole_assignment(self._consumer)
         self._consumer.subscribe(self.topics, listener=SeekToRecordedPosition())
 
     async def stop(self) -> None:

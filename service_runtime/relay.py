@@ -138,9 +138,7 @@ class OutboxRelay:
                     pass
                 backoff = min(BACKOFF_MAX, backoff * 2)
                 continue
-            if not moved or not self.batch_was_full:
-                # Read to the log's end: sleep until a save signals (one committed during the read
-                # makes the wait return at once) rather than reading again to find nothing.
+            if not moved:
                 await new_events.wait(stop, safety_poll)
 
     async def _report_lag_while_failing(self) -> None:
