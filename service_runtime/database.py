@@ -2,7 +2,7 @@
 connection, and how to tell "the database is away" (a 503 to retry) from a real error.
 
 A PostgreSQL restart closes every pooled connection. A pool that checks a connection before
-handing it out (`check=ConnectionPool.check_connection`) replaces the dead ones; an operation
+handing it out (`check=connection_alive`) replaces the dead ones; an operation
 already running on one when the server went away is run once more on a fresh connection. While
 the server is still down, callers get `DatabaseUnavailable`, which gateways answer with 503 and
 `Retry-After`, never 500.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import select
 from typing import Any, Callable, TypeVar
 
 import psycopg
@@ -54,11 +55,27 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached right now; the same request may succeed shortly."""
 
 
-def checked_pool(dsn: str, max_size: int) -> psycopg_pool.ConnectionPool:
-    """A pool that checks each connection before lending it, so a restart leaves no stale ones."""
-    return psycopg_pool.ConnectionPool(dsn, min_size=1, max_size=max_size, open=True,
-                                       timeout=CONNECT_TIMEOUT,
-                                       check=psycopg_pool.ConnectionPool.check_connection)
+def connection_alive(conn: psycopg.Connection) -> None:
+    """A pool's check before it lends a connection: raises if the connection is dead.
+
+    An idle connection the server has closed (a restart, a terminated backend) has its socket
+    readable: the server's goodbye and the end of the stream are waiting in it. Only then is a
+    round trip made (the pool's own check, which raises on a dead one). A healthy idle
+    connection costs a zero-timeout `select` instead of a round trip on every lend, which was a
+    third of the round trips of a consumer's save."""
+    if conn.closed or conn.pgconn.status != psycopg.pq.ConnStatus.OK:
+        raise psycopg.OperationalError("the connection is closed")
+    readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    if readable:
+        psycopg_pool.ConnectionPool.check_connection(conn)
+
+
+def checked_pool(dsn: str, max_size: int, autocommit: bool = False) -> psycopg_pool.ConnectionPool:
+    """A pool that checks each connection before lending it, so a restart leaves no stale ones.
+    `autocommit`: a single statement commits on its own (no BEGIN and COMMIT round trips);
+    `conn.transaction()` still groups several."""
+    return psycopg_pool.ConnectionPool(dsn, min_size=1, max_size=max_size, open=True, timeout=CONNECT_TIMEOUT,
+                                       check=connection_alive, kwargs={"autocommit": autocommit})
 
 
 def retry_once_if_dropped(operation: Callable[[], T]) -> T:

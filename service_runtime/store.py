@@ -14,7 +14,6 @@ from urllib.parse import urlparse
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -22,38 +21,14 @@ from service_runtime.aggregate_cache import CACHE_SIZE, repository_for
 from service_runtime.clock import SYSTEM_CLOCK, Clock
 from service_runtime.database import CONNECT_TIMEOUT
 from service_runtime.idempotency import earlier_answer
+from service_runtime.postgres_recorder import ALREADY_PROCESSED, INBOX_KWARG, TRACKING_NOT_ADVANCED
 from service_runtime.settings import Settings
 from service_runtime.wakeup import Signal
 
-INBOX_KWARG = "inbox_event_id"
 
 
 class AlreadyProcessed(Exception):
     """The event (by id or by position) was handled before; nothing was written."""
-
-
-class InboxPostgresProcessRecorder(PostgresProcessRecorder):
-    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events",
-                 tracking_table_name: str = "notification_tracking") -> None:
-        super().__init__(datastore, events_table_name=events_table_name,
-                         tracking_table_name=tracking_table_name)
-        self.inbox_table_name = tracking_table_name.replace("_tracking", "") + "_inbox"
-        schema = Identifier(self.datastore.schema)
-        table = Identifier(self.inbox_table_name)
-        self.sql_create_statements.append(
-            SQL("CREATE TABLE IF NOT EXISTS {0}.{1} (event_id text PRIMARY KEY)").format(schema, table)
-        )
-        self.insert_inbox_statement = SQL(
-            "INSERT INTO {0}.{1} VALUES (%s) ON CONFLICT DO NOTHING RETURNING event_id"
-        ).format(schema, table)
-
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        event_id = kwargs.get(INBOX_KWARG)
-        if event_id is not None:
-            curs.execute(self.insert_inbox_statement, (str(event_id),))
-            if curs.fetchone() is None:
-                raise IntegrityError(f"event {event_id} already processed")
-        super()._insert_events(curs, stored_events, **kwargs)
 
 
 class InboxSQLiteProcessRecorder(SQLiteProcessRecorder):
@@ -67,7 +42,7 @@ class InboxSQLiteProcessRecorder(SQLiteProcessRecorder):
         if event_id is not None:
             c.execute("INSERT OR IGNORE INTO inbox VALUES (?) RETURNING event_id", (str(event_id),))
             if c.fetchone() is None:
-                raise IntegrityError(f"event {event_id} already processed")
+                raise IntegrityError(f"event {event_id} {ALREADY_PROCESSED}")
         return super()._insert_events(c, stored_events, **kwargs)
 
 
@@ -95,7 +70,7 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
             "POSTGRES_PRE_PING": "y",
             "POSTGRES_CONNECT_TIMEOUT": str(int(CONNECT_TIMEOUT)),
             "CREATE_TABLE": "y",
-            "PROCESS_RECORDER_TOPIC": f"{__name__}:InboxPostgresProcessRecorder",
+            "PROCESS_RECORDER_TOPIC": "service_runtime.postgres_recorder:InboxPostgresProcessRecorder",
         }
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     return {
@@ -203,6 +178,6 @@ class ServiceApplication(Application):
         try:
             return self._record(processing)
         except IntegrityError as exc:
-            if "already processed" in str(exc) or "Failed to record tracking" in str(exc):
+            if ALREADY_PROCESSED in str(exc) or TRACKING_NOT_ADVANCED in str(exc):
                 raise AlreadyProcessed(str(exc)) from exc
             raise

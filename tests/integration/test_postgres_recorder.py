@@ -1,0 +1,107 @@
+"""The event store's saves on PostgreSQL, each one statement (one round trip): a reaction's
+events, position and handled event id land together or not at all; a repeated event id or a
+position not ahead is "already processed" and writes nothing; a stale aggregate version is a
+conflict, not a duplicate; notification ids come back in order."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from eventsourcing.domain import event
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from service_runtime.settings import Settings
+from service_runtime.store import AlreadyProcessed, ServiceApplication, ensure_schema, store_env
+from service_runtime.tracing import TracedAggregate
+
+
+class Tally(TracedAggregate):
+    @event("Opened")
+    def __init__(self) -> None:
+        self.count = 0
+
+    @event("Counted")
+    def count_one(self) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def app(stack, namespace):
+    settings = Settings(mode="stack", namespace=namespace, pg_dsn=stack["pg_dsn"])
+    ensure_schema("tallies", settings)
+    application = ServiceApplication(env=store_env("tallies", settings))
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def statements(monkeypatch) -> list[str]:
+    """Every statement the store sends, as text."""
+    sent: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def counted(self, query, params=None, **kwargs):
+        sent.append(query.as_string(self) if hasattr(query, "as_string") else str(query))
+        return execute(self, query, params, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    return sent
+
+
+def stored(app: ServiceApplication) -> list:
+    return list(app.recorder.select_notifications(start=1, limit=1000))
+
+
+def test_a_reaction_is_one_statement_and_lands_whole(app, statements):
+    tally = Tally()
+    tally.count_one()
+    recordings = app.save_reaction(tally, tracking=Tracking("kongfu.orders.events:0", 7), event_id="e-1")
+
+    assert len(statements) == 1 and "kongfu_record" in statements[0]
+    assert [r.notification.id for r in recordings] == [n.id for n in stored(app)]
+    assert [r.notification.id for r in recordings] == sorted(r.notification.id for r in recordings)
+    assert app.recorder.max_tracking_id("kongfu.orders.events:0") == 7
+    assert app.repository.get(tally.id).count == 1
+
+
+def test_a_repeated_event_id_or_an_old_position_writes_nothing(app):
+    first = Tally()
+    app.save_reaction(first, tracking=Tracking("kongfu.orders.events:0", 7), event_id="e-1")
+    before = stored(app)
+
+    with pytest.raises(AlreadyProcessed, match="already processed"):  # same event, a later offset
+        app.save_reaction(Tally(), tracking=Tracking("kongfu.orders.events:0", 8), event_id="e-1")
+    with pytest.raises(AlreadyProcessed, match="Failed to record tracking"):  # new event, position not ahead
+        app.save_reaction(Tally(), tracking=Tracking("kongfu.orders.events:0", 7), event_id="e-2")
+
+    assert stored(app) == before
+    assert app.recorder.max_tracking_id("kongfu.orders.events:0") == 7
+    # Neither refusal left the inbox or the position half-written: e-2 at 8 still goes through.
+    app.save_reaction(Tally(), tracking=Tracking("kongfu.orders.events:0", 8), event_id="e-2")
+    assert len(stored(app)) == len(before) + 1
+
+
+def test_a_stale_version_is_a_conflict_and_takes_the_inbox_entry_back(app):
+    tally = Tally()
+    app.save(tally)
+    stale = app.repository.get(tally.id)
+    tally.count_one()
+    app.save(tally)
+    stale.count_one()  # the same version again
+
+    with pytest.raises(IntegrityError) as refused:
+        app.save_reaction(stale, tracking=Tracking("kongfu.claims.events:1", 3), event_id="e-9")
+    assert not isinstance(refused.value, AlreadyProcessed)
+    assert app.recorder.max_tracking_id("kongfu.claims.events:1") is None
+    fresh = app.repository.get(tally.id)
+    fresh.count_one()
+    app.save_reaction(fresh, tracking=Tracking("kongfu.claims.events:1", 3), event_id="e-9")  # the retry lands
+    assert app.repository.get(tally.id).count == 2
+
+
+def test_a_reaction_without_new_events_records_its_position_and_event_id(app):
+    app.save_reaction(tracking=Tracking("kongfu.fraud.events:2", 11), event_id=str(uuid.uuid4()))
+    assert app.recorder.max_tracking_id("kongfu.fraud.events:2") == 11
+    assert stored(app) == []
