@@ -114,7 +114,7 @@ class ProjectionStore:
 
     def _postgres_pool(self):
         if self._pool is None:
-            self._pool = database.checked_pool(self.settings.pg_dsn, max_size=4)
+            self._pool = database.checked_pool(self.settings.pg_dsn, max_size=4, autocommit=True)
         return self._pool
 
     def apply(self, projection: str, entries: Sequence[Entry], positions: dict[str, int],
@@ -124,31 +124,35 @@ class ProjectionStore:
     @database.retried_once_if_dropped
     def apply_many(self, batches: Sequence[tuple[str, Sequence[Entry], dict[str, int]]],
                    tables: str = LIVE) -> None:
-        """Entries and positions of one or more projections, in one transaction."""
-        upsert = self._param(
-            f"INSERT INTO {self._prefix}{tables}_positions AS p VALUES (?, ?, ?) "
-            "ON CONFLICT (projection, source) DO UPDATE SET position = "
-            + ("GREATEST(p.position, excluded.position)" if self.is_postgres
-               else "MAX(p.position, excluded.position)"))
-        with self._transaction() as cur:
-            for projection, entries, positions in batches:
-                self._insert_entries(cur, projection, [(e.key, e.at, e.event_id, canonical(e.data)) for e in entries],
-                                     tables)
-                cur.executemany(upsert, [(projection, source, position) for source, position in positions.items()])
-
-    def _insert_entries(self, cur, projection: str, rows: list[tuple[str, str, str, str]], tables: str) -> None:
-        """A batch of rows in one statement, not one per row."""
-        if not rows:
+        """Entries and positions of one or more projections, atomically."""
+        rows = [(projection, e.key, e.at, e.event_id, canonical(e.data))
+                for projection, entries, _ in batches for e in entries]
+        positions = [(projection, source, position) for projection, _, ps in batches for source, position in ps.items()]
+        if self.is_postgres:
+            self._apply_in_one_statement(rows, positions, tables)
             return
-        target = f"{self._prefix}{tables}_entries"
-        if self.is_postgres:  # one JSON array parameter: cheaper to send than four text arrays
-            cur.execute(
-                f"INSERT INTO {target} SELECT %s, r->>0, r->>1, r->>2, r->>3 FROM json_array_elements(%s::json) r "
-                "ON CONFLICT (projection, key, event_id) DO NOTHING",
-                (projection, json.dumps(rows, ensure_ascii=False, separators=(",", ":"))))
-        else:
-            cur.executemany(f"INSERT INTO {target} VALUES (?, ?, ?, ?, ?) ON CONFLICT (projection, key, event_id) "
-                            "DO NOTHING", [(projection, *row) for row in rows])
+        with self._transaction() as cur:
+            cur.executemany(f"INSERT INTO {tables}_entries VALUES (?, ?, ?, ?, ?) "
+                            "ON CONFLICT (projection, key, event_id) DO NOTHING", rows)
+            cur.executemany(f"INSERT INTO {tables}_positions AS p VALUES (?, ?, ?) ON CONFLICT (projection, source) "
+                            "DO UPDATE SET position = MAX(p.position, excluded.position)", positions)
+
+    def _apply_in_one_statement(self, rows: list[tuple], positions: list[tuple], tables: str) -> None:
+        """PostgreSQL: one statement (so one round trip, committed on its own) with the rows and
+        the positions as two JSON array parameters, cheaper to send than a text array per column."""
+        def as_json(values: list[tuple]) -> str:
+            return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+        with self._postgres_pool().connection() as conn:
+            conn.autocommit = True  # (the pool's connections are; a guard, not a round trip)
+            conn.execute(
+                f"WITH entries AS (INSERT INTO {self._prefix}{tables}_entries "
+                "SELECT r->>0, r->>1, r->>2, r->>3, r->>4 FROM json_array_elements(%s::json) r "
+                "ON CONFLICT (projection, key, event_id) DO NOTHING) "
+                f"INSERT INTO {self._prefix}{tables}_positions AS p "
+                "SELECT q->>0, q->>1, (q->>2)::bigint FROM json_array_elements(%s::json) q "
+                "ON CONFLICT (projection, source) DO UPDATE SET position = GREATEST(p.position, excluded.position)",
+                (as_json(rows), as_json(positions)), prepare=True)
 
     @database.retried_once_if_dropped
     def position(self, projection: str, source: str) -> int | None:
@@ -214,10 +218,12 @@ class ProjectionStore:
         pool = self._postgres_pool()
         conn = pool.getconn()
         try:
+            conn.autocommit = False  # one transaction across the calls until `release`
             cur = conn.cursor()
             self._hold_live_writers(cur)
         except BaseException:
             conn.rollback()
+            conn.autocommit = True
             pool.putconn(conn)
             raise
         return HeldLiveWriters(self, pool, conn, cur)
@@ -288,5 +294,6 @@ class HeldLiveWriters:
     def release(self, commit: bool) -> None:
         try:
             self._conn.commit() if commit else self._conn.rollback()
+            self._conn.autocommit = True  # as the pool lends them
         finally:
             self._pool.putconn(self._conn)
