@@ -52,7 +52,8 @@ class ServiceTopology:
     @property
     def groups(self) -> tuple[str, ...]:
         """Consumer groups: the workers' group, and the projector's (one consumer for all the
-        service's projections, `<group>.projection.all`)."""
+        service's projections, `<group>.projection.all`). A process running both roles uses
+        `<group>.projection.with-worker` instead (`process.shared_group`), inside the same prefix."""
         own = group_for(self.name)
         return ((own,) + ((projector_group(self.name),) if self.projections else ())
                 + ((self.streams.group,) if self.streams is not None else ()))

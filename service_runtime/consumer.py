@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -22,7 +22,8 @@ from pydantic import ValidationError
 
 from contracts import ContractError, Envelope, EventPayload, parse_payload
 from service_runtime.errors import DomainError
-from service_runtime.eventlog import EventLog, LogRecord, OutgoingRecord, StartPosition, dead_letter_topic
+from service_runtime.eventlog import EventLog, LogRecord, OutgoingRecord, dead_letter_topic
+from service_runtime.following import Follower, follow
 from service_runtime.metrics import (
     CONSUMER_LAG,
     EVENTS_CONSUMED,
@@ -38,8 +39,6 @@ Handler = Callable[[EventPayload, Envelope], Iterable[Any]]
 log = logging.getLogger("kongfu.consumer")
 
 MAX_CONFLICT_RETRIES = 5
-# A fetch returns as soon as records arrive; at rest it waits this long (then stop is looked at).
-FETCH_WAIT_SECONDS = 1.0
 
 
 class Rejected(Exception):
@@ -63,31 +62,6 @@ def decode(record: LogRecord) -> tuple[Envelope, EventPayload]:
     return envelope, payload
 
 
-async def follow(event_log: EventLog, group: str, topics: Sequence[str], start_position: StartPosition,
-                 handle_batch: Callable[[list[LogRecord]], Awaitable[None]],
-                 report_lag: Callable[[dict[tuple[str, int], int]], None], stop: asyncio.Event) -> None:
-    """Feed batches to `handle_batch` until stopped. On any failure (database or broker away) the
-    consumer is rebuilt and resumes from the positions recorded beside the handler's state."""
-    consumer = event_log.consumer(group, topics, start_position)
-    await consumer.start()
-    try:
-        while not stop.is_set():
-            try:
-                records = await consumer.fetch(timeout=FETCH_WAIT_SECONDS)
-                if records:
-                    await handle_batch(records)
-                    await consumer.mark_processed(records)
-                report_lag(consumer.lag())
-            except Exception:
-                log.exception("consumer %s failed; resuming from recorded positions", group)
-                await consumer.stop()
-                await asyncio.sleep(1.0)
-                consumer = event_log.consumer(group, topics, start_position)
-                await consumer.start()
-    finally:
-        await consumer.stop()
-
-
 class ConsumerRunner:
     def __init__(self, service: str, app: ServiceApplication, event_log: EventLog,
                  topics: Sequence[str], handlers: Mapping[str, Handler], group: str | None = None) -> None:
@@ -97,54 +71,90 @@ class ConsumerRunner:
         self.topics = list(topics)
         self.handlers = dict(handlers)
         self.group = group or f"kongfu.{service}"
+        self._applied: dict[tuple[str, int], int] = {}  # position at (re)start, per partition
 
     async def recorded_position(self, topic: str, partition: int) -> int | None:
         return await asyncio.to_thread(self.app.recorder.max_tracking_id, tracking_name(topic, partition))
 
-    async def run(self, stop: asyncio.Event) -> None:
-        async def handle_batch(records: list[LogRecord]) -> None:
-            # Records of types this service does not handle change nothing: instead of a
-            # transaction each, the batch ends with one position per partition past them.
-            passed: dict[tuple[str, int], int] = {}
-            for record in records:
-                if await self.handle(record) == "not handled":
-                    passed[(record.topic, record.partition)] = record.offset
-                else:
-                    passed.pop((record.topic, record.partition), None)
-            if passed:
-                await asyncio.to_thread(self._record_positions_only, [
-                    Tracking(tracking_name(topic, partition), offset) for (topic, partition), offset in passed.items()])
+    def follower(self) -> Follower:
+        """This worker as one part of a process's consumer (see `service_runtime/following.py`)."""
+
+        async def start_position(topic: str, partition: int) -> int | None:
+            position = await self.recorded_position(topic, partition)
+            self._applied[(topic, partition)] = -1 if position is None else position
+            return position
+
+        async def handle_new(records: list[LogRecord]) -> None:
+            # A consumer shared with a projector may start before this worker's position.
+            new = [r for r in records if r.offset > self._applied.get((r.topic, r.partition), -1)]
+            if new:
+                await self.handle_batch(new)
 
         def report_lag(lags: dict[tuple[str, int], int]) -> None:
             for (topic, partition), lag in lags.items():
                 CONSUMER_LAG.labels(self.service, topic, str(partition)).set(lag)
 
-        await follow(self.event_log, self.group, self.topics, self.recorded_position, handle_batch, report_lag, stop)
+        return Follower(f"{self.service}-worker", frozenset(self.topics), start_position, handle_new, report_lag)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await follow(self.event_log, self.group, [self.follower()], stop)
 
     async def handle(self, record: LogRecord) -> str:
         """"handled", "duplicate", "dead-lettered", or "not handled" (a type without a handler:
-        validated, and nothing written; the caller records its position with the batch's)."""
-        tracking = Tracking(tracking_name(record.topic, record.partition), record.offset)
-        try:
-            envelope, payload = decode(record)
-        except Rejected as exc:
-            await self.dead_letter(record, str(exc))
-            await asyncio.to_thread(self._record_position_only, tracking)
-            return "dead-lettered"
-        if envelope.type not in self.handlers:
-            EVENTS_CONSUMED.labels(self.service, record.topic).inc()
-            return "not handled"
-        started = time.perf_counter()
-        try:
-            outcome = await asyncio.to_thread(self._apply, envelope, payload, tracking)
-        except Rejected as exc:
-            await self.dead_letter(record, str(exc), envelope)
-            await asyncio.to_thread(self._record_position_only, tracking)
-            return "dead-lettered"
-        HANDLER_LATENCY.labels(self.service, envelope.type).observe(time.perf_counter() - started)
-        metric = EVENTS_DUPLICATE if outcome == "duplicate" else EVENTS_CONSUMED
-        metric.labels(self.service, record.topic).inc()
-        return outcome
+        validated, and nothing written but its position)."""
+        return (await self.handle_batch([record]))[0]
+
+    async def handle_batch(self, records: Sequence[LogRecord]) -> list[str]:
+        """Each record's outcome (see `handle`). The records are handled in order on one worker
+        thread, one hand-off per batch rather than per record: a hand-off wakes a thread, which
+        costs more than decoding a record. A rejected record stops the run there: it is parked
+        in the dead-letter topic before its position (or a later one) can be recorded, then the
+        rest of the batch goes on."""
+        outcomes: list[str] = []
+        while len(outcomes) < len(records):
+            done, rejection = await asyncio.to_thread(self._handle_in_order, records[len(outcomes):])
+            outcomes += done
+            if rejection is not None:
+                record, reason, envelope = rejection
+                await self.dead_letter(record, reason, envelope)
+                await asyncio.to_thread(self._record_position_only,
+                                        Tracking(tracking_name(record.topic, record.partition), record.offset))
+                outcomes.append("dead-lettered")
+        return outcomes
+
+    def _handle_in_order(self, records: Sequence[LogRecord]
+                         ) -> tuple[list[str], tuple[LogRecord, str, Envelope | None] | None]:
+        """Outcomes up to the first rejected record (returned with its reason, not yet parked).
+        Records of types this service does not handle change nothing: instead of a transaction
+        each, one position per partition past them is recorded at the end."""
+        outcomes: list[str] = []
+        passed: dict[tuple[str, int], int] = {}
+        rejection = None
+        for record in records:
+            try:
+                envelope, payload = decode(record)
+            except Rejected as exc:
+                rejection = (record, str(exc), None)
+                break
+            partition = (record.topic, record.partition)
+            if envelope.type not in self.handlers:
+                EVENTS_CONSUMED.labels(self.service, record.topic).inc()
+                passed[partition] = record.offset
+                outcomes.append("not handled")
+                continue
+            started = time.perf_counter()
+            try:
+                outcome = self._apply(envelope, payload, Tracking(tracking_name(*partition), record.offset))
+            except Rejected as exc:
+                rejection = (record, str(exc), envelope)
+                break
+            passed.pop(partition, None)  # the handled record's tracking row is past them already
+            HANDLER_LATENCY.labels(self.service, envelope.type).observe(time.perf_counter() - started)
+            (EVENTS_DUPLICATE if outcome == "duplicate" else EVENTS_CONSUMED).labels(self.service, record.topic).inc()
+            outcomes.append(outcome)
+        self._record_positions_only([Tracking(tracking_name(topic, partition), offset)
+                                     for (topic, partition), offset in passed.items()])
+        return outcomes, rejection
 
     def _apply(self, envelope: Envelope, payload: EventPayload, tracking: Tracking) -> str:
         handler = self.handlers[envelope.type]

@@ -18,6 +18,7 @@ from service_runtime import database, wakeup
 from service_runtime.clock import SYSTEM_CLOCK, Clock, OffsetFileClock
 from service_runtime.consumer import ConsumerRunner, Handler
 from service_runtime.eventlog import EventLog, topic_for
+from service_runtime.following import follow
 from service_runtime.kafka_log import KafkaEventLog
 from service_runtime.local_log import LocalEventLog
 from service_runtime.http import create_app
@@ -100,6 +101,13 @@ def projector_group(service: str, namespace: str = "") -> str:
     return f"{group_for(service, namespace)}.projection.all"
 
 
+def shared_group(service: str, namespace: str = "") -> str:
+    """The consumer group of a process running both the worker and the projector of a service: a
+    group of its own (a worker-only process in `group_for`'s group must not be handed partitions
+    the projector needs), inside the projector's prefix, which the service's Kafka user may read."""
+    return f"{projector_group(service, namespace).rsplit('.', 1)[0]}.with-worker"
+
+
 def make_event_log(settings: Settings, client_id: str = "kongfu") -> EventLog:
     if settings.mode == "stack":
         return KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, client_id=client_id,
@@ -113,13 +121,23 @@ def background_tasks(parts: ServiceParts, event_log: EventLog, roles: Sequence[s
         relay = OutboxRelay(parts.app, parts.publication, event_log, settings.relay_batch_size,
                             exit_after_publish=settings.chaos_relay_exit_after_publish)
         tasks.append(relay.run)
+    followers = []
     if "worker" in roles and parts.handlers:
         runner = ConsumerRunner(parts.name, parts.app, event_log, [topic_for(s, settings.namespace) for s in parts.consumes],
                                 parts.handlers, group=group_for(parts.name, settings.namespace))
-        tasks.append(runner.run)
+        followers.append(runner)
     if "projector" in roles and parts.projections:  # one consumer for all of the service's projections
-        tasks.append(ProjectorRunner([(p, projection_topics(p, settings)) for p in parts.projections],
-                                     parts.projection_store, event_log, projector_group(parts.name, settings.namespace)).run)
+        followers.append(ProjectorRunner([(p, projection_topics(p, settings)) for p in parts.projections],
+                                         parts.projection_store, event_log, projector_group(parts.name, settings.namespace)))
+    if len(followers) == 2:  # one process runs both: one consumer feeds them (see following.py)
+        group = shared_group(parts.name, settings.namespace)
+
+        async def follow_both(stop: asyncio.Event) -> None:
+            await follow(event_log, group, [part.follower() for part in followers], stop)
+
+        tasks.append(follow_both)
+    else:
+        tasks += [part.run for part in followers]
     if "worker" in roles:
         tasks += list(parts.worker_tasks)
     if "scheduler" in roles and parts.timers:

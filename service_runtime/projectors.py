@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Sequence
 
-from service_runtime.consumer import Rejected, decode, follow, tracking_name
+from service_runtime.consumer import Rejected, decode, tracking_name
+from service_runtime.following import Follower, follow
 from service_runtime.eventlog import EventLog, LogRecord
 from service_runtime.metrics import PROJECTION_DELAY, PROJECTION_LAG
 from service_runtime.projections import LIVE, Entry, Projection, ProjectionStore
@@ -104,7 +105,9 @@ class ProjectorRunner:
         for projection, prepared in batches:
             observe_delays(projection, prepared.occurred)
 
-    async def run(self, stop: asyncio.Event) -> None:
+    def follower(self) -> Follower:
+        """The projector as one part of a process's consumer (see `service_runtime/following.py`)."""
+
         async def handle_batch(records: list[LogRecord]) -> None:
             await asyncio.to_thread(self.apply, records)
 
@@ -112,4 +115,8 @@ class ProjectorRunner:
             for projection, topics in self.projections:
                 PROJECTION_LAG.labels(projection.name).set(sum(lag for (t, _), lag in lags.items() if t in topics))
 
-        await follow(self.event_log, self.group, self.topics, self.recorded_position, handle_batch, report_lag, stop)
+        return Follower(f"{self.group}-projector", frozenset(self.topics), self.recorded_position, handle_batch,
+                        report_lag)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await follow(self.event_log, self.group, [self.follower()], stop)

@@ -67,3 +67,28 @@ def test_a_batch_with_a_poison_message_and_unhandled_types(purchasing, tmp_path)
     assert outcomes.count("not handled") == 2 and outcomes.count("handled") == 0
     assert published_count(purchasing) == effects
     assert len(log.read([dead_letter_topic(ORDERS)], {}, 10)) == 2  # parked again, still with a reason
+
+
+def test_a_shared_consumer_starting_behind_the_worker_hands_it_only_new_records(purchasing, tmp_path):
+    """A process's consumer shared with a projector starts at the earlier of the two positions:
+    the worker part skips what its tracking rows say it handled, without running a handler."""
+    log = LocalEventLog(tmp_path / "eventlog.sqlite")
+    records = orders_records(0) + orders_records(1)
+    asyncio.run(log.publish(records))
+    runner = ConsumerRunner("purchasing", purchasing.app, log, [ORDERS], purchasing.handlers)
+    asyncio.run(run_until_position(runner, len(records) - 1))
+    effects = published_count(purchasing)
+    handed: list[int] = []
+
+    async def counted(batch):
+        handed.extend(r.offset for r in batch)
+        return ["handled"] * len(batch)
+
+    runner.handle_batch = counted
+    follower = runner.follower()
+    assert asyncio.run(follower.start_position(ORDERS, 0)) == len(records) - 1
+    asyncio.run(log.publish(orders_records(2)[:1]))
+    asyncio.run(follower.handle_batch(log.read([ORDERS], {}, 100)))  # from the beginning, as a projector would
+
+    assert handed == [len(records)]  # only the new record
+    assert published_count(purchasing) == effects
