@@ -49,6 +49,13 @@ def cmd_portal(args: argparse.Namespace) -> None:
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
+# How long the server keeps an idle keep-alive connection open. Longer than clients keep theirs
+# (httpx 5 s, browsers and load balancers up to ~60 s): with uvicorn's default of 5 s, a client
+# reusing a connection at the moment the server closed it got "Server disconnected without
+# sending a response" (seen in `make bench`).
+KEEP_ALIVE_SECONDS = 75
+
+
 def _registry():
     from kongfu import registry
 
@@ -74,7 +81,8 @@ def _serve(names, roles, host, port, settings, title, fake_stripe=False, with_po
     print(f"kongfu: {title} ({settings.mode}, roles {','.join(roles)}) listening on http://{host}:{port} "
           f"(OpenAPI docs at http://{host}:{port}/docs)", flush=True)
     # uvloop and httptools: the C event loop and HTTP parser (less CPU per request than asyncio and h11)
-    uvicorn.run(app, host=host, port=port, log_level="warning", loop="uvloop", http="httptools")
+    uvicorn.run(app, host=host, port=port, log_level="warning", loop="uvloop", http="httptools",
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 def _with_fake_stripe(settings, host, port):

@@ -1,5 +1,7 @@
 """The first slice (orders → fraud → orders) end to end over HTTP."""
 
+import socket
+import time
 import uuid
 
 import httpx
@@ -139,3 +141,16 @@ def test_a_retried_order_with_the_same_key_places_one_order(slice_on_stack, stac
 
     wait_until(lambda: len(placed_events()) >= 2, what="the relay to publish both orders")
     assert sorted(str(e.aggregate_id) for e in placed_events()) == sorted([order_id, another_key.json()["order_id"]])
+
+
+def test_an_idle_keep_alive_connection_is_still_served(slice_on_stack):
+    """A client that reuses its connection after a pause (httpx keeps one 5 s) finds the server
+    still listening on it, rather than closing it as the request arrives."""
+    url = httpx.URL(slice_on_stack["orders"])
+    with socket.create_connection((url.host, url.port), timeout=10) as connection:
+        request = f"GET /healthz HTTP/1.1\r\nHost: {url.host}\r\n\r\n".encode()
+        for pause in (0, 6):
+            time.sleep(pause)
+            connection.sendall(request)
+            answer = connection.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 200"), f"after {pause} s idle: {answer[:80]!r}"
