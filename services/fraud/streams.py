@@ -101,7 +101,9 @@ def build_app(settings: Settings, thresholds: Thresholds) -> faust.App:
     app = faust.App(app_id(settings.namespace), broker=f"kafka://{settings.kafka_bootstrap}", store="memory://",
                     topic_partitions=settings.topic_partitions, topic_replication_factor=1,
                     topic_disable_leader=True, web_enabled=False, autodiscover=False,
-                    consumer_auto_offset_reset="earliest", broker_credentials=credentials(settings))
+                    consumer_auto_offset_reset="earliest", broker_credentials=credentials(settings),
+                    # its working files under the var directory, not in whatever directory it runs from
+                    datadir=str(settings.var_dir / "streams" / "{conf.name}-data"))
     raw = {"value_type": bytes, "key_type": bytes, "value_serializer": "raw", "key_serializer": "raw"}
     sources = app.topic(*source_topics(settings.namespace), **raw)
     names = internal_topics(settings.namespace)

@@ -194,3 +194,11 @@ def test_two_rules_tripped_by_one_payment_are_both_on_the_one_flag(fraud):
              "fp-shared")
     rules_tripped = [reason.split(")")[0] for reason in reasons(fraud)[str(bobs[2])]]
     assert rules_tripped == [f"velocity ({rules.CUSTOMER_PAYMENTS}", f"velocity ({rules.CARD_CUSTOMERS}"]
+
+
+def test_the_streams_app_keeps_its_files_under_the_var_directory(tmp_path):
+    from service_runtime.settings import Settings
+    from services.fraud.streams import build_app
+
+    app = build_app(Settings(mode="stack", namespace="ns1", var_dir=tmp_path / "var"), LOW)
+    assert app.conf.datadir.is_relative_to(tmp_path / "var")  # not the directory it runs from
