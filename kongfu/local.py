@@ -76,8 +76,17 @@ class ServiceProcess:
             except httpx.HTTPError:
                 return False
 
-        wait_until(ready, timeout=timeout, what=f"{self.args} to be ready")
+        try:
+            wait_until(ready, timeout=timeout, what=f"{self.args} to be ready")
+        except AssertionError as exc:  # with what /readyz said last, which names the cause
+            raise AssertionError(f"{exc}; /readyz: {self._readiness()}") from None
         return self
+
+    def _readiness(self) -> str:
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=2).text[:300]
+        except httpx.HTTPError as exc:
+            return f"no answer ({exc.__class__.__name__})"
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc and self.proc.poll() is None:
@@ -105,8 +114,13 @@ def start_platform(args: list[str], env: dict[str, str], log_dir: Path) -> tuple
     """Each service in its own process, started together, then waited for."""
     processes = [ServiceProcess(["serve", s, *args], {**env, "PGAPPNAME": app_name(s, args)}, log_dir / f"{s}.log")
                  for s in SERVICES]
-    for process in processes:
-        process.spawn()
-    for process in processes:
-        process.wait_ready()
+    try:
+        for process in processes:
+            process.spawn()
+        for process in processes:
+            process.wait_ready()
+    except BaseException:  # none left running behind a failed start (each holds database connections)
+        for process in processes:
+            process.stop()
+        raise
     return {s: p.url for s, p in zip(SERVICES, processes)}, processes

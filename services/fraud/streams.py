@@ -98,12 +98,14 @@ def verdict_record(fact: Fact, verdict: Verdict) -> tuple[bytes, bytes, list]:
 
 
 def build_app(settings: Settings, thresholds: Thresholds) -> faust.App:
+    streams_dir = settings.var_dir / "streams"
+    streams_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level of its datadir
     app = faust.App(app_id(settings.namespace), broker=f"kafka://{settings.kafka_bootstrap}", store="memory://",
                     topic_partitions=settings.topic_partitions, topic_replication_factor=1,
                     topic_disable_leader=True, web_enabled=False, autodiscover=False,
                     consumer_auto_offset_reset="earliest", broker_credentials=credentials(settings),
                     # its working files under the var directory, not in whatever directory it runs from
-                    datadir=str(settings.var_dir / "streams" / "{conf.name}-data"))
+                    datadir=str(streams_dir / "{conf.name}-data"))
     raw = {"value_type": bytes, "key_type": bytes, "value_serializer": "raw", "key_serializer": "raw"}
     sources = app.topic(*source_topics(settings.namespace), **raw)
     names = internal_topics(settings.namespace)

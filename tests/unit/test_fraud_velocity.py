@@ -201,4 +201,6 @@ def test_the_streams_app_keeps_its_files_under_the_var_directory(tmp_path):
     from services.fraud.streams import build_app
 
     app = build_app(Settings(mode="stack", namespace="ns1", var_dir=tmp_path / "var"), LOW)
+    app._create_directories()  # what the app does first when it starts  # noqa: SLF001
     assert app.conf.datadir.is_relative_to(tmp_path / "var")  # not the directory it runs from
+    assert app.conf.tabledir.is_dir()
