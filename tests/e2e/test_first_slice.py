@@ -1,6 +1,6 @@
 """The first slice (orders → fraud → orders) end to end over HTTP."""
 
-import socket
+import http.client
 import time
 import uuid
 
@@ -147,10 +147,12 @@ def test_an_idle_keep_alive_connection_is_still_served(slice_on_stack):
     """A client that reuses its connection after a pause (httpx keeps one 5 s) finds the server
     still listening on it, rather than closing it as the request arrives."""
     url = httpx.URL(slice_on_stack["orders"])
-    with socket.create_connection((url.host, url.port), timeout=10) as connection:
-        request = f"GET /healthz HTTP/1.1\r\nHost: {url.host}\r\n\r\n".encode()
+    connection = http.client.HTTPConnection(url.host, url.port, timeout=10)
+    try:
         for pause in (0, 6):
             time.sleep(pause)
-            connection.sendall(request)
-            answer = connection.recv(4096)
-            assert answer.startswith(b"HTTP/1.1 200"), f"after {pause} s idle: {answer[:80]!r}"
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()  # RemoteDisconnected if the server closed it
+            assert (response.status, response.read()) == (200, b'{"status":"ok"}'), f"after {pause} s idle"
+    finally:
+        connection.close()
