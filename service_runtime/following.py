@@ -77,14 +77,20 @@ async def follow(event_log: EventLog, group: str, followers: Sequence[Follower],
 
     while not stop.is_set():
         consumer = event_log.consumer(group, topics, start_position)
+        failed = False
         try:
             await consumer.start()
             await _pump(consumer, followers, stop)
         except Exception:
             log.exception("consumer %s failed; resuming from recorded positions", group)
-            await asyncio.sleep(RESTART_PAUSE_SECONDS)
+            failed = True
         finally:
-            await consumer.stop()
+            try:
+                await consumer.stop()
+            except Exception:  # noqa: BLE001 - a broker that is away; the next consumer starts afresh
+                log.warning("consumer %s did not stop cleanly", group, exc_info=True)
+        if failed:
+            await asyncio.sleep(RESTART_PAUSE_SECONDS)
 
 
 async def _pump(consumer: LogConsumer, followers: Sequence[Follower], stop: asyncio.Event) -> None:
