@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: run test unit venv up down status demo bench chaos contracts clean k8s tools
+.PHONY: run test unit venv up down status demo bench bench-compare chaos contracts clean k8s tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ demo: venv
 bench: venv
 	deploy/local/stack.sh up
 	$(BIN)/python -m kongfu.bench $(BENCH_ARGS)
+
+## On the local stack: this checkout's bench against another revision's, in turns (make bench-compare BASE=<revision>)
+bench-compare: venv
+	deploy/local/stack.sh up
+	$(BIN)/python -m kongfu.bench_compare --base $(BASE) $(BENCH_ARGS)
 
 ## On the local stack: lifecycles under a fault schedule, then the verdict table (make chaos CHAOS_ARGS="--lifecycles 10000")
 chaos: venv

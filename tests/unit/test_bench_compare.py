@@ -1,0 +1,20 @@
+"""The comparison table of `make bench-compare`: medians per side and the change, from the
+figures each bench run wrote."""
+
+from kongfu.bench_compare import summary
+
+
+def run(platform_raw: float, services: float, idle: float) -> dict:
+    return {"run": {"platform_cpu_s_per_lifecycle_raw": platform_raw, "platform_cpu_s_per_lifecycle": platform_raw - 0.05,
+                    "per_family_raw": {"services": services, "postgres": 0.1, "kafka": platform_raw - services - 0.1},
+                    "platform_idle_cores": idle, "lifecycles_per_s": 2.0}}
+
+
+def test_medians_and_change_per_figure():
+    lines = summary({"base": [run(1.0, 0.7, 0.1), run(0.8, 0.6, 0.1), run(0.9, 0.65, 0.1)],
+                     "this": [run(0.6, 0.4, 0.05), run(0.7, 0.5, 0.05), run(0.65, 0.45, 0.05)]})
+    platform = next(line for line in lines if line.startswith("platform CPU-s per lifecycle, raw"))
+    assert platform.split()[-4:] == ["0.900", "0.650", "-28", "%"]
+    idle = next(line for line in lines if line.startswith("platform idle"))
+    assert idle.split()[-2:] == ["-50", "%"]
+    assert len(lines) == 8  # a header and seven figures
