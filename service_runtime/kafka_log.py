@@ -195,10 +195,13 @@ class KafkaLogConsumer:
             async def on_partitions_assigned(self, assigned):
                 for tp in assigned:
                     done = await outer.start_position(tp.topic, tp.partition)
-                    if done is None:
-                        await outer._consumer.seek_to_beginning(tp)
-                    else:
-                        outer._consumer.seek(tp, done + 1)
+                    # Nothing handled yet: offset 0 (a log that no longer starts there answers
+                    # out of range, and auto_offset_reset takes the consumer to its start).
+                    # Not seek_to_beginning: it waits for the fetch in flight, once per
+                    # partition, and the group sends no heartbeat until this returns; on 27
+                    # mostly empty partitions the session ran out and the broker expelled the
+                    # member, again after every rejoin.
+                    outer._consumer.seek(tp, 0 if done is None else done + 1)
 
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
