@@ -110,8 +110,24 @@ async def listen(dsn: str, channel: str, signal: Signal, stop: asyncio.Event) ->
     from psycopg import sql
 
     async def relay_notifications(conn: psycopg.AsyncConnection) -> None:
-        async for _ in conn.notifies():
-            signal.notify()
+        # On the socket itself: psycopg's `notifies()` wakes every 0.1 s to stay interruptible,
+        # ten wake-ups a second in every process at rest. A closed connection reads as readable
+        # and `consume_input` raises, which reconnects.
+        loop, pgconn, readable = asyncio.get_running_loop(), conn.pgconn, asyncio.Event()
+        socket = pgconn.socket
+        loop.add_reader(socket, readable.set)
+        try:
+            while True:
+                await readable.wait()
+                readable.clear()
+                pgconn.consume_input()
+                received = False
+                while pgconn.notifies() is not None:
+                    received = True
+                if received:
+                    signal.notify()
+        finally:
+            loop.remove_reader(socket)
 
     backoff = RECONNECT_FIRST
     while not stop.is_set():
