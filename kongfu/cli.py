@@ -34,19 +34,18 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_portal(args: argparse.Namespace) -> None:
     """The customer portal on its own, reading the gateways KONGFU_PORTAL_GATEWAYS names (the
     stack: `orders=http://...,warehouse=http://...`); it keeps no data and joins no topic."""
-    import uvicorn
-
     from kongfu.portal.gateways import configured_urls
     from kongfu.portal.web import router as portal_router
     from service_runtime.http import create_app
     from service_runtime.logs import configure_logging
+    from service_runtime.serving import serve
 
     settings = _settings()
     configure_logging(settings.log_level)
     app = create_app("portal", [portal_router()], metrics_label="portal")
     gateways = ", ".join(f"{name} at {url}" for name, url in sorted(configured_urls().items())) or "none configured"
     print(f"kongfu: portal listening on http://{args.host}:{args.port}/portal (gateways: {gateways})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    serve(app, args.host, args.port, log_level="warning")
 
 
 # How long the server keeps an idle keep-alive connection open. Longer than clients keep theirs
@@ -63,10 +62,9 @@ def _registry():
 
 
 def _serve(names, roles, host, port, settings, title, fake_stripe=False, with_portal=False):
-    import uvicorn
-
     from service_runtime.logs import configure_logging
     from service_runtime.process import build_gateway
+    from service_runtime.serving import serve
 
     configure_logging(settings.log_level)
     if fake_stripe and "payments" in names:
@@ -81,8 +79,8 @@ def _serve(names, roles, host, port, settings, title, fake_stripe=False, with_po
     print(f"kongfu: {title} ({settings.mode}, roles {','.join(roles)}) listening on http://{host}:{port} "
           f"(OpenAPI docs at http://{host}:{port}/docs)", flush=True)
     # uvloop and httptools: the C event loop and HTTP parser (less CPU per request than asyncio and h11)
-    uvicorn.run(app, host=host, port=port, log_level="warning", loop="uvloop", http="httptools",
-                timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    serve(app, host, port, log_level="warning", loop="uvloop", http="httptools",
+          timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 def _with_fake_stripe(settings, host, port):
