@@ -60,7 +60,7 @@ class ParcelWatch:
         parcel.note_packing(payload.customer_id, list(payload.order_ids), [
             {"traceability_code": i.traceability_code, "order_id": i.order_id, "line_no": i.line_no,
              "sku": i.sku, "quantity": i.quantity, "value": i.value, "category": i.category} for i in payload.items])
-        return [parcel, *self.receipt_survey(parcel)]
+        return [parcel, *self.receipt_survey(parcel), *self.compensate_earlier_incident(parcel)]
 
     def on_shipping_line_chosen(self, payload: ShippingLineChosen, _envelope: Any) -> list[ClaimsParcel]:
         parcel = self._parcel_or_new(payload.parcel_id)
@@ -109,6 +109,17 @@ class ParcelWatch:
             return []
         return self.offer_survey("receipt", parcel.parcel_id, parcel.customer_id, parcel.order_ids[0], None,
                                  parcel.line_code)
+
+    def compensate_earlier_incident(self, parcel: ClaimsParcel) -> list[Any]:
+        """An incident noted before the parcel was known as packed (logistics' topic ahead of the
+        warehouse's) could not be compensated then: it is now. The claim's id derives from the
+        parcel, so whichever of the two comes last opens it, and only once."""
+        if parcel.incident is None:
+            return []
+        kind, source = parcel.incident["incident"], parcel.incident["source"]
+        description = (f"No carrier scan for {LOST_AFTER_SILENT_DAYS} days: the parcel is lost."
+                       if source == "no-scan" else INCIDENT_TEXT[kind])
+        return self.compensate_automatically(parcel, kind, description, key=parcel.parcel_id)
 
     def on_carrier_incident(self, payload: CarrierIncidentReported, _envelope: Any) -> list[Any]:
         parcel = self._parcel_or_new(payload.parcel_id)

@@ -357,3 +357,19 @@ def test_a_seizure_reported_as_a_customs_status_is_compensated_once_like_an_inci
     claims.react(incident("seized"))
     [decided] = decisions(claims)
     assert (decided["kind"], decided["amount"]) == ("seized", "50.00")
+
+
+def test_an_incident_handled_before_the_packing_is_compensated_when_the_packing_arrives(claims):
+    """Claims reads logistics' and the warehouse's topics independently: a carrier's report can be
+    handled before the parcel is known as packed, and must still be compensated, once."""
+    line = shipping_chosen().model_copy(update={"line_code": "economy-air"})
+    for event in (line, insurance(False), shipped(), incident("seized")):
+        claims.react(event)
+    assert decisions(claims) == [], "not yet known as packed: nothing to compensate against"
+    claims.react(packed())
+    [decided] = decisions(claims)
+    assert (decided["kind"], decided["amount"], decided["rule"]) == ("seized", "50.00", "seized_route_standard")
+    claims.react(incident("lost"))
+    claims.clock.advance(days=61)
+    claims.scheduler.fire_due()
+    assert len(decisions(claims)) == 1
