@@ -35,20 +35,43 @@ class ClaimsOrder(TracedAggregate):
     def create_id(order_id: UUID) -> UUID:
         return order_facts_id(order_id)
 
+    # Created by `orders.OrderPlaced` with everything, or bare (the order id only) by a purchasing
+    # or warehouse fact that arrived first: claims reads the topics independently. `note_placed`
+    # then fills in the customer, lines and fee.
     @event("Noted")
-    def __init__(self, order_id: UUID, customer_id: str, line_nos: list[int], service_fee: Decimal,
-                 line_amounts: dict | None = None) -> None:
+    def __init__(self, order_id: UUID, customer_id: str | None = None, line_nos: list[int] | None = None,
+                 service_fee: Decimal | None = None, line_amounts: dict | None = None) -> None:
         self.order_id = order_id
-        self.customer_id = customer_id
-        self.line_nos = list(line_nos)
-        self.service_fee = service_fee
+        self._fill(customer_id, line_nos or [], service_fee, line_amounts)
         self.paid_at: datetime | None = None
         self.settled_lines: list[int] = []  # purchased or cancelled
         self.compensated = False
-        self.line_amounts = {int(k): Decimal(v) for k, v in (line_amounts or {}).items()}  # line -> price paid
         self.received: dict[int, dict] = {}  # line -> traceability code, platform, merchant
         self.merchant_shipped: dict[int, datetime] = {}
         self.line_claims: dict[str, dict] = {}  # claim id -> line_no, status
+
+    def _fill(self, customer_id: str | None, line_nos: list[int], service_fee: Decimal | None,
+              line_amounts: dict | None) -> None:
+        self.customer_id = customer_id
+        self.line_nos = list(line_nos)
+        self.service_fee = service_fee
+        self.line_amounts = {int(k): Decimal(v) for k, v in (line_amounts or {}).items()}  # line -> price paid
+
+    @property
+    def placed(self) -> bool:
+        return self.customer_id is not None
+
+    def note_placed(self, customer_id: str, line_nos: list[int], service_fee: Decimal,
+                    line_amounts: dict) -> bool:
+        if self.placed:
+            return False
+        self._record_placed(customer_id, list(line_nos), service_fee, dict(line_amounts))
+        return True
+
+    @event("Placed")
+    def _record_placed(self, customer_id: str, line_nos: list[int], service_fee: Decimal,
+                       line_amounts: dict) -> None:
+        self._fill(customer_id, line_nos, service_fee, line_amounts)
 
     def note_merchant_shipment(self, line_no: int, at: datetime) -> None:
         if line_no not in getattr(self, "merchant_shipped", {}):

@@ -160,28 +160,29 @@ class ParcelWatch:
 
     # Orders and purchasing: the 24-hour purchase guarantee ------------------------------
 
+    def _order_facts(self, order_id: Any) -> ClaimsOrder:
+        # Topics interleave: purchasing's or the warehouse's facts may come before orders.OrderPlaced.
+        return self.find(order_facts_id(order_id), ClaimsOrder) or ClaimsOrder(order_id=order_id)
+
     def on_order_placed(self, payload: OrderPlaced, _envelope: Any) -> list[Any]:
-        if self.find(order_facts_id(payload.order_id), ClaimsOrder) is not None:
-            return []
         fee = next((line.amount for line in payload.quote.lines if line.code == "service_fee"), None)
         if fee is None:
             return []
-        return [ClaimsOrder(order_id=payload.order_id, customer_id=payload.customer_id,
-                            line_nos=[line.line_no for line in payload.lines], service_fee=fee,
-                            line_amounts={str(line.line_no): str(line.unit_price * line.quantity)
-                                          for line in payload.lines})]
-
-    def on_domestic_shipment(self, payload: DomesticShipmentRecorded, envelope: Any) -> list[Any]:
+        details = {"customer_id": payload.customer_id, "line_nos": [line.line_no for line in payload.lines],
+                   "service_fee": fee,
+                   "line_amounts": {str(line.line_no): str(line.unit_price * line.quantity) for line in payload.lines}}
         order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
         if order is None:
-            return []
+            return [ClaimsOrder(order_id=payload.order_id, **details)]
+        return [order] if order.note_placed(**details) else []
+
+    def on_domestic_shipment(self, payload: DomesticShipmentRecorded, envelope: Any) -> list[Any]:
+        order = self._order_facts(payload.order_id)
         order.note_merchant_shipment(payload.line_no, envelope.occurred_at)
         return [order]
 
     def on_item_received(self, payload: ItemReceived, _envelope: Any) -> list[Any]:
-        order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
-        if order is None:
-            return []
+        order = self._order_facts(payload.order_id)
         order.note_received(payload.line_no, {"traceability_code": payload.traceability_code,
                                               "platform": payload.platform, "merchant_id": payload.merchant_id,
                                               "merchant_name": payload.merchant_name,
@@ -200,24 +201,24 @@ class ParcelWatch:
 
     def counterfeit_of(self, order: ClaimsOrder, line_no: int, code: str, source: str, evidence: list[str],
                        confirmed_by: str) -> Counterfeit | None:
-        """A line's counterfeit confirmation, once; None if confirmed before or its merchant is unknown."""
+        """A line's counterfeit confirmation, once; None if confirmed before, or its merchant or its order
+        is not known yet."""
         received = order.received.get(line_no)
-        if received is None or self.find(counterfeit_id(order.order_id, line_no), Counterfeit) is not None:
+        if received is None or not order.placed \
+                or self.find(counterfeit_id(order.order_id, line_no), Counterfeit) is not None:
             return None
         return confirmed_counterfeit(order, line_no, code, received, source, evidence, confirmed_by)
 
     def on_payment_recorded(self, payload: PaymentRecorded, envelope: Any) -> list[Any]:
         order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
-        if order is None or not order.note_payment(envelope.occurred_at):
+        if order is None or not order.placed or not order.note_payment(envelope.occurred_at):
             return []
         return [order, timers.schedule(self, PURCHASE_SLA, order.order_id,
                                        order.paid_at + timedelta(hours=PURCHASE_SLA_HOURS),
                                        order_id=order.order_id)]
 
     def _settle_line(self, order_id: Any, line_no: int) -> list[Any]:
-        order = self.find(order_facts_id(order_id), ClaimsOrder)
-        if order is None:
-            return []
+        order = self._order_facts(order_id)
         order.note_line_settled(line_no)
         cancelled = [] if order.purchase_pending else timers.cancel(self, PURCHASE_SLA, order.order_id)
         return [order, *cancelled]

@@ -373,3 +373,21 @@ def test_an_incident_handled_before_the_packing_is_compensated_when_the_packing_
     claims.clock.advance(days=61)
     claims.scheduler.fire_due()
     assert len(decisions(claims)) == 1
+
+
+def test_purchasing_facts_handled_before_the_order_is_known_still_count(claims):
+    """Claims reads purchasing's topic independently of orders': a bought line and a merchant's
+    shipment handled before `orders.OrderPlaced` must neither trigger the 24-hour refund nor make
+    a never-arrived claim refused; the order's customer still cannot be guessed before it."""
+    claims.react(purchased(1))
+    claims.react(purchased(2))
+    claims.react(merchant_shipped())
+    claims.clock.advance(days=11)
+    assert line_claim(claims).status_code == 404, "the order's customer is not known yet"
+    claims.react(order_placed())
+    claims.react(paid())
+    claims.clock.advance(days=2)
+    assert claims.scheduler.fire_due() == 1  # the 24-hour deadline comes ...
+    assert decisions(claims) == [], "... and finds both lines bought"
+    opened = line_claim(claims)
+    assert opened.status_code == 201, opened.text
