@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from contracts import Envelope, EventPayload
 from service_runtime import database
+from service_runtime.canonical_json import canonical
 from service_runtime.settings import Settings
 
 LIVE, REBUILD = "projection", "projection_rebuild"  # table name stems
@@ -40,10 +41,6 @@ class Projection:
     entries: Callable[[Envelope, EventPayload], Iterable[Entry]]
     # A key's entries (in order) → the document readers get. Pure.
     view: Callable[[str, list[dict[str, Any]]], dict[str, Any]]
-
-
-def canonical(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 # --------------------------------------------------------------------------- storage
@@ -140,9 +137,6 @@ class ProjectionStore:
     def _apply_in_one_statement(self, rows: list[tuple], positions: list[tuple], tables: str) -> None:
         """PostgreSQL: one statement (so one round trip, committed on its own) with the rows and
         the positions as two JSON array parameters, cheaper to send than a text array per column."""
-        def as_json(values: list[tuple]) -> str:
-            return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-
         with self._postgres_pool().connection() as conn:
             conn.autocommit = True  # (the pool's connections are; a guard, not a round trip)
             conn.execute(
@@ -152,7 +146,7 @@ class ProjectionStore:
                 f"INSERT INTO {self._prefix}{tables}_positions AS p "
                 "SELECT q->>0, q->>1, (q->>2)::bigint FROM json_array_elements(%s::json) q "
                 "ON CONFLICT (projection, source) DO UPDATE SET position = GREATEST(p.position, excluded.position)",
-                (as_json(rows), as_json(positions)), prepare=True)
+                (canonical(rows), canonical(positions)), prepare=True)
 
     @database.retried_once_if_dropped
     def position(self, projection: str, source: str) -> int | None:

@@ -74,13 +74,14 @@ STAGES: dict[str, tuple[str, str, str]] = {
 }
 
 # Facts a customer may see on their timeline, by stage; internal references stay out.
-DETAIL_FIELDS = ("line_no", "quantity", "sku", "platform", "merchant_name", "carrier", "tracking_number",
-                 "location", "passed", "issues", "photos", "new_unit_price", "old_unit_price", "amount",
-                 "reason", "reasons", "choice", "rules_version", "line_code", "traceability_code", "kind", "approved",
-                 "insured", "premium", "incident", "origin", "explanation_en", "explanation_zh",
-                 "topic", "urgent", "due_at", "within_sla", "rating", "refund_amount", "outcome",
-                 "milestone", "days_stored", "fees_due", "condition", "return_shipping_paid_by", "deadline",
-                 "condition_required", "decision_no", "rule", "reason_zh")
+DETAIL_FIELDS = frozenset((
+    "line_no", "quantity", "sku", "platform", "merchant_name", "carrier", "tracking_number",
+    "location", "passed", "issues", "photos", "new_unit_price", "old_unit_price", "amount",
+    "reason", "reasons", "choice", "rules_version", "line_code", "traceability_code", "kind", "approved",
+    "insured", "premium", "incident", "origin", "explanation_en", "explanation_zh",
+    "topic", "urgent", "due_at", "within_sla", "rating", "refund_amount", "outcome",
+    "milestone", "days_stored", "fees_due", "condition", "return_shipping_paid_by", "deadline",
+    "condition_required", "decision_no", "rule", "reason_zh"))
 
 
 def stage_key(event_type: str, payload: dict[str, Any]) -> str:
@@ -99,7 +100,7 @@ def entry_for(event_type: str, actor: str, occurred_at: str,
     return {
         "stage": code, "name_en": english, "name_zh": chinese, "at": at,
         "actor": actor,
-        "details": {k: payload[k] for k in DETAIL_FIELDS if payload.get(k) not in (None, [], "")},
+        "details": {k: v for k, v in payload.items() if k in DETAIL_FIELDS and v not in (None, [], "")},
     }
 
 
