@@ -102,6 +102,7 @@ def replay_rate(meter: CpuMeter, settings: Settings, minimum_events: int, driven
     rebuild of the timeline from offset 0, timed (the services are stopped: nothing competes)."""
     from kongfu import cli
     from kongfu.synthetic import append_lifecycles
+    from service_runtime.heap import settle_after_startup
     from service_runtime.process import make_event_log, projection_topics
     from service_runtime.replay import rebuild
 
@@ -122,6 +123,7 @@ def replay_rate(meter: CpuMeter, settings: Settings, minimum_events: int, driven
         finally:
             await event_log.stop()
 
+    settle_after_startup()  # as `kongfu replay` does
     before, started = meter.snapshot(), time.perf_counter()
     _, rows = asyncio.run(go())
     elapsed, spent = time.perf_counter() - started, difference(before, meter.snapshot())

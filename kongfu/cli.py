@@ -147,6 +147,7 @@ def cmd_replay(args: argparse.Namespace) -> None:
 
     from tqdm import tqdm
 
+    from service_runtime.heap import settle_after_startup
     from service_runtime.process import make_event_log, projection_topics
     from service_runtime.projections import REBUILD
     from service_runtime.replay import as_of_label, rebuild
@@ -170,6 +171,7 @@ def cmd_replay(args: argparse.Namespace) -> None:
         finally:
             await event_log.stop()
 
+    settle_after_startup()
     checksum, rows = asyncio.run(go())
     bar.close()
     if args.until is None:

@@ -15,6 +15,8 @@ from typing import Any
 
 import uvicorn
 
+from service_runtime.heap import settle_after_startup
+
 TICK_SECONDS = 1.0
 UVICORN_TICKS_PER_SECOND = 10  # `on_tick` refreshes the Date header when its counter is a multiple
 
@@ -40,5 +42,7 @@ class QuietServer(uvicorn.Server):
 
 
 def serve(app: Any, host: str, port: int, **options: Any) -> None:
-    """`uvicorn.run(app, host=..., port=..., **options)` on a `QuietServer`."""
+    """`uvicorn.run(app, host=..., port=..., **options)` on a `QuietServer`, the app's startup heap
+    settled first (`service_runtime/heap.py`)."""
+    settle_after_startup()
     QuietServer(uvicorn.Config(app, host=host, port=port, **options)).run()
