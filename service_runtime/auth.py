@@ -55,7 +55,17 @@ def issue_token(secret: str, subject: str, roles: list[str] | tuple[str, ...], *
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+# Verified tokens, so that a caller's next request skips the signature check (a tenth of a small
+# request's server CPU). Keyed by secret, issuer and the whole token, signature included: a token
+# is served from here only if exactly that text passed the check. Its expiry is checked every time.
+VERIFIED_CACHE_SIZE = 4096
+_verified: dict[tuple[str, str, str], tuple[Caller, int]] = {}
+
+
 def verify_token(secret: str, token: str, *, issuer: str) -> Caller:
+    known = _verified.get((secret, issuer, token))
+    if known is not None and time.time() < known[1]:
+        return known[0]
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=issuer,
                             options={"require": ["sub", "exp", "iss"]})
@@ -66,4 +76,8 @@ def verify_token(secret: str, token: str, *, issuer: str) -> Caller:
     roles = claims.get("roles") or []
     if not isinstance(roles, list) or not set(roles) <= ROLES:
         raise AuthError("token carries unknown roles")
-    return Caller(subject=str(claims["sub"]), roles=frozenset(roles))
+    caller = Caller(subject=str(claims["sub"]), roles=frozenset(roles))
+    if len(_verified) >= VERIFIED_CACHE_SIZE:
+        _verified.clear()  # (atomic: threads verifying meanwhile only miss)
+    _verified[(secret, issuer, token)] = (caller, int(claims["exp"]))
+    return caller
