@@ -8,17 +8,9 @@ import time
 from typing import Any, AsyncIterator, Mapping, Sequence
 
 from service_runtime.eventlog import LogRecord, OutgoingRecord, StartPosition, all_topics
+from service_runtime.fetch_pace import BUSY_FETCH_MIN_BYTES, BUSY_FETCH_WAIT_MS, FetchPace
 
 COMMIT_INTERVAL = 1.0  # seconds between a consumer group's offset commits (see KafkaLogConsumer)
-# How long the broker may hold a fetch that finds nothing. Busy, aiokafka's 0.5 s; after
-# QUIET_AFTER seconds without a record or a rebalance, 5 s: an idle consumer then asks ten times
-# less often (its broker and its process wake for nothing), and a record that arrives still
-# answers the held fetch at once. Only while quiet: a fetch leaves out a partition whose records
-# the application has not taken yet, and a request sent after a rebalance queues behind the held
-# fetch, so busy or rebalancing consumers keep the short wait.
-BUSY_FETCH_WAIT_MS = 500
-QUIET_FETCH_WAIT_MS = 5000
-QUIET_AFTER = 10.0
 
 
 class KafkaEventLog:
@@ -191,7 +183,7 @@ class KafkaLogConsumer:
         self._next_offsets: dict[tuple[str, int], int] = {}
         self._uncommitted: dict[tuple[str, int], int] = {}  # next offsets processed, not yet committed
         self._committed_at = 0.0
-        self._last_activity = time.monotonic()  # last record or rebalance (see QUIET_AFTER)
+        self._pace = FetchPace()
 
     async def start(self) -> None:
         from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
@@ -200,10 +192,10 @@ class KafkaLogConsumer:
 
         class SeekToRecordedPosition(ConsumerRebalanceListener):
             async def on_partitions_revoked(self, revoked):  # noqa: D401
-                outer._set_fetch_wait(busy=True)
+                outer._pace_fetches(outer._pace.rebalanced(time.monotonic()))
 
             async def on_partitions_assigned(self, assigned):
-                outer._set_fetch_wait(busy=True)
+                outer._pace_fetches(outer._pace.rebalanced(time.monotonic()))
                 for tp in assigned:
                     done = await outer.start_position(tp.topic, tp.partition)
                     # Nothing handled yet: offset 0 (a log that no longer starts there answers
@@ -222,6 +214,7 @@ class KafkaLogConsumer:
             isolation_level="read_committed",
             max_poll_records=200,
             fetch_max_wait_ms=BUSY_FETCH_WAIT_MS,
+            fetch_min_bytes=BUSY_FETCH_MIN_BYTES,
             # The fetcher wakes on every event it waits for (a fetch answered, records taken, a
             # seek, a new assignment); this is only its safety tick (aiokafka's 0.2 s woke every
             # process five times a second at rest).
@@ -231,17 +224,17 @@ class KafkaLogConsumer:
         await self._consumer.start()
         self._consumer.subscribe(self.topics, listener=SeekToRecordedPosition())
 
-    def _set_fetch_wait(self, busy: bool) -> None:
-        """The broker's wait for the consumer's next fetch. aiokafka reads it from its fetcher for
-        every request it builds and has no public setter; `fetch_wait_ms` checks the attribute."""
-        if busy:
-            self._last_activity = time.monotonic()
+    def _pace_fetches(self, pace: tuple[int, int]) -> None:
+        """The broker's wait and minimum bytes for the consumer's next fetch (`FetchPace`).
+        aiokafka reads both from its fetcher for every request it builds and has no public
+        setter; `fetch_pace` reads them back."""
         fetcher = getattr(self._consumer, "_fetcher", None)
         if fetcher is not None:
-            fetcher._fetch_max_wait_ms = BUSY_FETCH_WAIT_MS if busy else QUIET_FETCH_WAIT_MS  # noqa: SLF001
+            fetcher._fetch_max_wait_ms, fetcher._fetch_min_bytes = pace  # noqa: SLF001
 
-    def fetch_wait_ms(self) -> int:
-        return self._consumer._fetcher._fetch_max_wait_ms  # noqa: SLF001 - see _set_fetch_wait
+    def fetch_pace(self) -> tuple[int, int]:
+        fetcher = self._consumer._fetcher  # noqa: SLF001 - see _pace_fetches
+        return fetcher._fetch_max_wait_ms, fetcher._fetch_min_bytes  # noqa: SLF001
 
     async def stop(self) -> None:
         if self._consumer is not None:
@@ -263,10 +256,7 @@ class KafkaLogConsumer:
                 )
                 self._next_offsets[(tp.topic, tp.partition)] = m.offset + 1
         # Set before the fetcher runs again (no await in between), so its next request uses it.
-        if records:
-            self._set_fetch_wait(busy=True)
-        elif time.monotonic() - self._last_activity >= QUIET_AFTER:
-            self._set_fetch_wait(busy=False)
+        self._pace_fetches(self._pace.fetched(time.monotonic(), bool(records)))
         return records
 
     async def mark_processed(self, records: Sequence[LogRecord]) -> None:

@@ -1,5 +1,6 @@
 """A consumer at rest asks the broker for records ten times less often (the broker holds its
-fetch 5 s instead of 0.5 s), and a record that arrives meanwhile is still handed over at once."""
+fetch 5 s instead of 0.5 s), and a record that arrives meanwhile is still handed over at once;
+under a stream of records it makes a round trip per 50 ms, not per record."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ import time
 
 import pytest
 
-from service_runtime import kafka_log
+from service_runtime import fetch_pace
 from service_runtime.eventlog import OutgoingRecord, topic_for
-from service_runtime.kafka_log import BUSY_FETCH_WAIT_MS, QUIET_FETCH_WAIT_MS, KafkaEventLog
+from service_runtime.fetch_pace import BUSY, QUIET, STREAMING
+from service_runtime.kafka_log import KafkaEventLog
 
 pytestmark = pytest.mark.stack
 
 
 def test_a_quiet_consumer_holds_long_fetches_and_still_gets_a_record_at_once(stack, namespace, monkeypatch):
-    monkeypatch.setattr(kafka_log, "QUIET_AFTER", 1.0)
+    monkeypatch.setattr(fetch_pace, "QUIET_AFTER", 1.0)
 
     async def fetch_until(consumer, count: int, limit: float) -> tuple[list, float]:
         started, records = time.monotonic(), []
@@ -35,16 +37,62 @@ def test_a_quiet_consumer_holds_long_fetches_and_still_gets_a_record_at_once(sta
         consumer = log.consumer(f"{namespace}.idle", [topic], from_the_beginning)
         await consumer.start()
         try:
-            assert consumer.fetch_wait_ms() == BUSY_FETCH_WAIT_MS
+            assert consumer.fetch_pace() == BUSY
             await fetch_until(consumer, 1, 2.0)  # nothing there: quiet after a second
-            assert consumer.fetch_wait_ms() == QUIET_FETCH_WAIT_MS
+            assert consumer.fetch_pace() == QUIET
             await asyncio.sleep(0.5)  # a held fetch is in flight at the broker
             sent = time.monotonic()
             await log.publish([OutgoingRecord(topic, b"k", b"the first record")])
             records, _ = await fetch_until(consumer, 1, 10.0)
             assert [r.value for r in records] == [b"the first record"]
             assert time.monotonic() - sent < 1.5, "the held fetch answered as soon as the record came"
-            assert consumer.fetch_wait_ms() == BUSY_FETCH_WAIT_MS, "busy again"
+            assert consumer.fetch_pace() == BUSY, "busy again"
+        finally:
+            await consumer.stop()
+            await log.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_stream_of_records_is_fetched_in_gathered_round_trips_and_none_is_lost(stack, namespace):
+    async def scenario() -> None:
+        log = KafkaEventLog(stack["kafka"], partitions=1, namespace=namespace)
+        await log.start()
+        topic = topic_for("orders", namespace)
+
+        async def from_the_beginning(topic: str, partition: int) -> None:
+            return None
+
+        consumer = log.consumer(f"{namespace}.stream", [topic], from_the_beginning)
+        await consumer.start()
+        received: list[bytes] = []
+        fetches_with_records = 0
+        sent = [f"record {n}".encode() for n in range(300)]
+
+        async def produce() -> None:  # 100 records a second, one publish each
+            for value in sent:
+                await log.publish([OutgoingRecord(topic, b"k", value)])
+                await asyncio.sleep(0.01)
+
+        try:
+            producing = asyncio.create_task(produce())
+            paces = set()
+            started = time.monotonic()
+            while len(received) < len(sent) and time.monotonic() - started < 30:
+                records = await consumer.fetch(timeout=0.5)
+                if records:
+                    fetches_with_records += 1
+                    received += [r.value for r in records]
+                paces.add(consumer.fetch_pace())
+            await producing
+            assert received == sent
+            assert STREAMING in paces
+            seconds = time.monotonic() - started
+            assert fetches_with_records < 30 * seconds, (
+                f"{fetches_with_records} fetches for {len(sent)} records in {seconds:.1f} s: not gathered")
+            for _ in range(4):  # the stream is over
+                await consumer.fetch(timeout=0.5)
+            assert consumer.fetch_pace() == BUSY
         finally:
             await consumer.stop()
             await log.stop()
