@@ -5,6 +5,7 @@ under a stream of records it makes a round trip per 50 ms, not per record."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
@@ -17,6 +18,25 @@ from service_runtime.kafka_log import KafkaEventLog
 pytestmark = pytest.mark.stack
 
 
+@contextlib.asynccontextmanager
+async def a_consumer_of_one_topic(bootstrap: str, namespace: str, group: str):
+    """A log with one single-partition topic and a started consumer of it from its beginning."""
+    log = KafkaEventLog(bootstrap, partitions=1, namespace=namespace)
+    await log.start()
+    topic = topic_for("orders", namespace)
+
+    async def from_the_beginning(topic: str, partition: int) -> None:
+        return None
+
+    consumer = log.consumer(f"{namespace}.{group}", [topic], from_the_beginning)
+    await consumer.start()
+    try:
+        yield log, topic, consumer
+    finally:
+        await consumer.stop()
+        await log.stop()
+
+
 def test_a_quiet_consumer_holds_long_fetches_and_still_gets_a_record_at_once(stack, namespace, monkeypatch):
     monkeypatch.setattr(fetch_pace, "QUIET_AFTER", 1.0)
 
@@ -27,16 +47,7 @@ def test_a_quiet_consumer_holds_long_fetches_and_still_gets_a_record_at_once(sta
         return records, time.monotonic() - started
 
     async def scenario() -> None:
-        log = KafkaEventLog(stack["kafka"], partitions=1, namespace=namespace)
-        await log.start()
-        topic = topic_for("orders", namespace)
-
-        async def from_the_beginning(topic: str, partition: int) -> None:
-            return None
-
-        consumer = log.consumer(f"{namespace}.idle", [topic], from_the_beginning)
-        await consumer.start()
-        try:
+        async with a_consumer_of_one_topic(stack["kafka"], namespace, "idle") as (log, topic, consumer):
             assert consumer.fetch_pace() == BUSY
             await fetch_until(consumer, 1, 2.0)  # nothing there: quiet after a second
             assert consumer.fetch_pace() == QUIET
@@ -47,24 +58,16 @@ def test_a_quiet_consumer_holds_long_fetches_and_still_gets_a_record_at_once(sta
             assert [r.value for r in records] == [b"the first record"]
             assert time.monotonic() - sent < 1.5, "the held fetch answered as soon as the record came"
             assert consumer.fetch_pace() == BUSY, "busy again"
-        finally:
-            await consumer.stop()
-            await log.stop()
 
     asyncio.run(scenario())
 
 
 def test_a_stream_of_records_is_fetched_in_gathered_round_trips_and_none_is_lost(stack, namespace):
     async def scenario() -> None:
-        log = KafkaEventLog(stack["kafka"], partitions=1, namespace=namespace)
-        await log.start()
-        topic = topic_for("orders", namespace)
+        async with a_consumer_of_one_topic(stack["kafka"], namespace, "stream") as (log, topic, consumer):
+            await gathered(log, topic, consumer)
 
-        async def from_the_beginning(topic: str, partition: int) -> None:
-            return None
-
-        consumer = log.consumer(f"{namespace}.stream", [topic], from_the_beginning)
-        await consumer.start()
+    async def gathered(log, topic, consumer) -> None:
         received: list[bytes] = []
         fetches_with_records = 0
         sent = [f"record {n}".encode() for n in range(300)]
@@ -74,27 +77,23 @@ def test_a_stream_of_records_is_fetched_in_gathered_round_trips_and_none_is_lost
                 await log.publish([OutgoingRecord(topic, b"k", value)])
                 await asyncio.sleep(0.01)
 
-        try:
-            producing = asyncio.create_task(produce())
-            paces = set()
-            started = time.monotonic()
-            while len(received) < len(sent) and time.monotonic() - started < 30:
-                records = await consumer.fetch(timeout=0.5)
-                if records:
-                    fetches_with_records += 1
-                    received += [r.value for r in records]
-                paces.add(consumer.fetch_pace())
-            await producing
-            assert received == sent
-            assert STREAMING in paces
-            seconds = time.monotonic() - started
-            assert fetches_with_records < 30 * seconds, (
-                f"{fetches_with_records} fetches for {len(sent)} records in {seconds:.1f} s: not gathered")
-            for _ in range(4):  # the stream is over
-                await consumer.fetch(timeout=0.5)
-            assert consumer.fetch_pace() == BUSY
-        finally:
-            await consumer.stop()
-            await log.stop()
+        producing = asyncio.create_task(produce())
+        paces = set()
+        started = time.monotonic()
+        while len(received) < len(sent) and time.monotonic() - started < 30:
+            records = await consumer.fetch(timeout=0.5)
+            if records:
+                fetches_with_records += 1
+                received += [r.value for r in records]
+            paces.add(consumer.fetch_pace())
+        await producing
+        assert received == sent
+        assert STREAMING in paces
+        seconds = time.monotonic() - started
+        assert fetches_with_records < 30 * seconds, (
+            f"{fetches_with_records} fetches for {len(sent)} records in {seconds:.1f} s: not gathered")
+        for _ in range(4):  # the stream is over
+            await consumer.fetch(timeout=0.5)
+        assert consumer.fetch_pace() == BUSY
 
     asyncio.run(scenario())
