@@ -73,6 +73,20 @@ class ClaimsOrder(TracedAggregate):
                        line_amounts: dict) -> None:
         self._fill(customer_id, line_nos, service_fee, line_amounts)
 
+    def note_counterfeit_found(self, line_no: int, finding: dict) -> None:
+        """A counterfeit found at inspection before the order's customer and prices are known here:
+        kept until `note_placed` brings them, then confirmed (`watch.on_order_placed`)."""
+        if line_no not in self.counterfeits_found():
+            self._record_counterfeit_found(line_no, finding)
+
+    @event("CounterfeitFound")
+    def _record_counterfeit_found(self, line_no: int, finding: dict) -> None:
+        self.counterfeit_found = {**self.counterfeits_found(), line_no: finding}
+
+    def counterfeits_found(self) -> dict[int, dict]:
+        """Line -> an inspection's finding (traceability code, evidence, who found it)."""
+        return getattr(self, "counterfeit_found", {})
+
     def note_merchant_shipment(self, line_no: int, at: datetime) -> None:
         if line_no not in getattr(self, "merchant_shipped", {}):
             self._record_merchant_shipment(line_no, at)

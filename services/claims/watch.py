@@ -174,7 +174,12 @@ class ParcelWatch:
         order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
         if order is None:
             return [ClaimsOrder(order_id=payload.order_id, **details)]
-        return [order] if order.note_placed(**details) else []
+        if not order.note_placed(**details):
+            return []
+        confirmed = [self.counterfeit_of(order, line_no, found["traceability_code"], "inspection",
+                                         found["evidence"], found["confirmed_by"])
+                     for line_no, found in order.counterfeits_found().items()]
+        return [order, *filter(None, confirmed)]
 
     def on_domestic_shipment(self, payload: DomesticShipmentRecorded, envelope: Any) -> list[Any]:
         order = self._order_facts(payload.order_id)
@@ -191,12 +196,18 @@ class ParcelWatch:
         return [order]
 
     def on_item_inspected(self, payload: ItemInspected, _envelope: Any) -> list[Any]:
-        """Zero tolerance: a counterfeit found at inspection is confirmed at once, refunded in full."""
-        order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
-        if COUNTERFEIT not in payload.issues or order is None:
+        """Zero tolerance: a counterfeit found at inspection is confirmed at once, refunded in full
+        (once `orders.OrderPlaced` has brought the order's prices: claims reads the topics apart)."""
+        if COUNTERFEIT not in payload.issues:
             return []
+        order = self._order_facts(payload.order_id)
+        evidence, found_by = list(payload.photos), f"warehouse_staff:{payload.staff_id}"
+        if not order.placed:
+            order.note_counterfeit_found(payload.line_no, {"traceability_code": payload.traceability_code,
+                                                           "evidence": evidence, "confirmed_by": found_by})
+            return [order]
         counterfeit = self.counterfeit_of(order, payload.line_no, payload.traceability_code, "inspection",
-                                          list(payload.photos), f"warehouse_staff:{payload.staff_id}")
+                                          evidence, found_by)
         return [counterfeit] if counterfeit else []
 
     def counterfeit_of(self, order: ClaimsOrder, line_no: int, code: str, source: str, evidence: list[str],

@@ -215,6 +215,21 @@ def test_a_counterfeit_found_at_inspection_is_confirmed_once_and_refunded_in_ful
     assert confirmed.order_id == ORDER
 
 
+def test_a_counterfeit_found_before_the_order_is_known_is_confirmed_when_it_is(claims):
+    """Claims reads the warehouse's topic apart from orders': the inspection may be handled first.
+    The refund needs the order's prices, so the finding waits for orders.OrderPlaced, once."""
+    claims.react(received())
+    claims.react(inspected(["counterfeit"]))
+    assert "claims.CounterfeitConfirmed" not in claims.published_types()
+    claims.react(order_placed())
+    [confirmed] = [e for e in claims.published() if e.type == "claims.CounterfeitConfirmed"]
+    assert confirmed.payload["refund_amount"] == "109.95" and confirmed.payload["source"] == "inspection"
+    assert confirmed.payload["evidence"] == ["p1", "p2", "p3"] and confirmed.order_id == ORDER
+    claims.react(order_placed())  # redelivered
+    claims.react(inspected(["counterfeit"]))  # redelivered
+    assert claims.published_types().count("claims.CounterfeitConfirmed") == 1
+
+
 def test_an_ordinary_inspection_failure_is_no_counterfeit(claims):
     claims.react(order_placed())
     claims.react(received())
