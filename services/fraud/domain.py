@@ -49,10 +49,12 @@ class FraudCase(TracedAggregate):
             self._clear(payment_id, rules.RULES_VERSION)
 
     def flag_velocity(self, payment_id: UUID, reasons: list[str], velocity_version: str) -> None:
-        """A velocity verdict that came after this case reviewed a payment (the streams role
-        decides beside the worker, not before it): flag the order now, once per reason."""
-        if not self.payment_ids:
-            return  # nothing paid yet: the verdict is weighed when the payment is reviewed
+        """A velocity verdict that came after this case reviewed the payment (the streams role
+        decides beside the worker, not before it): flag the order now, once per reason. Before the
+        review, nothing here: reviewing the payment then would be skipped, and its own rules
+        (a duplicate payment) never run."""
+        if str(payment_id) not in self.payment_ids:
+            return  # that payment is not reviewed yet: its review weighs the verdict with its own rules
         decided = {reason for d in self.decisions for reason in d["reasons"]}
         new = [reason for reason in reasons if reason not in decided]
         if new:

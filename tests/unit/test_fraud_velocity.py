@@ -163,6 +163,28 @@ def test_a_streams_verdict_before_the_payment_is_weighed_when_the_payment_is_rev
     fraud.react(tripped(uuid4(), None, rules.FIRST_ORDER), occurred_at=T0)  # no case yet: kept, no error
 
 
+def test_a_second_payment_s_verdict_before_the_payment_is_recorded_leaves_its_own_rules_to_run(tmp_path):
+    """The agents read payments' topic, the worker orders': a verdict about a second payment may
+    be handled before orders.PaymentRecorded of it. Flagging then marked that payment reviewed,
+    and the duplicate-payment rule never ran for it."""
+    fraud = ServiceHarness(fraud_bootstrap, tmp_path)
+    fraud.parts.app.velocity_in_process = False
+    order_id, first, second = order(fraud), uuid4(), uuid4()
+
+    def recorded(payment_id):
+        fraud.react(PaymentRecorded(order_id=order_id, payment_id=payment_id, amount=Decimal("10.00"),
+                                    currency="CNY", method="card"), occurred_at=T0)
+
+    recorded(first)
+    assert reasons(fraud)[str(order_id)] == []
+    fraud.react(tripped(order_id, second), occurred_at=T0)
+    recorded(second)
+    assert reasons(fraud)[str(order_id)] == ["duplicate payment: 2 payments were recorded for this order",
+                                             "velocity (customer_payments_per_hour): from the agents"]
+    recorded(second)  # redelivered
+    assert len([e for e in fraud.published() if e.type == "fraud.OrderFlagged"]) == 1
+
+
 def test_the_agents_facts_and_verdict_envelopes_are_deterministic():
     from services.fraud.streams import fact_from, verdict_record
     from service_runtime.publishing import event_id_for
