@@ -19,60 +19,21 @@ import asyncio
 import json
 import os
 import tempfile
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 os.environ.setdefault("PGAPPNAME", "kongfu-bench-driver")  # the driver's own sessions, before any connects
 
 from kongfu.bench_baselines import producer_baseline, store_baseline  # noqa: E402
 from kongfu.bench_latency import delay_between, paced, timeline_buckets  # noqa: E402
+from kongfu.bench_driver import Driver  # noqa: E402
 from kongfu.cpu import DRIVER, CpuMeter, difference, is_platform  # noqa: E402
-from kongfu.demo import Lifecycle  # noqa: E402
 from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform  # noqa: E402
-from service_runtime.auth import issue_token  # noqa: E402
 from service_runtime.eventlog import topic_for  # noqa: E402
 from service_runtime.kafka_log import KafkaEventLog  # noqa: E402
 from service_runtime.settings import Settings  # noqa: E402
-
-
-class Driver:
-    """Lifecycles from a pool of threads, each with its own keep-alive HTTP client."""
-
-    def __init__(self, urls: dict[str, str], jwt_secret: str, carrier_secret: str, issuer: str) -> None:
-        from services.logistics.carriers import FakeCarrier
-
-        self.urls, self.local = urls, threading.local()
-        self.token_for = lambda sub, role: issue_token(jwt_secret, sub, [role], issuer=issuer)
-        self.webhook = FakeCarrier(carrier_secret).webhook
-        self.clients: list[httpx.Client] = []
-
-    def client(self) -> httpx.Client:
-        if not hasattr(self.local, "client"):
-            self.local.client = httpx.Client(timeout=30)
-            self.clients.append(self.local.client)
-        return self.local.client
-
-    def one(self, _: int = 0) -> str:
-        trip = Lifecycle(self.urls, self.token_for, self.webhook, client=self.client(), patience=180)
-        result = trip.full_journey()
-        trip.timeline_until(result["order_id"], "claim_decided")
-        return result["order_id"]
-
-    def run(self, lifecycles: int, concurrency: int) -> float:
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            list(pool.map(self.one, range(lifecycles)))
-        return time.perf_counter() - started
-
-    def close(self) -> None:
-        for client in self.clients:
-            client.close()
 
 
 def measured(meter: CpuMeter, seconds: float) -> dict[str, float]:
@@ -242,8 +203,10 @@ def main(argv: list[str] | None = None) -> None:
         idle = measured(meter, args.idle_seconds)
         events_before = asyncio.run(published_events(settings, SERVICES))
         load_before, before, delays_before = load_average(), meter.snapshot(), timeline_buckets(urls["orders"])
+        driver.answers.clear()
         elapsed = driver.run(args.lifecycles, args.concurrency)
         raw = difference(before, meter.snapshot())
+        answers = driver.answers_by_status()
         events = asyncio.run(published_events(settings, SERVICES)) - events_before
         p50, p99, samples = delay_between(delays_before, timeline_buckets(urls["orders"]))
         rate = args.lifecycles / elapsed
@@ -251,7 +214,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{events} events, {events / elapsed:.0f} events/s ({events / args.lifecycles:.0f} per lifecycle)")
         log(f"commit → timeline at {rate:.2f} lifecycles/s: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
             f"over {samples} events")
-        figures["run"] = {"seconds": elapsed, "lifecycles_per_s": rate, "events": events,
+        log(f"answers   {sum(answers.values())} during the run, by status: "
+            + ", ".join(f"{status} {count}" for status, count in sorted(answers.items()))
+            + f"; 409 by service: {driver.conflicts_by_service() or 'none'}")
+        figures["run"] = {"answers_by_status": answers, "conflicts_by_service": driver.conflicts_by_service(),"seconds": elapsed, "lifecycles_per_s": rate, "events": events,
                           "events_per_s": events / elapsed, "timeline_p50_ms": p50 * 1000,
                           "timeline_p99_ms": p99 * 1000, "timeline_samples": samples,
                           "load_average_before": load_before, "load_average_after": load_average(),
