@@ -249,6 +249,9 @@ def main(argv: list[str] | None = None) -> None:
             args.embedded_lifecycles, min(args.idle_seconds, 10.0), log_dir)
         log(f"embedded  `kongfu run`: {embedded['cpu_s_per_lifecycle']:.3f} CPU-s per lifecycle "
             f"({embedded['lifecycles']} lifecycles, idle {embedded['idle_cores']:.3f} cores subtracted)")
+    deleted = asyncio.run(KafkaEventLog(settings.kafka_bootstrap, client_id="kongfu-bench",
+                                        namespace=namespace).delete_namespace_topics())
+    log(f"cleanup   the run's {len(deleted)} topics deleted (a broker's idle work grows with the topics it keeps)")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2, default=str))
         log(f"figures written to {args.json_out}")

@@ -7,6 +7,7 @@ import asyncio
 import time
 from typing import Any, AsyncIterator, Mapping, Sequence
 
+from service_runtime import kafka_admin
 from service_runtime.eventlog import LogRecord, OutgoingRecord, StartPosition, all_topics
 from service_runtime.fetch_pace import BUSY_FETCH_MIN_BYTES, BUSY_FETCH_WAIT_MS, FetchPace
 
@@ -45,40 +46,20 @@ class KafkaEventLog:
         return self._producer
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
-        from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-        from aiokafka.errors import TopicAlreadyExistsError
+        await kafka_admin.ensure_topics(self._admin(), topics, self.partitions)
 
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin",
-                                    **self.security)
-        await admin.start()
-        try:
-            existing = set(await admin.list_topics())
-            missing = [t for t in topics if t not in existing]
-            if missing:
-                try:
-                    await admin.create_topics(
-                        [NewTopic(name=t, num_partitions=self.partitions, replication_factor=1) for t in missing]
-                    )
-                except TopicAlreadyExistsError:
-                    pass  # another process created them first
-            await self._wait_for_leaders(admin, list(topics))
-        finally:
-            await admin.close()
+    async def delete_namespace_topics(self) -> list[str]:
+        """Every topic of this log's namespace (a bench's or a test's), services' and faust's alike:
+        a broker's idle work grows with the topics it keeps. Refused without a namespace."""
+        if not self.namespace:
+            raise ValueError("only a namespace's topics can be deleted, never the platform's own")
+        return await kafka_admin.delete_topics_under(self._admin(), f"{self.namespace}.")
 
-    @staticmethod
-    async def _wait_for_leaders(admin, topics: list[str], timeout: float = 30.0) -> None:
-        """A created topic reaches the brokers' metadata a moment later; a consumer that subscribes
-        before that is assigned no partitions and keeps none until its next metadata refresh
-        (minutes), so start-up waits until every partition of every topic has a leader."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            described = await admin.describe_topics(topics)
-            if all(t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
-                   for t in described):
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"topics without partition leaders after {timeout:.0f} s")
-            await asyncio.sleep(0.1)
+    def _admin(self):
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        return AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin",
+                                   **self.security)
 
     async def stop(self) -> None:
         if self._producer is not None:
