@@ -216,8 +216,10 @@ def main(argv: list[str] | None = None) -> None:
             f"over {samples} events")
         log(f"answers   {sum(answers.values())} during the run, by status: "
             + ", ".join(f"{status} {count}" for status, count in sorted(answers.items()))
-            + f"; 409 by service: {driver.conflicts_by_service() or 'none'}")
-        figures["run"] = {"answers_by_status": answers, "conflicts_by_service": driver.conflicts_by_service(),"seconds": elapsed, "lifecycles_per_s": rate, "events": events,
+            + f"; 409 by service: {driver.conflicts_by_service() or 'none'}, of them lost races (two writers, "
+              f"one aggregate): {driver.lost_races_by_service() or 'none'}")
+        figures["run"] = {"answers_by_status": answers, "conflicts_by_service": driver.conflicts_by_service(),
+                          "lost_races_by_service": driver.lost_races_by_service(),"seconds": elapsed, "lifecycles_per_s": rate, "events": events,
                           "events_per_s": events / elapsed, "timeline_p50_ms": p50 * 1000,
                           "timeline_p99_ms": p99 * 1000, "timeline_samples": samples,
                           "load_average_before": load_before, "load_average_after": load_average(),

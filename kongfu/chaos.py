@@ -80,7 +80,7 @@ class Chaos:
         self.started = time.monotonic()
 
     # -- the driver ---------------------------------------------------------------------------
-    def observe(self, service: str, status: int) -> None:
+    def observe(self, service: str, status: int, _response: httpx.Response | None = None) -> None:
         with self.lock:
             self.answers.append((time.monotonic(), service, status))
 

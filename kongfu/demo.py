@@ -57,7 +57,8 @@ class Lifecycle:
     # Like a real frontend under faults (`kongfu chaos`): keep retrying connection errors and 5xx
     # for this many seconds, with backoff and the same headers (so the same Idempotency-Key).
     retry_for: float = 0.0
-    observe: Callable[[str, int], None] = lambda service, status: None  # every answer; 0 = no connection
+    # Every answer (service, status, response); status 0 and no response: no connection.
+    observe: Callable[[str, int, httpx.Response | None], None] = lambda service, status, response: None
     patience: float = 60.0  # seconds to wait for a reaction (another service's step) to show
     # A keep-alive client (one per driver thread); without one, each call opens its own connection.
     client: httpx.Client | None = None
@@ -74,11 +75,11 @@ class Lifecycle:
             try:
                 response = (self.client or httpx).request(method, f"{self.urls[service]}{path}",
                                                            headers=headers, timeout=30, **kwargs)
-                self.observe(service, response.status_code)
+                self.observe(service, response.status_code, response)
                 if response.status_code < 500 or time.monotonic() > deadline:
                     break
             except httpx.TransportError:
-                self.observe(service, 0)
+                self.observe(service, 0, None)
                 if time.monotonic() > deadline:
                     raise
             unsure = unsure or method != "GET"  # the command may have been done before its answer was lost
