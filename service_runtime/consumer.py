@@ -5,7 +5,8 @@ with the reason and the runner carries on), call the service's handler inside a 
 save the handler's new events together with the tracking record (topic:partition, offset) and the
 event id, in one transaction. A redelivered offset or a re-published event id changes nothing.
 A message of a type the service has no handler for writes nothing: the batch's last such
-position per partition is recorded once at its end (lost in a crash, it is only read again).
+position per partition is recorded at its end, at most once a second per partition (lost in a
+crash or skipped, it is only read again: such messages change nothing).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ Handler = Callable[[EventPayload, Envelope], Iterable[Any]]
 log = logging.getLogger("kongfu.consumer")
 
 MAX_CONFLICT_RETRIES = 5
+# A partition's position past messages without a handler is recorded at most this often: under
+# load a write per batch cost more than reading those messages again after a restart.
+POSITIONS_ONLY_EVERY = 1.0
 
 
 class Rejected(Exception):
@@ -72,6 +76,7 @@ class ConsumerRunner:
         self.handlers = dict(handlers)
         self.group = group or f"kongfu.{service}"
         self._applied: dict[tuple[str, int], int] = {}  # position at (re)start, per partition
+        self._positions_only_at: dict[str, float] = {}  # tracking name -> monotonic time last recorded
 
     async def recorded_position(self, topic: str, partition: int) -> int | None:
         return await asyncio.to_thread(self.app.recorder.max_tracking_id, tracking_name(topic, partition))
@@ -184,8 +189,12 @@ class ConsumerRunner:
             pass  # already at or past this offset
 
     def _record_positions_only(self, trackings: Sequence[Tracking]) -> None:
+        now = time.monotonic()
         for tracking in trackings:
-            self._record_position_only(tracking)
+            if now - self._positions_only_at.get(tracking.application_name, -POSITIONS_ONLY_EVERY) \
+                    >= POSITIONS_ONLY_EVERY:
+                self._positions_only_at[tracking.application_name] = now
+                self._record_position_only(tracking)
 
     async def dead_letter(self, record: LogRecord, reason: str, envelope: Envelope | None = None) -> None:
         log.warning("dead-lettering %s:%s@%s: %s", record.topic, record.partition, record.offset, reason)

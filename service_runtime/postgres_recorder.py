@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier, Literal
@@ -94,3 +94,11 @@ class InboxPostgresProcessRecorder(PostgresProcessRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.record_statement, parameters, prepare=True)
             return [row["n"] for row in curs.fetchall()]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_tracking(self, tracking: Tracking) -> None:
+        """A position alone (the relay's, or a consumer's past messages it has no handler for): the
+        library's single upsert, sent on its own. The library wraps it in a transaction, three round
+        trips where the statement alone is atomic. Raises IntegrityError if it does not advance."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            self._insert_tracking(curs, tracking)

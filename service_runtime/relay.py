@@ -41,6 +41,9 @@ class OutboxRelay:
         self.last_error = ""
         self.waiting = 0  # events stored but not yet published
         self.batch_was_full = False  # the last read stopped at batch_size, not at the log's end
+        # The position this relay recorded last, so a wake reads the log without asking the store
+        # for it first; None (at start, after any failure) reads it from the store again.
+        self._recorded: int | None = None
 
     def position(self) -> int:
         return self.app.recorder.max_tracking_id(RELAY_POSITION) or 0
@@ -66,13 +69,14 @@ class OutboxRelay:
         """The position recorded past a published batch, and the next batch read, in one hand-off
         to a thread (each hand-off wakes a thread: more CPU than either query)."""
         self.app.recorder.insert_tracking(Tracking(RELAY_POSITION, published))
+        self._recorded = published
         return self._next_batch(after=published)
 
     async def publish_once(self) -> int:
         """Publish batch after batch until a read finds the end of the log; returns how many
         notifications it moved past. A batch's position is recorded only once Kafka has it."""
         moved = 0
-        records, last = await asyncio.to_thread(self._next_batch)
+        records, last = await asyncio.to_thread(self._next_batch, self._recorded)
         while last is not None:
             # Bounded: a producer waiting for a broker that is away would otherwise wait unseen.
             await asyncio.wait_for(self.event_log.publish(records), timeout=PUBLISH_TIMEOUT)
@@ -135,6 +139,7 @@ class OutboxRelay:
                     log.info("relay publishing again after %.0f s", time.monotonic() - self.failing_since)
                 self.failing_since, backoff = None, BACKOFF_FIRST
             except Exception as exc:  # broker or database away: keep the position, back off, try again
+                self._recorded = None
                 if self.failing_since is None:
                     self.failing_since = time.monotonic()
                     log.exception("relay batch failed; retrying with backoff")

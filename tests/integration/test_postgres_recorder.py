@@ -105,3 +105,21 @@ def test_a_reaction_without_new_events_records_its_position_and_event_id(app):
     app.save_reaction(tracking=Tracking("kongfu.fraud.events:2", 11), event_id=str(uuid.uuid4()))
     assert app.recorder.max_tracking_id("kongfu.fraud.events:2") == 11
     assert stored(app) == []
+
+
+def test_a_position_alone_is_one_statement_outside_a_transaction(app, statements, monkeypatch):
+    """The relay's position and a consumer's past messages without a handler: the upsert alone,
+    one round trip, where the library opened a transaction around it (three)."""
+    transactions = []
+    transaction = psycopg.Connection.transaction
+    monkeypatch.setattr(psycopg.Connection, "transaction",
+                        lambda self, *args, **kwargs: transactions.append(1) or transaction(self, *args, **kwargs))
+
+    app.recorder.insert_tracking(Tracking("outbox-relay", 5))
+
+    assert len(statements) == 1 and "INSERT" in statements[0] and transactions == []
+    assert app.recorder.max_tracking_id("outbox-relay") == 5
+    with pytest.raises(IntegrityError, match="Failed to record tracking"):  # not ahead: nothing written
+        app.recorder.insert_tracking(Tracking("outbox-relay", 5))
+    app.recorder.insert_tracking(Tracking("outbox-relay", 6))
+    assert app.recorder.max_tracking_id("outbox-relay") == 6

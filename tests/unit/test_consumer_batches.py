@@ -92,3 +92,28 @@ def test_a_shared_consumer_starting_behind_the_worker_hands_it_only_new_records(
 
     assert handed == [len(records)]  # only the new record
     assert published_count(purchasing) == effects
+
+
+def test_a_position_past_messages_without_a_handler_is_recorded_at_most_once_a_second(purchasing, tmp_path,
+                                                                                      monkeypatch):
+    """Such messages change nothing, so their position is only a shortcut for a restart: recorded
+    for the first batch, then not again within POSITIONS_ONLY_EVERY, where it cost a write a batch."""
+    from service_runtime import consumer
+
+    log = LocalEventLog(tmp_path / "eventlog.sqlite")
+    paid = [orders_records(n)[1] for n in range(3)]  # orders.PaymentRecorded: purchasing has no handler
+    asyncio.run(log.publish(paid))
+    records = log.read([ORDERS], {}, 10)
+    runner = ConsumerRunner("purchasing", purchasing.app, log, [ORDERS], purchasing.handlers)
+    now = [1000.0]
+    monkeypatch.setattr(consumer.time, "monotonic", lambda: now[0])
+
+    assert asyncio.run(runner.handle_batch(records[:1])) == ["not handled"]
+    assert asyncio.run(runner.recorded_position(ORDERS, 0)) == records[0].offset
+    now[0] += consumer.POSITIONS_ONLY_EVERY / 2
+    asyncio.run(runner.handle_batch(records[1:2]))
+    assert asyncio.run(runner.recorded_position(ORDERS, 0)) == records[0].offset  # not written again yet
+    now[0] += consumer.POSITIONS_ONLY_EVERY / 2
+    asyncio.run(runner.handle_batch(records[2:]))
+    assert asyncio.run(runner.recorded_position(ORDERS, 0)) == records[2].offset
+    assert published_count(purchasing) == 0
