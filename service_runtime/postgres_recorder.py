@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
+from eventsourcing.persistence import IntegrityError, InterfaceError, Notification, OperationalError, StoredEvent, \
+    Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier, Literal
@@ -79,6 +80,14 @@ class InboxPostgresProcessRecorder(PostgresProcessRecorder):
             lock_timeout=Literal(f"{self.datastore.lock_timeout}s"), already=SQL(ALREADY_PROCESSED),
             not_advanced=SQL(TRACKING_NOT_ADVANCED)))
         self.record_statement = SQL("SELECT n FROM {0}.kongfu_record(%s, %s, %s, %s, %s, %s, %s) AS n").format(schema)
+        # The relay's position and its next read in one statement: the read's snapshot is taken
+        # when the statement starts, as a read of its own would be. One row at least, to say
+        # whether the position advanced; the event columns are null when none follows it.
+        self.tracking_then_notifications_statement = SQL(
+            "WITH recorded AS ({insert}) SELECT (SELECT count(*) FROM recorded) AS recorded, e.* "
+            "FROM (SELECT) AS one LEFT JOIN LATERAL (SELECT * FROM {schema}.{events} "
+            "WHERE notification_id > %(notification_id)s ORDER BY notification_id LIMIT %(limit)s) AS e ON true"
+        ).format(insert=self.insert_tracking_statement, schema=schema, events=Identifier(self.events_table_name))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
@@ -102,3 +111,19 @@ class InboxPostgresProcessRecorder(PostgresProcessRecorder):
         trips where the statement alone is atomic. Raises IntegrityError if it does not advance."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             self._insert_tracking(curs, tracking)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_tracking_then_select(self, tracking: Tracking, limit: int) -> Sequence[Notification]:
+        """`insert_tracking`, then up to `limit` notifications after its position: one round trip.
+        Raises IntegrityError, and reads nothing, if the position does not advance."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.tracking_then_notifications_statement,
+                         {"application_name": tracking.application_name,
+                          "notification_id": tracking.notification_id, "limit": limit}, prepare=True)
+            rows = curs.fetchall()
+        if not rows[0]["recorded"]:
+            raise IntegrityError(f"{TRACKING_NOT_ADVANCED} for {tracking.application_name} {tracking.notification_id}")
+        return [Notification(id=row["notification_id"], originator_id=row["originator_id"],
+                             originator_version=row["originator_version"], topic=row["topic"],
+                             state=bytes(row["state"]))
+                for row in rows if row["notification_id"] is not None]

@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence, TypeVar
 from urllib.parse import urlparse
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -44,6 +44,11 @@ class InboxSQLiteProcessRecorder(SQLiteProcessRecorder):
             if c.fetchone() is None:
                 raise IntegrityError(f"event {event_id} {ALREADY_PROCESSED}")
         return super()._insert_events(c, stored_events, **kwargs)
+
+    def insert_tracking_then_select(self, tracking: Tracking, limit: int) -> Sequence[Notification]:
+        """The PostgreSQL recorder's one round trip, as two calls (one process, no network)."""
+        self.insert_tracking(tracking)
+        return self.select_notifications(start=tracking.notification_id + 1, limit=limit)
 
 
 def schema_for(service: str, settings: Settings) -> str:

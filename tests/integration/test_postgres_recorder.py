@@ -123,3 +123,23 @@ def test_a_position_alone_is_one_statement_outside_a_transaction(app, statements
         app.recorder.insert_tracking(Tracking("outbox-relay", 5))
     app.recorder.insert_tracking(Tracking("outbox-relay", 6))
     assert app.recorder.max_tracking_id("outbox-relay") == 6
+
+
+def test_the_relay_s_position_and_its_next_read_are_one_statement(app, statements):
+    tallies = [Tally() for _ in range(3)]
+    app.save(*tallies)
+    ids = [n.id for n in stored(app)]
+    statements.clear()
+
+    after_first = app.recorder.insert_tracking_then_select(Tracking("outbox-relay", ids[0]), limit=10)
+
+    assert len(statements) == 1
+    assert [n.id for n in after_first] == ids[1:]
+    assert [n.originator_id for n in after_first] == [n.originator_id for n in stored(app)[1:]]
+    assert app.recorder.max_tracking_id("outbox-relay") == ids[0]
+    assert [n.id for n in app.recorder.insert_tracking_then_select(Tracking("outbox-relay", ids[1]), limit=1)] \
+        == ids[2:]
+    assert app.recorder.insert_tracking_then_select(Tracking("outbox-relay", ids[2]), limit=10) == []  # the end
+    with pytest.raises(IntegrityError, match="Failed to record tracking"):  # not ahead: refused, nothing read
+        app.recorder.insert_tracking_then_select(Tracking("outbox-relay", ids[1]), limit=10)
+    assert app.recorder.max_tracking_id("outbox-relay") == ids[2]
