@@ -28,7 +28,7 @@ TRACKING_NOT_ADVANCED = "Failed to record tracking"  # the library's words for a
 RECORD_FUNCTION = """
 CREATE OR REPLACE FUNCTION {schema}.kongfu_record(
     p_inbox_event_id text, p_tracking_name text, p_tracking_id bigint,
-    p_originator_ids uuid[], p_versions bigint[], p_topics text[], p_states bytea[])
+    p_originator_ids uuid[], p_versions bigint[], p_topics text[], p_states bytea[], p_saved_by text)
 RETURNS SETOF bigint LANGUAGE plpgsql AS $body$
 BEGIN
     IF p_inbox_event_id IS NOT NULL THEN
@@ -50,7 +50,7 @@ BEGIN
         -- notification log (the relay) never passes a gap that a slower transaction fills later.
         PERFORM set_config('lock_timeout', {lock_timeout}, true);
         LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE;
-        NOTIFY {channel};
+        PERFORM pg_notify({channel}, p_saved_by);
         RETURN QUERY INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)
             SELECT * FROM unnest(p_originator_ids, p_versions, p_topics, p_states)
             RETURNING notification_id;
@@ -76,10 +76,11 @@ class InboxPostgresProcessRecorder(PostgresProcessRecorder):
                 schema, Identifier(self.inbox_table_name)))
         self.sql_create_statements.append(SQL(RECORD_FUNCTION).format(
             schema=schema, inbox=Identifier(self.inbox_table_name), tracking=Identifier(self.tracking_table_name),
-            events=Identifier(self.events_table_name), channel=Identifier(self.channel_name),
+            events=Identifier(self.events_table_name), channel=Literal(self.channel_name),
             lock_timeout=Literal(f"{self.datastore.lock_timeout}s"), already=SQL(ALREADY_PROCESSED),
             not_advanced=SQL(TRACKING_NOT_ADVANCED)))
-        self.record_statement = SQL("SELECT n FROM {0}.kongfu_record(%s, %s, %s, %s, %s, %s, %s) AS n").format(schema)
+        self.saved_by = ""  # the NOTIFY payload: the token of the signal the application notifies
+        self.record_statement = SQL("SELECT n FROM {0}.kongfu_record(%s, %s, %s, %s, %s, %s, %s, %s) AS n").format(schema)
         # The relay's position and its next read in one statement: the read's snapshot is taken
         # when the statement starts, as a read of its own would be. One row at least, to say
         # whether the position advanced; the event columns are null when none follows it.
@@ -98,7 +99,7 @@ class InboxPostgresProcessRecorder(PostgresProcessRecorder):
             None if tracking is None else tracking.application_name,
             None if tracking is None else tracking.notification_id,
             [e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events], [e.state for e in stored_events],
+            [e.topic for e in stored_events], [e.state for e in stored_events], self.saved_by,
         )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.record_statement, parameters, prepare=True)

@@ -13,7 +13,8 @@ from typing import Any, Callable, Sequence, TypeVar
 from urllib.parse import urlparse
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
-from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
+from eventsourcing.persistence import IntegrityError, InterfaceError, Notification, OperationalError, StoredEvent, \
+    Tracking
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -21,7 +22,8 @@ from service_runtime.aggregate_cache import CACHE_SIZE, repository_for
 from service_runtime.clock import SYSTEM_CLOCK, Clock
 from service_runtime.database import CONNECT_TIMEOUT
 from service_runtime.idempotency import earlier_answer
-from service_runtime.postgres_recorder import ALREADY_PROCESSED, INBOX_KWARG, TRACKING_NOT_ADVANCED
+from service_runtime.postgres_recorder import ALREADY_PROCESSED, INBOX_KWARG, TRACKING_NOT_ADVANCED, \
+    InboxPostgresProcessRecorder
 from service_runtime.settings import Settings
 from service_runtime.wakeup import Signal
 
@@ -163,7 +165,10 @@ class ServiceApplication(Application):
         return list(dict.fromkeys(ids))
 
     def construct_recorder(self) -> Any:
-        return self.factory.process_recorder()
+        recorder = self.factory.process_recorder()
+        if isinstance(recorder, InboxPostgresProcessRecorder):  # its NOTIFYs name the signal saves notify here
+            recorder.saved_by = self.new_events.token
+        return recorder
 
     @cached_property
     def new_events(self) -> Signal:
@@ -172,7 +177,13 @@ class ServiceApplication(Application):
         return Signal()
 
     def _record(self, processing_event: Any) -> Any:
-        recordings = super()._record(processing_event)
+        try:
+            recordings = super()._record(processing_event)
+        except (InterfaceError, OperationalError):
+            # The connection failed: the save may have committed, and its NOTIFY names this
+            # signal, which `wakeup.listen` passes over. A wake for nothing costs one read.
+            self.new_events.notify()
+            raise
         self.new_events.notify()
         return recordings
 

@@ -8,7 +8,10 @@ work by at most that long and loses nothing.
 
 In the stack, `listen` keeps a PostgreSQL LISTEN on the channel the event recorder NOTIFYs in
 every insert transaction (delivered only when it commits), so a save in another process (the api
-role, a worker) wakes the relay, the timer scheduler and the dispatchers of this one.
+role, a worker) wakes the relay, the timer scheduler and the dispatchers of this one. A save's
+NOTIFY carries the token of the signal its application notified in-process; `listen` passes over
+the notifications of the signal it feeds, woken already (a second wake would only read again and
+find nothing).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import uuid
 from typing import Any, Callable
 
 log = logging.getLogger("kongfu.wakeup")
@@ -65,6 +69,7 @@ class Signal:
     def __init__(self) -> None:
         self._waiters: set[Waiter] = set()
         self._lock = threading.Lock()
+        self.token = uuid.uuid4().hex  # names this signal in the NOTIFYs of saves that notified it
 
     def waiter(self) -> Waiter:
         """A waiter bound to the running event loop."""
@@ -114,6 +119,7 @@ async def listen(dsn: str, channel: str, signal: Signal, stop: asyncio.Event) ->
         # ten wake-ups a second in every process at rest. A closed connection reads as readable
         # and `consume_input` raises, which reconnects.
         loop, pgconn, readable = asyncio.get_running_loop(), conn.pgconn, asyncio.Event()
+        own = signal.token.encode()
         socket = pgconn.socket
         loop.add_reader(socket, readable.set)
         try:
@@ -122,8 +128,8 @@ async def listen(dsn: str, channel: str, signal: Signal, stop: asyncio.Event) ->
                 readable.clear()
                 pgconn.consume_input()
                 received = False
-                while pgconn.notifies() is not None:
-                    received = True
+                while (notification := pgconn.notifies()) is not None:
+                    received = received or notification.extra != own
                 if received:
                     signal.notify()
         finally:

@@ -57,3 +57,40 @@ def test_notifications_wake_the_signal_across_a_dropped_connection(stack, namesp
         await asyncio.wait_for(listener, timeout=10)
 
     asyncio.run(scenario())
+
+
+def test_a_save_s_notification_wakes_every_listener_but_the_one_its_application_woke_already(stack, namespace):
+    """Each save NOTIFYs with the token of the signal its application notifies in-process: the
+    listener feeding that signal passes over it (its loops are awake already); others wake."""
+    from eventsourcing.domain import Aggregate
+
+    from service_runtime.settings import Settings
+    from service_runtime.store import ServiceApplication, ensure_schema, store_env
+
+    settings = Settings(mode="stack", namespace=namespace, pg_dsn=stack["pg_dsn"])
+    ensure_schema("wakers", settings)
+    saving = ServiceApplication(env=store_env("wakers", settings))
+    in_process = []
+    saving.new_events.notify = lambda: in_process.append(1)
+
+    async def scenario() -> tuple[int, int]:
+        own, elsewhere, stop = Counting(), Counting(), asyncio.Event()
+        own.token = saving.new_events.token  # as `store_listener` feeds the application's own signal
+        listeners = [asyncio.create_task(wakeup.listen(stack["pg_dsn"], saving.recorder.channel_name, signal, stop))
+                     for signal in (own, elsewhere)]
+        await _until(lambda: own.count == 1 and elsewhere.count == 1, "both listeners connected")
+        for _ in range(3):
+            await asyncio.to_thread(saving.save, Aggregate())
+        await _until(lambda: elsewhere.count == 4, "another process's three wakes")
+        await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.gather(*listeners)
+        return own.count, elsewhere.count
+
+    try:
+        own, elsewhere = asyncio.run(scenario())
+        assert len(in_process) == 3  # each save woke its own application's loops in-process
+        assert own == 1  # only the wake on connecting: its own saves' NOTIFYs were passed over
+        assert elsewhere == 4
+    finally:
+        saving.close()
