@@ -50,7 +50,7 @@ class BillPayments:
         def start() -> tuple[list[Any], tuple[PaymentIntent, bool]]:
             earlier = self.earlier(payment_id, request)
             if earlier is not None:  # the same Idempotency-Key: the first answer, no second charge
-                return [], (earlier, False)
+                return [], (earlier, earlier.awaits_submission)
             bill = self.repository.get(charge_bill_id(purpose, reference))
             intent = PaymentIntent(payment_id=payment_id, customer_id=bill.customer_id, purpose=purpose,
                                    order_id=bill.order_id, amount=bill.total, currency=bill.currency, method=method,

@@ -121,6 +121,13 @@ class PaymentIntent(TracedAggregate):
         self.card_fingerprint = card_fingerprint  # the card's hash, for the velocity rules; never card data
 
     @property
+    def awaits_submission(self) -> bool:
+        """Saved, but no provider has heard of it: the process died before asking, or before
+        saving the answer. The request repeated with its Idempotency-Key asks (again); the
+        provider's idempotency key is the payment's, so a charge that got through is not doubled."""
+        return self.status == PENDING and self.provider_ref is None and self.provider != "balance"
+
+    @property
     def charged(self) -> Decimal:
         """What the provider takes from the customer: the amount and the method's surcharge."""
         return self.amount + getattr(self, "surcharge", Decimal("0.00"))

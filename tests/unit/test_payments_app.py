@@ -114,6 +114,37 @@ def test_the_same_idempotency_key_never_charges_twice(payments, fake_stripe):
     assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
 
 
+class ProcessKilled(BaseException):
+    """The process dying mid-request: nothing of it runs any more."""
+
+
+def test_a_payment_saved_but_never_submitted_is_submitted_when_the_request_is_retried(payments, fake_stripe,
+                                                                                      monkeypatch):
+    """The process died after saving the pending intent and before asking the provider; the
+    client retries with the same Idempotency-Key. The retry submits it (the provider's own
+    idempotency key is the payment's, so a charge that did reach it is not taken twice) instead
+    of answering with an intent no provider will ever confirm."""
+    order_id = placed(payments)
+    provider = payments.app.providers["card"]
+    charge = provider.charge
+
+    def killed(*args, **kwargs):
+        raise ProcessKilled()
+
+    monkeypatch.setattr(provider, "charge", killed)
+    with pytest.raises(ProcessKilled):
+        pay(payments, order_id, key="retried-key-1")
+    monkeypatch.setattr(provider, "charge", charge)
+
+    retried = pay(payments, order_id, key="retried-key-1")
+    assert retried.status_code == 201, retried.text
+    assert len(fake_stripe.intents) == 1
+    deliver_webhooks(payments, fake_stripe)
+    again = pay(payments, order_id, key="retried-key-1")
+    assert again.json()["payment_id"] == retried.json()["payment_id"] and again.json()["status"] == "succeeded"
+    assert len(fake_stripe.intents) == 1
+
+
 def test_card_data_is_refused(payments):
     order_id = placed(payments)
     response = pay(payments, order_id, token="4111111111111111")

@@ -157,3 +157,33 @@ def test_logistics_bills_the_line_the_premium_and_the_storage_fees_frozen_at_pac
         ("shipping", "248.00"), ("insurance_premium", "6.00"), ("storage_fee", "10.00")]
     view = logistics.client.get(f"/logistics/parcels/{parcel_id}", headers=alice).json()
     assert view["status"] == "shipping_paid" and view["shipping"]["amount"] == "248.00"  # the freight claims pays back
+
+
+def test_a_shipping_payment_saved_but_never_submitted_is_submitted_when_the_request_is_retried(
+        payments, fake_stripe, monkeypatch):
+    """The chaos schedule's SIGKILL landed between saving the pending card payment of a shipping
+    bill and asking Stripe; the driver's retry with the same Idempotency-Key was answered with
+    that pending payment, which no provider would ever confirm, and logistics never learned the
+    shipping was paid. The retry now asks the provider, once."""
+    from tests.unit.test_payments_app import ProcessKilled
+
+    parcel_id = billed(payments)
+    provider = payments.app.providers["card"]
+    charge = provider.charge
+
+    def killed(*args, **kwargs):
+        raise ProcessKilled()
+
+    monkeypatch.setattr(provider, "charge", killed)
+    with pytest.raises(ProcessKilled):
+        pay_shipping(payments, parcel_id, method="card", key="ship-pay-kill")
+    monkeypatch.setattr(provider, "charge", charge)
+
+    retried = pay_shipping(payments, parcel_id, method="card", key="ship-pay-kill")
+    assert retried.status_code == 201, retried.text
+    assert len(fake_stripe.intents) == 1
+    deliver_webhooks(payments, fake_stripe)
+    assert pay_shipping(payments, parcel_id, method="card", key="ship-pay-kill").json()["status"] == "succeeded"
+    assert len(fake_stripe.intents) == 1
+    assert [e.payload["reference"] for e in payments.published()
+            if e.type == "payments.PaymentSucceeded" and e.payload["purpose"] == "shipping"] == [str(parcel_id)]
