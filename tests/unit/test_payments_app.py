@@ -118,14 +118,9 @@ class ProcessKilled(BaseException):
     """The process dying mid-request: nothing of it runs any more."""
 
 
-def test_a_payment_saved_but_never_submitted_is_submitted_when_the_request_is_retried(payments, fake_stripe,
-                                                                                      monkeypatch):
-    """The process died after saving the pending intent and before asking the provider; the
-    client retries with the same Idempotency-Key. The retry submits it (the provider's own
-    idempotency key is the payment's, so a charge that did reach it is not taken twice) instead
-    of answering with an intent no provider will ever confirm."""
-    order_id = placed(payments)
-    provider = payments.app.providers["card"]
+def killed_when_asking_the_provider(harness, monkeypatch, request) -> None:
+    """Run `request` in a process that dies as it asks the card provider to charge."""
+    provider = harness.app.providers["card"]
     charge = provider.charge
 
     def killed(*args, **kwargs):
@@ -133,8 +128,18 @@ def test_a_payment_saved_but_never_submitted_is_submitted_when_the_request_is_re
 
     monkeypatch.setattr(provider, "charge", killed)
     with pytest.raises(ProcessKilled):
-        pay(payments, order_id, key="retried-key-1")
+        request()
     monkeypatch.setattr(provider, "charge", charge)
+
+
+def test_a_payment_saved_but_never_submitted_is_submitted_when_the_request_is_retried(payments, fake_stripe,
+                                                                                      monkeypatch):
+    """The process died after saving the pending intent and before asking the provider; the
+    client retries with the same Idempotency-Key. The retry submits it (the provider's own
+    idempotency key is the payment's, so a charge that did reach it is not taken twice) instead
+    of answering with an intent no provider will ever confirm."""
+    order_id = placed(payments)
+    killed_when_asking_the_provider(payments, monkeypatch, lambda: pay(payments, order_id, key="retried-key-1"))
 
     retried = pay(payments, order_id, key="retried-key-1")
     assert retried.status_code == 201, retried.text

@@ -165,19 +165,11 @@ def test_a_shipping_payment_saved_but_never_submitted_is_submitted_when_the_requ
     bill and asking Stripe; the driver's retry with the same Idempotency-Key was answered with
     that pending payment, which no provider would ever confirm, and logistics never learned the
     shipping was paid. The retry now asks the provider, once."""
-    from tests.unit.test_payments_app import ProcessKilled
+    from tests.unit.test_payments_app import killed_when_asking_the_provider
 
     parcel_id = billed(payments)
-    provider = payments.app.providers["card"]
-    charge = provider.charge
-
-    def killed(*args, **kwargs):
-        raise ProcessKilled()
-
-    monkeypatch.setattr(provider, "charge", killed)
-    with pytest.raises(ProcessKilled):
-        pay_shipping(payments, parcel_id, method="card", key="ship-pay-kill")
-    monkeypatch.setattr(provider, "charge", charge)
+    killed_when_asking_the_provider(
+        payments, monkeypatch, lambda: pay_shipping(payments, parcel_id, method="card", key="ship-pay-kill"))
 
     retried = pay_shipping(payments, parcel_id, method="card", key="ship-pay-kill")
     assert retried.status_code == 201, retried.text
