@@ -104,9 +104,10 @@ class Lifecycle:
                                  headers={"Idempotency-Key": f"place-{uuid.uuid4()}"}).json()
         self.log(f"placed order {order['order_id']}: total {order['quote']['total']} CNY")
         # A Stripe PaymentMethod id from Stripe's hosted card fields: card data never reaches us.
-        # Payments learns the total from orders' event: a just-placed order may need a moment.
+        # Payments learns the total from orders' event: a just-placed order may need a moment;
+        # a 409 asks for a repeat (a payment whose first request may still be with the provider).
         wait_until(lambda: self.as_customer("payments", "POST", f"/payments/orders/{order['order_id']}",
-                                            expect=(201, 404), headers={"Idempotency-Key": f"pay-{order['order_id']}"},
+                                            expect=(201, 404, 409), headers={"Idempotency-Key": f"pay-{order['order_id']}"},
                                             json={"method": "card", "payment_token": "pm_card_visa"}
                                             ).status_code == 201, what="payments to take the payment")
         self.wait_order(order["order_id"], lambda o: o["status"] == "confirmed", "the order to be confirmed")
@@ -211,7 +212,8 @@ class Lifecycle:
                                 headers={"Idempotency-Key": f"ship-{parcel_id}"},
                                 json={"line_code": line["code"], "amount": line["price"]}).json()
         body = {"method": method, **({"payment_token": "pm_card_visa"} if method == "card" else {})}
-        wait_until(lambda: self.as_customer("payments", "POST", f"/payments/shipping/{parcel_id}", expect=(201, 404),
+        wait_until(lambda: self.as_customer("payments", "POST", f"/payments/shipping/{parcel_id}",
+                                            expect=(201, 404, 409),
                                             headers={"Idempotency-Key": f"pay-shipping-{parcel_id}"}, json=body
                                             ).status_code == 201, timeout=self.patience,
                    what="payments to take the shipping payment")

@@ -71,7 +71,7 @@ class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceAppli
         if intent is not None:  # the same Idempotency-Key: the first answer, no second charge
             if intent.status == FAILED:
                 raise PaymentRefused(recorded_failure(intent.failure or ""), payment_id)
-            if intent.awaits_submission:
+            if intent.abandoned_before_submission(self.clock.now()):
                 return self._submit(intent, provider, token)
             return intent
         intent = PaymentIntent(payment_id=payment_id, customer_id=customer_id, purpose=purpose, order_id=order_id,

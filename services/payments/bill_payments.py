@@ -20,7 +20,7 @@ from services.payments.surcharges import SURCHARGE_VERSION, surcharge_for
 
 class BillPayments:
     """Needs the payments application's find, repository, save_with_retry, earlier, account,
-    provider_for, _submit and PaymentRefused (duck-typed to keep the modules apart)."""
+    provider_for, _submit, clock and PaymentRefused (duck-typed to keep the modules apart)."""
 
     def bill(self, caller: Caller, purpose: str, reference: str) -> Bill:
         bill = self.find(charge_bill_id(purpose, reference), Bill)
@@ -50,7 +50,7 @@ class BillPayments:
         def start() -> tuple[list[Any], tuple[PaymentIntent, bool]]:
             earlier = self.earlier(payment_id, request)
             if earlier is not None:  # the same Idempotency-Key: the first answer, no second charge
-                return [], (earlier, earlier.awaits_submission)
+                return [], (earlier, earlier.abandoned_before_submission(self.clock.now()))
             bill = self.repository.get(charge_bill_id(purpose, reference))
             intent = PaymentIntent(payment_id=payment_id, customer_id=bill.customer_id, purpose=purpose,
                                    order_id=bill.order_id, amount=bill.total, currency=bill.currency, method=method,

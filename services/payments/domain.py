@@ -7,6 +7,7 @@ balance is refused. Every movement has an id, so a redelivered refund or compens
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -16,6 +17,9 @@ from service_runtime.errors import Conflict, DomainError
 from service_runtime.tracing import TracedAggregate, stable_id
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+# How long the request that saved a payment may still be asking its provider (a provider call
+# times out after 5 s by default): a repeat of it within this is told to wait, not sent too.
+SUBMISSION_GRACE = timedelta(seconds=30)
 
 
 def account_id(customer_id: str) -> UUID:
@@ -120,12 +124,19 @@ class PaymentIntent(TracedAggregate):
         self.payer_action_url = payer_action_url
         self.card_fingerprint = card_fingerprint  # the card's hash, for the velocity rules; never card data
 
-    @property
-    def awaits_submission(self) -> bool:
-        """Saved, but no provider has heard of it: the process died before asking, or before
-        saving the answer. The request repeated with its Idempotency-Key asks (again); the
-        provider's idempotency key is the payment's, so a charge that got through is not doubled."""
-        return self.status == PENDING and self.provider_ref is None and self.provider != "balance"
+    def abandoned_before_submission(self, now: datetime) -> bool:
+        """Saved, and no provider has heard of it for longer than the request saving it can take:
+        its process died before asking, or before saving the answer. A repeat of the request asks
+        (again); the provider's idempotency key is the payment's, so a charge that got through is
+        not doubled. Within the grace the first request may still be asking: a repeat must wait,
+        since a provider answers a second request with the same key while the first is in
+        flight with an error, which would read as a refusal."""
+        if self.status != PENDING or self.provider_ref is not None or self.provider == "balance":
+            return False
+        if now - self.created_on < SUBMISSION_GRACE:
+            raise Conflict("this payment is still being submitted to the provider; repeat the request "
+                           "(with the same Idempotency-Key) in a few seconds")
+        return True
 
     @property
     def charged(self) -> Decimal:

@@ -3,13 +3,16 @@ Stripe's REST shapes, driven by the official SDK) and learning outcomes from its
 
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 from contracts.claims import CompensationDecided, CompensationDecidedV3, CounterfeitConfirmed
 from contracts.orders import OrderPlaced, RefundIssued
+from service_runtime.clock import ManualClock
 from services.payments.bootstrap import bootstrap
+from services.payments.domain import SUBMISSION_GRACE
 from services.payments.providers.fake_stripe import DECLINED, PROVIDER_ERROR, TIMEOUT, FakeStripe, sign
 from tests.apptest import ServiceHarness
 
@@ -119,7 +122,9 @@ class ProcessKilled(BaseException):
 
 
 def killed_when_asking_the_provider(harness, monkeypatch, request) -> None:
-    """Run `request` in a process that dies as it asks the card provider to charge."""
+    """Run `request` in a process that dies as it asks the card provider to charge. Repeated at
+    once, it is told to wait (the first request could still be asking); repeated later, it goes
+    on (the clock moved past the grace)."""
     provider = harness.app.providers["card"]
     charge = provider.charge
 
@@ -130,6 +135,9 @@ def killed_when_asking_the_provider(harness, monkeypatch, request) -> None:
     with pytest.raises(ProcessKilled):
         request()
     monkeypatch.setattr(provider, "charge", charge)
+    at_once = request()
+    assert at_once.status_code == 409 and "still being submitted" in at_once.json()["detail"], at_once.text
+    harness.app.clock = ManualClock(datetime.now(timezone.utc) + SUBMISSION_GRACE + timedelta(seconds=1))
 
 
 def test_a_payment_saved_but_never_submitted_is_submitted_when_the_request_is_retried(payments, fake_stripe,
