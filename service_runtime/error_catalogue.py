@@ -128,6 +128,9 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
      "使用 {method} 支付需要支付服务商的支付令牌（切勿提交卡号信息）"),
     ("payment_method_unavailable", "payment method '{method}' is not available; methods: {methods}, balance",
      "支付方式“{method}”不可用；可用方式：{methods}、余额"),
+    ("payment_still_submitting", "this payment is still being submitted to the provider; repeat the request "
+     "(with the same Idempotency-Key) in a few seconds",
+     "此支付仍在提交给支付服务商；请在几秒后（使用同一个 Idempotency-Key）重新发送请求"),
     ("payment_unknown", "no payment {payment_id}", "没有支付 {payment_id}"),
     ("payment_not_found", "payment {payment_id} not found", "未找到支付 {payment_id}"),
     ("balance_withdrawal", "your balance is {balance} CNY; {amount} CNY cannot be withdrawn",

@@ -114,6 +114,8 @@ PROVIDER_ANSWERS = {
     402: {"description": "Payment declined, or the balance is short", },
     502: {"description": "The payment provider failed or could not be reached; nothing was charged"},
     504: {"description": "The payment provider did not answer in time; nothing was charged"},
+    409: {"description": "A repeat (same Idempotency-Key) of a payment its first request may still be "
+                         "submitting to the provider: repeat it in a few seconds"},
 }
 
 

@@ -14,6 +14,9 @@ from service_runtime.http import require_roles
 from services.payments.bill_payments import difference_reference
 from services.payments.api import PROVIDER_ANSWERS, IdempotencyKey, OrderPaymentRequest, PaymentView
 
+BILL_ANSWERS = {**PROVIDER_ANSWERS, 409: {"description": "Already paid, or another payment of it is pending, or a "
+                                                         "repeat of one still being submitted (repeat it in a few seconds)"}}
+
 
 class ChargeLine(BaseModel):
     code: str
@@ -46,7 +49,7 @@ def router(app) -> APIRouter:
         return view(app.bill(caller, "shipping", str(parcel_id)))
 
     @api.post("/payments/shipping/{parcel_id}", status_code=201, response_model=PaymentView,
-              responses={**PROVIDER_ANSWERS, 409: {"description": "The bill is already paid, or a payment is pending"}})
+              responses=BILL_ANSWERS)
     def pay_shipping(parcel_id: UUID, body: OrderPaymentRequest, idempotency_key: IdempotencyKey,
                      caller: Caller = Depends(require_roles(CUSTOMER))):
         """Pay a parcel's shipping bill once: by card the payment stays `pending` until the provider's
@@ -62,7 +65,7 @@ def router(app) -> APIRouter:
 
     @api.post("/payments/orders/{order_id}/lines/{line_no}/price-difference", status_code=201,
               response_model=PaymentView,
-              responses={**PROVIDER_ANSWERS, 409: {"description": "The difference is already paid, or a payment is pending"}})
+              responses=BILL_ANSWERS)
     def pay_price_difference(order_id: UUID, body: OrderPaymentRequest, idempotency_key: IdempotencyKey,
                              line_no: int = Path(ge=1, le=50), caller: Caller = Depends(require_roles(CUSTOMER))):
         """Pay a line's price difference once; the purchase goes ahead when payments confirms it."""
