@@ -24,8 +24,9 @@ from service_runtime.eventlog import EventLog, LogConsumer, LogRecord
 
 log = logging.getLogger("kongfu.following")
 
-# A fetch returns as soon as records arrive; at rest it waits this long (then stop is looked at).
-FETCH_WAIT_SECONDS = 1.0
+# A fetch returns as soon as records arrive; at rest it returns after this long, for the lag
+# report alone: a stop or a part that ends wakes the loop at once, mid-fetch.
+FETCH_WAIT_SECONDS = 30.0
 # Fetched batches a part may have waiting before the fetch loop waits for it (bounds memory
 # when a part falls behind; a batch is at most a fetch's worth of records).
 QUEUED_BATCHES = 4
@@ -106,9 +107,17 @@ async def _pump(consumer: LogConsumer, followers: Sequence[Follower], stop: asyn
                 await consumer.mark_processed(markers)
 
     parts = [asyncio.create_task(drain(f), name=f"follow-{f.name}") for f in followers]
+    stopping = asyncio.ensure_future(stop.wait())
     try:
         while not stop.is_set():
-            records = await consumer.fetch(timeout=FETCH_WAIT_SECONDS)
+            fetching = asyncio.ensure_future(consumer.fetch(timeout=FETCH_WAIT_SECONDS))
+            await asyncio.wait([fetching, stopping, *parts], return_when=asyncio.FIRST_COMPLETED)
+            if not fetching.done():  # stopped, or a part ended
+                fetching.cancel()
+                await asyncio.gather(fetching, return_exceptions=True)
+                _raise_if_failed(parts)
+                break
+            records = fetching.result()
             lags = consumer.lag()
             for follower in followers:
                 batch = [r for r in records if r.topic in follower.topics]
@@ -120,6 +129,7 @@ async def _pump(consumer: LogConsumer, followers: Sequence[Follower], stop: asyn
             await _put(queues[follower.name], None, parts)
         await asyncio.gather(*parts)
     finally:
+        stopping.cancel()
         await _halt(queues, parts)
 
 

@@ -9,7 +9,7 @@ from typing import Any, AsyncIterator, Mapping, Sequence
 
 from service_runtime import kafka_admin
 from service_runtime.eventlog import LogRecord, OutgoingRecord, StartPosition, all_topics
-from service_runtime.fetch_pace import BUSY_FETCH_MIN_BYTES, BUSY_FETCH_WAIT_MS, FetchPace
+from service_runtime.fetch_pace import BUSY_FETCH_MIN_BYTES, BUSY_FETCH_WAIT_MS, QUIET_FETCH_WAIT_MS, FetchPace
 
 COMMIT_INTERVAL = 1.0  # seconds between a consumer group's offset commits (see KafkaLogConsumer)
 
@@ -197,9 +197,10 @@ class KafkaLogConsumer:
             fetch_max_wait_ms=BUSY_FETCH_WAIT_MS,
             fetch_min_bytes=BUSY_FETCH_MIN_BYTES,
             # The fetcher wakes on every event it waits for (a fetch answered, records taken, a
-            # seek, a new assignment); this is only its safety tick (aiokafka's 0.2 s woke every
-            # process five times a second at rest).
-            consumer_timeout_ms=1000,
+            # seek, a new assignment, a metadata refresh, a node's backoff); this is only its
+            # safety tick (aiokafka's 0.2 s woke every process five times a second at rest, and
+            # one held fetch lasts this long anyway).
+            consumer_timeout_ms=QUIET_FETCH_WAIT_MS,
             **self.security,
         )
         await self._consumer.start()

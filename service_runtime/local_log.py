@@ -13,6 +13,10 @@ from typing import AsyncIterator, Sequence
 from service_runtime.eventlog import LogRecord, OutgoingRecord, StartPosition
 from service_runtime.wakeup import Signal, Waiter
 
+# Appends of another process on the same file wake nothing here: a consumer at rest looks again
+# this often.
+OTHER_PROCESSES_SEEN_WITHIN = 1.0
+
 
 class LocalEventLog:
     """A durable single-partition log in one SQLite file, for the embedded default."""
@@ -140,8 +144,8 @@ class LocalLogConsumer:
         records = await asyncio.to_thread(self.log.read, self.topics, self.positions, 200)
         if not records:
             # Woken by an append of this process; another process's appends (a second embedded
-            # process on the same file) are seen after `timeout` at the latest.
-            await self.appended.wait(None, timeout)
+            # process on the same file) are seen within OTHER_PROCESSES_SEEN_WITHIN.
+            await self.appended.wait(None, min(timeout, OTHER_PROCESSES_SEEN_WITHIN))
             return []
         for r in records:
             self.positions[r.topic] = max(self.positions[r.topic], r.offset)

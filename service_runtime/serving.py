@@ -1,15 +1,18 @@
 """Serving an ASGI app with uvicorn, without its idle ticking.
 
-uvicorn's `Server.main_loop` wakes every 0.1 s to see whether it should stop (and to refresh
-the Date header once a second): ten wake-ups a second per process with nothing to do. This
-server ticks once a second, the rate at which the header changes anyway, and a stop signal
-wakes it at once, so stopping is no slower.
+uvicorn's `Server.main_loop` wakes every 0.1 s to see whether it should stop and to refresh the
+Date header once a second: wake-ups at rest, in every process, for nothing. This server adds the
+Date header as each response starts (formatted at most once a second, when a response needs it)
+and sleeps until a stop signal, which wakes it at once; the slow tick only looks at uvicorn's
+own limits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from email.utils import formatdate
 from types import FrameType
 from typing import Any
 
@@ -17,12 +20,41 @@ import uvicorn
 
 from service_runtime.heap import settle_after_startup
 
-TICK_SECONDS = 1.0
-UVICORN_TICKS_PER_SECOND = 10  # `on_tick` refreshes the Date header when its counter is a multiple
+TICK_SECONDS = 60.0
+UVICORN_TICKS_PER_SECOND = 10  # the counter `on_tick` expects
+
+
+class DateHeader:
+    """Pure ASGI: the HTTP Date header on every response, as uvicorn would send it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._second, self._value = -1, b""
+
+    def now(self) -> bytes:
+        second = int(time.time())
+        if second != self._second:
+            self._second, self._value = second, formatdate(second, usegmt=True).encode()
+        return self._value
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_dated(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [(b"date", self.now()), *message.get("headers", ())]
+            await send(message)
+
+        await self.app(scope, receive, send_dated)
 
 
 class QuietServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config) -> None:
+        config.date_header = False  # `DateHeader` sends it, without a tick
+        if not isinstance(config.app, DateHeader):
+            config.app = DateHeader(config.app)
         super().__init__(config)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_signalled: asyncio.Event | None = None

@@ -24,8 +24,11 @@ from typing import Any, Callable
 
 log = logging.getLogger("kongfu.wakeup")
 
-# How long a loop sleeps at rest when no signal comes: the bound on a lost signal's delay.
-SAFETY_POLL_SECONDS = 5.0
+# How long a loop sleeps at rest when no signal comes: the bound on a lost signal's delay. On the
+# stack no signal is lost while the LISTEN connection stands, and `listen` signals when it drops
+# and again once it listens anew, so this covers only what nothing signals at all (an append by
+# a second embedded process on the same files).
+SAFETY_POLL_SECONDS = 30.0
 RECONNECT_FIRST, RECONNECT_MAX = 0.5, 8.0
 
 

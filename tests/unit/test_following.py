@@ -150,3 +150,54 @@ def test_after_a_failure_the_other_part_finishes_its_batch_before_the_restart(tm
 
     assert projector.most_in_flight == 1  # never a second thread on the same records
     assert projector.handled == [(A, i) for i in range(COUNTS[A])]
+
+
+class HeldFetches:
+    """The embedded log, but a fetch with nothing to return waits its whole timeout, as a Kafka
+    consumer's does (the embedded log's own consumer looks again every second)."""
+
+    def __init__(self, log: LocalEventLog) -> None:
+        self.log = log
+
+    def consumer(self, group, topics, start_position):
+        inner = self.log.consumer(group, topics, start_position)
+
+        class Held:
+            start, stop, mark_processed, lag = inner.start, inner.stop, inner.mark_processed, inner.lag
+
+            async def fetch(self, timeout: float) -> list[LogRecord]:
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    records = await inner.fetch(timeout=0.05)
+                    if records:
+                        return records
+                return []
+
+        return Held()
+
+
+def test_a_stop_or_a_failed_part_does_not_wait_for_a_fetch_the_broker_holds(tmp_path):
+    log = LocalEventLog(tmp_path / "log.sqlite")
+    publish(log, A, COUNTS[A])
+    worker = Part("worker", {A})
+    worker.fail_at = (A, 20)
+
+    async def follow_then_stop() -> tuple[float, float]:
+        stop = asyncio.Event()
+        started = time.monotonic()
+        task = asyncio.create_task(follow(HeldFetches(log), "test", [worker.follower()], stop))
+        while len(worker.handled) < COUNTS[A]:  # the failure at 20 restarts the consumer mid-fetch
+            await asyncio.sleep(0.01)
+            assert time.monotonic() - started < 10, f"stuck after {len(worker.handled)} records"
+        handled_after = time.monotonic() - started
+        await asyncio.sleep(0.5)  # the consumer is now in a fetch held for FETCH_WAIT_SECONDS
+        asked = time.monotonic()
+        stop.set()
+        await task
+        return handled_after, time.monotonic() - asked
+
+    handled_after, stopped_after = asyncio.run(follow_then_stop())
+    assert worker.handled == [(A, i) for i in range(COUNTS[A])]
+    assert worker.starts >= 2  # restarted after the failure, long before the held fetch ended
+    assert handled_after < 1.0 + 5  # the restart pause and the handling, not 30 s
+    assert stopped_after < 2.0, "stopped at once, not when the held fetch ended"

@@ -1,7 +1,9 @@
-"""The HTTP server ticks slowly at rest, yet a stop signal stops it at once."""
+"""The HTTP server ticks slowly at rest, yet a stop signal stops it at once and every response
+carries the current Date."""
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import signal
 import socket
@@ -39,7 +41,17 @@ def test_a_stop_signal_stops_the_server_without_waiting_for_its_tick(monkeypatch
     conn.request("GET", "/")
     answer = conn.getresponse()
     assert (answer.status, answer.read()) == (200, b"ok")
-    assert answer.getheader("date"), "the Date header is set on the first tick"
+    first_date = answer.getheader("date")
+    assert first_date and answer.getheader("date") == email.utils.formatdate(
+        email.utils.parsedate_to_datetime(first_date).timestamp(), usegmt=True)
+    time.sleep(1.2)  # the next whole second, well inside the 60 s tick
+    conn.request("GET", "/")
+    answer = conn.getresponse()
+    answer.read()
+    later = email.utils.parsedate_to_datetime(answer.getheader("date"))
+    assert later > email.utils.parsedate_to_datetime(first_date), "the Date is current without a tick"
+    assert abs(later.timestamp() - time.time()) < 2
+    assert len(answer.headers.get_all("date")) == 1
     conn.close()
 
     asked = time.monotonic()
