@@ -36,6 +36,7 @@ from service_runtime.publishing import event_id_for
 from service_runtime.settings import Settings
 from services.fraud.streams_topology import PRODUCER, all_topics, app_id, internal_topics, source_topics, \
     verdict_topic
+from services.fraud.streams_transport import use_quiet_transport
 from services.fraud.velocity import verdict_id
 from services.fraud.velocity_rules import WINDOW, Thresholds, Verdict, card_customers, customer_payments, \
     first_order, window_of
@@ -106,6 +107,7 @@ def build_app(settings: Settings, thresholds: Thresholds) -> faust.App:
                     consumer_auto_offset_reset="earliest", broker_credentials=credentials(settings),
                     # its working files under the var directory, not in whatever directory it runs from
                     datadir=str(streams_dir / "{conf.name}-data"))
+    use_quiet_transport(app)
     raw = {"value_type": bytes, "key_type": bytes, "value_serializer": "raw", "key_serializer": "raw"}
     sources = app.topic(*source_topics(settings.namespace), **raw)
     names = internal_topics(settings.namespace)

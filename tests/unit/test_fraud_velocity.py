@@ -226,3 +226,19 @@ def test_the_streams_app_keeps_its_files_under_the_var_directory(tmp_path):
     app._create_directories()  # what the app does first when it starts  # noqa: SLF001
     assert app.conf.datadir.is_relative_to(tmp_path / "var")  # not the directory it runs from
     assert app.conf.tabledir.is_dir()
+
+
+def test_the_streams_app_s_kafka_consumer_ticks_no_faster_than_the_services_own(tmp_path):
+    import asyncio
+
+    from service_runtime.fetch_pace import QUIET_FETCH_WAIT_MS
+    from service_runtime.settings import Settings
+    from services.fraud.streams import build_app
+
+    async def consumer_the_app_would_start():
+        app = build_app(Settings(mode="stack", namespace="ns1", var_dir=tmp_path / "var"), LOW)
+        thread = app.consumer._thread  # noqa: SLF001 - the consumer thread faust starts
+        return thread._create_worker_consumer(app.transport)  # noqa: SLF001 - built, not connected
+
+    consumer = asyncio.run(consumer_the_app_would_start())
+    assert consumer._consumer_timeout == QUIET_FETCH_WAIT_MS / 1000  # noqa: SLF001 - aiokafka's is 0.2 s
