@@ -44,6 +44,12 @@ class FetchPace:
         self.pace = BUSY
         return self.pace
 
+    def look_again_within(self) -> float:
+        """Seconds a caller may wait for records before telling `fetched` it had none: the pace
+        changes only when told, so a caller waiting longer would keep a busy or streaming pace
+        (a fetch every 0.5 s or 50 ms) long after the records stopped."""
+        return QUIET_FETCH_WAIT_MS / 1000 if self.pace == QUIET else WINDOW
+
     def fetched(self, now: float, had_records: bool) -> tuple[int, int]:
         """The pace for the next fetch, after one that brought records or not."""
         if self._last_activity is None:

@@ -229,17 +229,22 @@ class KafkaLogConsumer:
             self._consumer = None
 
     async def fetch(self, timeout: float) -> list[LogRecord]:
-        batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000))
-        records: list[LogRecord] = []
-        for tp, messages in batches.items():
-            for m in messages:
-                records.append(
-                    LogRecord(tp.topic, tp.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
-                )
-                self._next_offsets[(tp.topic, tp.partition)] = m.offset + 1
-        # Set before the fetcher runs again (no await in between), so its next request uses it.
-        self._pace_fetches(self._pace.fetched(time.monotonic(), bool(records)))
-        return records
+        deadline = time.monotonic() + timeout
+        while True:
+            wait = max(0.0, min(deadline - time.monotonic(), self._pace.look_again_within()))
+            batches = await self._consumer.getmany(timeout_ms=int(wait * 1000))
+            records: list[LogRecord] = []
+            for tp, messages in batches.items():
+                for m in messages:
+                    records.append(
+                        LogRecord(tp.topic, tp.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+                    )
+                    self._next_offsets[(tp.topic, tp.partition)] = m.offset + 1
+            # Set before the fetcher runs again (no await in between), so its next request uses it.
+            now = time.monotonic()
+            self._pace_fetches(self._pace.fetched(now, bool(records)))
+            if records or now >= deadline:
+                return records
 
     async def mark_processed(self, records: Sequence[LogRecord]) -> None:
         # The authoritative position is the tracking record in the service's store; the group

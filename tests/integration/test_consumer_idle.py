@@ -97,3 +97,26 @@ def test_a_stream_of_records_is_fetched_in_gathered_round_trips_and_none_is_lost
         assert consumer.fetch_pace() == BUSY
 
     asyncio.run(scenario())
+
+
+def test_the_pace_follows_the_records_during_one_long_fetch(stack, namespace, monkeypatch):
+    """The fetch loop of a process asks for records with a long timeout (`following.py`): the
+    pace must still go quiet while that one call waits, and a record still ends it at once."""
+    monkeypatch.setattr(fetch_pace, "QUIET_AFTER", 1.0)
+
+    async def scenario() -> None:
+        async with a_consumer_of_one_topic(stack["kafka"], namespace, "long") as (log, topic, consumer):
+            waiting = asyncio.create_task(consumer.fetch(timeout=60.0))
+            deadline = time.monotonic() + 10
+            while consumer.fetch_pace() != QUIET and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert consumer.fetch_pace() == QUIET and not waiting.done(), "quiet within the one call"
+            await asyncio.sleep(0.5)  # a held fetch is in flight at the broker
+            sent = time.monotonic()
+            await log.publish([OutgoingRecord(topic, b"k", b"after the quiet")])
+            records = await asyncio.wait_for(waiting, timeout=10)
+            assert [r.value for r in records] == [b"after the quiet"]
+            assert time.monotonic() - sent < 1.5
+            assert consumer.fetch_pace() == BUSY
+
+    asyncio.run(scenario())

@@ -1,3 +1,4 @@
+from service_runtime import fetch_pace
 from service_runtime.fetch_pace import BUSY, QUIET, QUIET_AFTER, STREAM_ABOVE, STREAM_BELOW, STREAMING, FetchPace
 
 
@@ -46,3 +47,11 @@ def test_a_rebalance_takes_the_short_wait():
     assert pace.fetched(QUIET_AFTER + 1, False) == QUIET
     assert pace.rebalanced(QUIET_AFTER + 2) == BUSY
     assert pace.fetched(QUIET_AFTER + 3, False) == BUSY
+
+
+def test_a_caller_looks_again_within_a_window_unless_quiet():
+    pace = FetchPace()
+    assert pace.look_again_within() == fetch_pace.WINDOW
+    pace.fetched(0.0, False)
+    pace.fetched(fetch_pace.QUIET_AFTER + 0.1, False)
+    assert pace.pace == QUIET and pace.look_again_within() == fetch_pace.QUIET_FETCH_WAIT_MS / 1000
