@@ -159,6 +159,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lifecycles", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument("--settle-seconds", type=float, default=0.0,
+                        help="wait this long after the warm-up lifecycle before measuring idle: the platform "
+                             "at rest, not in the tail of that lifecycle (its consumers go quiet 10 s after "
+                             "their last record)")
     parser.add_argument("--paced-lifecycles", type=int, default=20,
                         help="lifecycles started at half the rate reached, for the latency there (0: none)")
     parser.add_argument("--replay-events", type=int, default=100_000)
@@ -199,6 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     driver = Driver(urls, jwt_secret, carrier_secret, settings.jwt_issuer)
     try:
         driver.one()  # connections, pools, topics and consumer groups warm before anything is measured
+        if args.settle_seconds:
+            log(f"settle    {args.settle_seconds:.0f} s after the warm-up lifecycle ...")
+            time.sleep(args.settle_seconds)
         log(f"idle      {args.idle_seconds:.0f} s with nothing running ...")
         idle = measured(meter, args.idle_seconds)
         events_before = asyncio.run(published_events(settings, SERVICES))
