@@ -36,8 +36,8 @@ class PageParams(BaseModel):
 
 
 async def page_params(limit: int = Query(20, ge=1, le=MAX_PAGE, description="items per page"),
-                cursor: str | None = Query(None, max_length=400, pattern=CURSOR_PATTERN,
-                                           description="the `next` cursor of the previous page")) -> PageParams:
+                      cursor: str | None = Query(None, max_length=400, pattern=CURSOR_PATTERN,
+                                                 description="the `next` cursor of the previous page")) -> PageParams:
     """A dependency (async: FastAPI runs a plain function on its thread pool, a hop for nothing)."""
     return PageParams(limit=limit, cursor=cursor)
 

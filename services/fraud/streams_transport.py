@@ -2,7 +2,7 @@
 
 faust builds its aiokafka consumer without `consumer_timeout_ms`, so that consumer's fetcher looks
 at every assigned partition (sources, re-keying topics and changelogs) five times a second at rest,
-a third of the fraud process's CPU with nothing to do. The fetcher wakes on every event it waits
+about a quarter of the fraud process's CPU with nothing to do. The fetcher wakes on every event it waits
 for (a fetch answered, records taken, a seek, a new assignment, a metadata refresh); the timeout is
 only its safety tick, so it is set to the services' own (`service_runtime/kafka_log.py`).
 """
