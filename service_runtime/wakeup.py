@@ -38,12 +38,23 @@ class Waiter:
 
     def __init__(self, signal: "Signal", loop: asyncio.AbstractEventLoop) -> None:
         self.signal, self.loop, self.event = signal, loop, asyncio.Event()
+        # A wake handed to the loop and not yet run: the wakes of a burst of saves (a consumer's
+        # batch) ride on it, one hand-off to the loop instead of one each. Cleared before the
+        # event is set, so a save after that hands over a wake of its own and none is lost.
+        self._wake_pending = False
 
     def wake(self) -> None:
+        if self._wake_pending:
+            return
+        self._wake_pending = True
         try:
-            self.loop.call_soon_threadsafe(self.event.set)
+            self.loop.call_soon_threadsafe(self._woken)
         except RuntimeError:  # the loop is closed: nobody waits any more
             self.signal.discard(self)
+
+    def _woken(self) -> None:
+        self._wake_pending = False
+        self.event.set()
 
     def clear(self) -> None:
         self.event.clear()

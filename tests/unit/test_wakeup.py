@@ -131,3 +131,40 @@ def test_a_timer_scheduled_while_the_scheduler_sleeps_fires_on_time(tmp_path):
         assert asyncio.run(scenario())
     finally:
         app.close()
+
+
+def test_a_burst_of_wakes_is_one_hand_off_to_the_loop_and_a_wake_after_it_is_not_lost():
+    """A consumer's batch saves many times in a row: each save wakes the relay and the scheduler.
+    The wakes given while one is on its way to the loop ride on it; a wake after the loop took it
+    hands over one of its own, so a waiter that cleared and read meanwhile is woken again."""
+    from service_runtime.wakeup import Signal
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        signal = Signal()
+        waiter = signal.waiter()
+        handed = []
+        real = loop.call_soon_threadsafe
+        ours = (waiter, waiter.event)  # to_thread's own result comes back this way too
+
+        def counted(callback, *args):
+            if getattr(callback, "__self__", None) in ours:
+                handed.append(callback)
+            return real(callback, *args)
+
+        loop.call_soon_threadsafe = counted
+        try:
+            for _ in range(50):  # the loop is busy here, as it is while a batch saves
+                signal.notify()
+            assert await waiter.wait(None, 5.0)
+            assert len(handed) == 1, "fifty saves in a burst, one hand-off to the loop"
+
+            waiter.clear()  # the relay reads; a save commits after its read
+            await asyncio.to_thread(signal.notify)
+            assert await waiter.wait(None, 5.0), "the wake after the loop took the first one is lost"
+            assert len(handed) == 2
+        finally:
+            loop.call_soon_threadsafe = real
+            waiter.close()
+
+    asyncio.run(scenario())
