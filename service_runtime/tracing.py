@@ -8,6 +8,7 @@ relay can build the envelope without the domain knowing about envelopes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from contextvars import ContextVar
 from typing import Any, Iterator
@@ -21,7 +22,14 @@ KONGFU_NAMESPACE = uuid.UUID("6f1c3a52-8a43-4d8e-9a55-5b3f0e2f7c11")
 
 def stable_id(*parts: object) -> uuid.UUID:
     """A UUID derived from its parts: the same parts give the same id in every process."""
-    return uuid.uuid5(KONGFU_NAMESPACE, "/".join(str(p) for p in parts))
+    return _uuid_named("/".join(str(p) for p in parts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _uuid_named(name: str) -> uuid.UUID:
+    # Every published event and every reaction derives ids this way, often the same ones (an
+    # event id per relay attempt, a timer per parcel); uuid5 hashes and imports on every call.
+    return uuid.uuid5(KONGFU_NAMESPACE, name)
 
 
 def current_trace() -> dict[str, str]:
