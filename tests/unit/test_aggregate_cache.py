@@ -103,3 +103,28 @@ def test_an_aggregate_that_failed_to_come_up_to_date_leaves_the_cache(tmp_path):
         FAILING_STEPS.clear()
     # Kept, the cached object would hold step 1 half-applied at version 1 and get it applied again.
     assert cached.repository.get(counter.id).steps == [1]
+
+
+class Shipment(TracedAggregate):
+    @event("Booked")
+    def __init__(self, parcel_id, booked_at) -> None:
+        self.parcel_id, self.booked_at, self.legs = parcel_id, booked_at, [{"at": booked_at}]
+
+
+class ShipmentApp(ServiceApplication):
+    name = "shipments"
+
+
+def test_a_load_hands_out_a_copy_that_shares_only_what_never_changes(tmp_path):
+    import uuid
+    from datetime import datetime, timezone
+
+    app = ShipmentApp(env=store_env("shipments", Settings(mode="embedded", var_dir=tmp_path)))
+    shipment = Shipment(uuid.uuid4(), datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc))
+    app.save(shipment)
+    first, second = app.repository.get(shipment.id), app.repository.get(shipment.id)
+    assert first is not second and first.legs is not second.legs and first.legs[0] is not second.legs[0]
+    first.legs.append({"at": None})  # a command that fails half-way leaves the cache as it was
+    assert app.repository.get(shipment.id).legs == [{"at": shipment.booked_at}]
+    assert first.parcel_id is second.parcel_id and first.booked_at is second.booked_at, (
+        "UUIDs and datetimes are rebuilt by every copy")
