@@ -70,6 +70,11 @@ class InboxPostgresProcessRecorder(PostgresProcessRecorder):
         if not datastore.single_row_tracking or datastore.originator_id_type != "uuid":
             raise ValueError("the event store expects single-row tracking and uuid originator ids")
         self.inbox_table_name = tracking_table_name.replace("_tracking", "") + "_inbox"
+        # psycopg renders a composed statement on every execute, quoting each identifier anew:
+        # these run on every load, refresh and position, so they are rendered once, to plain SQL.
+        for name in ("select_events_statement", "insert_tracking_statement", "max_tracking_id_statement",
+                     "max_notification_id_statement"):
+            setattr(self, name, SQL(getattr(self, name).as_string()))
         schema = Identifier(self.datastore.schema)
         self.sql_create_statements.append(
             SQL("CREATE TABLE IF NOT EXISTS {0}.{1} (event_id text PRIMARY KEY)").format(
@@ -80,7 +85,8 @@ class InboxPostgresProcessRecorder(PostgresProcessRecorder):
             lock_timeout=Literal(f"{self.datastore.lock_timeout}s"), already=SQL(ALREADY_PROCESSED),
             not_advanced=SQL(TRACKING_NOT_ADVANCED)))
         self.saved_by = ""  # the NOTIFY payload: the token of the signal the application notifies
-        self.record_statement = SQL("SELECT n FROM {0}.kongfu_record(%s, %s, %s, %s, %s, %s, %s, %s) AS n").format(schema)
+        self.record_statement = SQL("SELECT n FROM {0}.kongfu_record(%s, %s, %s, %s, %s, %s, %s, %s) AS n").format(
+            schema).as_string().encode()
         # The relay's position and its next read in one statement: the read's snapshot is taken
         # when the statement starts, as a read of its own would be. One row at least, to say
         # whether the position advanced; the event columns are null when none follows it.
@@ -88,7 +94,8 @@ class InboxPostgresProcessRecorder(PostgresProcessRecorder):
             "WITH recorded AS ({insert}) SELECT (SELECT count(*) FROM recorded) AS recorded, e.* "
             "FROM (SELECT) AS one LEFT JOIN LATERAL (SELECT * FROM {schema}.{events} "
             "WHERE notification_id > %(notification_id)s ORDER BY notification_id LIMIT %(limit)s) AS e ON true"
-        ).format(insert=self.insert_tracking_statement, schema=schema, events=Identifier(self.events_table_name))
+        ).format(insert=self.insert_tracking_statement, schema=schema, events=Identifier(self.events_table_name)
+                 ).as_string().encode()
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:

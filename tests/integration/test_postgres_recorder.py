@@ -43,7 +43,8 @@ def statements(monkeypatch) -> list[str]:
     execute = psycopg.Cursor.execute
 
     def counted(self, query, params=None, **kwargs):
-        sent.append(query.as_string(self) if hasattr(query, "as_string") else str(query))
+        sent.append(query.as_string(self) if hasattr(query, "as_string")
+                    else query.decode() if isinstance(query, bytes) else str(query))
         return execute(self, query, params, **kwargs)
 
     monkeypatch.setattr(psycopg.Cursor, "execute", counted)
@@ -143,3 +144,24 @@ def test_the_relay_s_position_and_its_next_read_are_one_statement(app, statement
     with pytest.raises(IntegrityError, match="Failed to record tracking"):  # not ahead: refused, nothing read
         app.recorder.insert_tracking_then_select(Tracking("outbox-relay", ids[1]), limit=10)
     assert app.recorder.max_tracking_id("outbox-relay") == ids[2]
+
+
+def test_loads_saves_and_positions_send_statements_rendered_once(app, monkeypatch):
+    """psycopg renders a composed statement on every execute, quoting its identifiers anew; the
+    statements of every load, refresh, save and position are rendered when the store opens."""
+    from psycopg import sql
+
+    rendered = []
+    as_bytes = sql.Identifier.as_bytes
+    monkeypatch.setattr(sql.Identifier, "as_bytes", lambda self, context=None: (rendered.append(self), as_bytes(self, context))[1])
+    tally = Tally()
+    app.save(tally)
+    app.repository.get(tally.id)  # a whole history, then cached
+    tally = app.repository.get(tally.id)
+    tally.count_one()
+    app.save_reaction(tally, tracking=Tracking("kongfu.orders.events:0", 3), event_id="e-rendered")
+    assert app.repository.get(tally.id).count == 1  # a refresh: the events after the cached version
+    app.recorder.insert_tracking(Tracking("kongfu.orders.events:1", 5))
+    app.recorder.insert_tracking_then_select(Tracking(app.name, 1), limit=10)
+    assert app.recorder.max_tracking_id("kongfu.orders.events:0") == 3
+    assert rendered == []
