@@ -31,6 +31,11 @@ FETCH_WAIT_SECONDS = 30.0
 # when a part falls behind; a batch is at most a fetch's worth of records).
 QUEUED_BATCHES = 4
 RESTART_PAUSE_SECONDS = 1.0
+# The lag gauges are scraped every few seconds: while records stream in, they are set at most
+# this often (asking every partition's end offset after every fetch was work for no reader);
+# after a report of some lag, a fetch that comes back empty sets them at once, so a consumer
+# that caught up shows 0.
+LAG_REPORT_SECONDS = 1.0
 PART_FINISH_SECONDS = 30.0
 
 
@@ -108,6 +113,7 @@ async def _pump(consumer: LogConsumer, followers: Sequence[Follower], stop: asyn
 
     parts = [asyncio.create_task(drain(f), name=f"follow-{f.name}") for f in followers]
     stopping = asyncio.ensure_future(stop.wait())
+    loop, lag_reported_at, behind = asyncio.get_running_loop(), float("-inf"), False
     try:
         while not stop.is_set():
             fetching = asyncio.ensure_future(consumer.fetch(timeout=FETCH_WAIT_SECONDS))
@@ -118,12 +124,16 @@ async def _pump(consumer: LogConsumer, followers: Sequence[Follower], stop: asyn
                 _raise_if_failed(parts)
                 break
             records = fetching.result()
-            lags = consumer.lag()
+            lags = None
+            if (behind and not records) or loop.time() - lag_reported_at >= LAG_REPORT_SECONDS:
+                lags, lag_reported_at = consumer.lag(), loop.time()
+                behind = any(lags.values())
             for follower in followers:
                 batch = [r for r in records if r.topic in follower.topics]
                 if batch:
                     await _put(queues[follower.name], batch, parts)
-                follower.report_lag({tp: lag for tp, lag in lags.items() if tp[0] in follower.topics})
+                if lags is not None:
+                    follower.report_lag({tp: lag for tp, lag in lags.items() if tp[0] in follower.topics})
             _raise_if_failed(parts)
         for follower in followers:  # a stop: what was fetched is handled first
             await _put(queues[follower.name], None, parts)

@@ -201,3 +201,38 @@ def test_a_stop_or_a_failed_part_does_not_wait_for_a_fetch_the_broker_holds(tmp_
     assert worker.starts >= 2  # restarted after the failure, long before the held fetch ended
     assert handled_after < 1.0 + 5  # the restart pause and the handling, not 30 s
     assert stopped_after < 2.0, "stopped at once, not when the held fetch ended"
+
+
+def test_the_lag_is_asked_at_most_once_a_second_while_records_stream_and_at_once_when_caught_up(tmp_path):
+    log = LocalEventLog(tmp_path / "log.sqlite")
+    reports: list[tuple[float, dict]] = []
+    handled: list[int] = []
+
+    async def handle(records):
+        handled.extend(r.offset for r in records)
+
+    async def scenario():
+        stop = asyncio.Event()
+        follower = Follower("worker", frozenset({A}), lambda t, p: _none(), handle,
+                            lambda lags: reports.append((time.monotonic(), lags)))
+        task = asyncio.create_task(follow(log, "test", [follower], stop))
+        started = time.monotonic()
+        for i in range(30):  # thirty appends 20 ms apart: a fetch, and records, for each
+            await log.publish([OutgoingRecord(A, b"k", b'{"n": %d}' % i)])
+            await asyncio.sleep(0.02)
+        streamed = time.monotonic()
+        while len(handled) < 30 and time.monotonic() - started < 10:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(1.5)  # the fetch after the last records comes back empty
+        stop.set()
+        await task
+        return started, streamed
+
+    started, streamed = asyncio.run(scenario())
+    during = [at for at, _ in reports if started <= at <= streamed]
+    assert len(during) <= 3, f"{len(during)} lag reports while 30 appends streamed in {streamed - started:.1f} s"
+    assert reports[-1][1] == {(A, 0): 0}, "the consumer caught up: its lag must read 0"
+
+
+async def _none():
+    return None
