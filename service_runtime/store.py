@@ -16,6 +16,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, InterfaceError, Notification, OperationalError, StoredEvent, \
     Tracking
 from eventsourcing.sqlite import SQLiteProcessRecorder
+from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
 
 from service_runtime.aggregate_cache import CACHE_SIZE, repository_for
@@ -184,7 +185,7 @@ class ServiceApplication(Application):
             # signal, which `wakeup.listen` passes over. A wake for nothing costs one read.
             self.new_events.notify()
             raise
-        self.new_events.notify()
+        self.new_events.notify({get_topic(type(event)) for event in processing_event.events})
         return recordings
 
     def save_reaction(self, *aggregates: Any, tracking: Any, event_id: Any) -> list[Any]:

@@ -202,4 +202,4 @@ class TimerScheduler:
         (a timer scheduled, in this process or, by NOTIFY, another) wakes it."""
         await work_when_woken(self.app.new_events, stop, self.fire_due,
                               sleep=lambda: self.seconds_to_next(safety_poll), retry_after=self.poll_interval,
-                              failure=f"timer scheduler for {self.service} failed; retrying")
+                              failure=f"timer scheduler for {self.service} failed; retrying", reads=TIMER_TOPICS)

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import threading
 import uuid
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 log = logging.getLogger("kongfu.wakeup")
 
@@ -36,15 +36,19 @@ class Waiter:
     """One loop's view of a signal: `clear()` before reading, then `wait(...)` if nothing was
     new; a signal that came during the read makes the wait return at once."""
 
-    def __init__(self, signal: "Signal", loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, signal: "Signal", loop: asyncio.AbstractEventLoop,
+                 reads: frozenset[str] | None = None) -> None:
         self.signal, self.loop, self.event = signal, loop, asyncio.Event()
+        # The event topics this loop reads (the timer scheduler: timer events), or None for all:
+        # a save of other events only would have it read and find nothing.
+        self.reads = reads
         # A wake handed to the loop and not yet run: the wakes of a burst of saves (a consumer's
         # batch) ride on it, one hand-off to the loop instead of one each. Cleared before the
         # event is set, so a save after that hands over a wake of its own and none is lost.
         self._wake_pending = False
 
-    def wake(self) -> None:
-        if self._wake_pending:
+    def wake(self, topics: Collection[str] | None = None) -> None:
+        if self._wake_pending or (topics is not None and self.reads is not None and self.reads.isdisjoint(topics)):
             return
         self._wake_pending = True
         try:
@@ -85,9 +89,10 @@ class Signal:
         self._lock = threading.Lock()
         self.token = uuid.uuid4().hex  # names this signal in the NOTIFYs of saves that notified it
 
-    def waiter(self) -> Waiter:
-        """A waiter bound to the running event loop."""
-        waiter = Waiter(self, asyncio.get_running_loop())
+    def waiter(self, reads: Collection[str] | None = None) -> Waiter:
+        """A waiter bound to the running event loop, woken by saves of the topics it `reads`
+        (None: of any) and by every wake that does not say what was saved."""
+        waiter = Waiter(self, asyncio.get_running_loop(), None if reads is None else frozenset(reads))
         with self._lock:
             self._waiters.add(waiter)
         return waiter
@@ -96,18 +101,22 @@ class Signal:
         with self._lock:
             self._waiters.discard(waiter)
 
-    def notify(self) -> None:
+    def notify(self, topics: Collection[str] | None = None) -> None:
+        """`topics`: those of the events a save of this process committed. None (a save in
+        another process, a reconnection, a save that may or may not have committed) wakes all."""
         with self._lock:
             waiters = list(self._waiters)
         for waiter in waiters:
-            waiter.wake()
+            waiter.wake(topics)
 
 
 async def work_when_woken(signal: Signal, stop: asyncio.Event, work: Callable[[], Any], *,
-                          sleep: Callable[[], float], retry_after: float, failure: str) -> None:
-    """Run the blocking `work` in a thread, then sleep until `signal` fires, `stop` is set or
-    `sleep()` seconds pass; after a failure (logged with `failure`) sleep `retry_after`."""
-    waiter = signal.waiter()
+                          sleep: Callable[[], float], retry_after: float, failure: str,
+                          reads: Collection[str] | None = None) -> None:
+    """Run the blocking `work` in a thread, then sleep until `signal` fires (for a save of the
+    topics `work` reads, if given), `stop` is set or `sleep()` seconds pass; after a failure
+    (logged with `failure`) sleep `retry_after`."""
+    waiter = signal.waiter(reads)
     try:
         while not stop.is_set():
             waiter.clear()  # before reading: work saved during the read wakes the next round

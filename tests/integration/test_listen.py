@@ -71,7 +71,7 @@ def test_a_save_s_notification_wakes_every_listener_but_the_one_its_application_
     ensure_schema("wakers", settings)
     saving = ServiceApplication(env=store_env("wakers", settings))
     in_process = []
-    saving.new_events.notify = lambda: in_process.append(1)
+    saving.new_events.notify = lambda *topics: in_process.append(1)
 
     async def scenario() -> tuple[int, int]:
         own, elsewhere, stop = Counting(), Counting(), asyncio.Event()

@@ -168,3 +168,35 @@ def test_a_burst_of_wakes_is_one_hand_off_to_the_loop_and_a_wake_after_it_is_not
             waiter.close()
 
     asyncio.run(scenario())
+
+
+def test_the_scheduler_sleeps_through_saves_of_other_events_and_wakes_for_a_timer(tmp_path):
+    """Every save of a process wakes its relay; the timer scheduler reads only timer events, so a
+    save of other events leaves it asleep, and a save that schedules a timer still wakes it."""
+    app = _reminders(tmp_path)
+    scheduler = TimerScheduler(app, {timer_cases.PURPOSE: app.on_due}, SYSTEM_CLOCK, service="reminders")
+    reads = []
+    refresh = scheduler.refresh
+    scheduler.refresh = lambda: (reads.append(1), refresh())[1]
+
+    async def scenario():
+        stop = asyncio.Event()
+        running = asyncio.create_task(scheduler.run(stop, safety_poll=ASLEEP))
+        await asyncio.sleep(0.3)  # its first read done, asleep for the safety poll
+        read_at_start = len(reads)
+        for n in range(10):  # saves without a timer: a reminder marked overdue by hand
+            await asyncio.to_thread(lambda: app.save(timer_cases.Reminder(text=f"no deadline {n}")))
+        await asyncio.sleep(0.3)
+        reads_for_other_events = len(reads) - read_at_start
+        reminder = await asyncio.to_thread(app.create, "in a moment", timedelta(seconds=0.3))
+        fired = await asyncio.to_thread(_within, 5.0, lambda: app.repository.get(reminder.id).overdue_times)
+        stop.set()
+        await asyncio.wait_for(running, timeout=5)
+        return reads_for_other_events, fired
+
+    try:
+        reads_for_other_events, fired = asyncio.run(scenario())
+        assert reads_for_other_events == 0, f"{reads_for_other_events} reads for ten saves without a timer"
+        assert fired, "the timer scheduled while the scheduler slept did not fire"
+    finally:
+        app.close()
