@@ -113,4 +113,5 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event) -> None:
         """Send what is queued; at rest sleep until a save (a notification queued) wakes it."""
         await work_when_woken(self.app.new_events, stop, self.dispatch, sleep=lambda: SAFETY_POLL_SECONDS,
-                              retry_after=self.poll_interval, failure="notification dispatch failed; retrying")
+                              retry_after=self.poll_interval, failure="notification dispatch failed; retrying",
+                              reads=[self.app.QUEUED_TOPIC])
