@@ -52,9 +52,19 @@ class OutboxRelay:
         return max(0, (self.app.recorder.max_notification_id() or 0) - self.position())
 
     def _next_batch(self, after: int | None = None) -> tuple[list, int | None]:
-        """The records of the notifications after `after` (by default, after the recorded position)."""
-        return self._records_of(self.app.recorder.select_notifications(
-            start=(self.position() if after is None else after) + 1, limit=self.batch_size))
+        """The records of the notifications after `after` (by default, after the recorded position,
+        which is remembered from then on)."""
+        if after is None:
+            after = self._recorded = self.position()
+        return self._records_of(self.app.recorder.select_notifications(start=after + 1, limit=self.batch_size))
+
+    def _handed_over(self) -> tuple[list, int | None]:
+        """The records of what this process's saves committed right after the recorded position,
+        if all of it is at hand (see `handoff`); else none, and the store is read."""
+        if self._recorded is None:
+            return [], None
+        notifications = self.app.committed.following(self._recorded, self.batch_size)
+        return self._records_of(notifications) if notifications else ([], None)
 
     def _records_of(self, notifications) -> tuple[list, int | None]:
         records = []
@@ -78,7 +88,9 @@ class OutboxRelay:
         """Publish batch after batch until a read finds the end of the log; returns how many
         notifications it moved past. A batch's position is recorded only once Kafka has it."""
         moved = 0
-        records, last = await asyncio.to_thread(self._next_batch, self._recorded)
+        records, last = self._handed_over()
+        if last is None:
+            records, last = await asyncio.to_thread(self._next_batch, self._recorded)
         while last is not None:
             # Bounded: a producer waiting for a broker that is away would otherwise wait unseen.
             await asyncio.wait_for(self.event_log.publish(records), timeout=PUBLISH_TIMEOUT)

@@ -22,6 +22,7 @@ from psycopg.sql import SQL, Identifier
 from service_runtime.aggregate_cache import CACHE_SIZE, repository_for
 from service_runtime.clock import SYSTEM_CLOCK, Clock
 from service_runtime.database import CONNECT_TIMEOUT
+from service_runtime.handoff import CommittedNotifications
 from service_runtime.idempotency import earlier_answer
 from service_runtime.postgres_recorder import ALREADY_PROCESSED, INBOX_KWARG, TRACKING_NOT_ADVANCED, \
     InboxPostgresProcessRecorder
@@ -177,6 +178,11 @@ class ServiceApplication(Application):
         scheduler at once instead of their polling (saves of other processes arrive by LISTEN)."""
         return Signal()
 
+    @cached_property
+    def committed(self) -> CommittedNotifications:
+        """What this process's saves committed, for its relay to publish without reading it back."""
+        return CommittedNotifications()
+
     def _record(self, processing_event: Any) -> Any:
         try:
             recordings = super()._record(processing_event)
@@ -185,6 +191,7 @@ class ServiceApplication(Application):
             # signal, which `wakeup.listen` passes over. A wake for nothing costs one read.
             self.new_events.notify()
             raise
+        self.committed.add(recording.notification for recording in recordings)
         self.new_events.notify({get_topic(type(event)) for event in processing_event.events})
         return recordings
 

@@ -3,7 +3,9 @@ made while its LISTEN connection is down are published once it listens again (th
 signals, so the 30 s safety poll is not what finds them), and with no listener at all the safety
 poll finds them. Many writers committing at once (other
 processes: separate applications on the same store, so only PostgreSQL can wake the relay) must
-not make it skip a single event."""
+not make it skip a single event; nor must many threads of the relay's own process, whose saves
+hand it their notifications out of order (`service_runtime/handoff.py`), while other processes
+commit between them."""
 
 from __future__ import annotations
 
@@ -56,10 +58,11 @@ def _setup(stack, namespace):
     return settings, env, publication
 
 
-def _write(app, saves: int, writer: int) -> None:
+def _write(app, saves: int, writer: int, pause: float = 0.0) -> None:
     counter = Counter_(writer=writer)
     app.save(counter)
     for _ in range(saves - 1):
+        time.sleep(pause)
         counter.tick()
         app.save(counter)
 
@@ -126,6 +129,47 @@ def test_concurrent_commits_are_all_published_once_woken_by_notify(stack, namesp
         asyncio.run(_run_relay(relay_app, publication, settings, safety_poll=600, body=body))
         published = wait_until(lambda: (p := _published_ids(stack, publication)) and len(p) >= WRITERS * SAVES_EACH
                                and p, what="every committed event on the topic")
+        assert set(published) == _stored_ids(relay_app)  # none skipped
+        assert set(published.values()) == {1}  # and none twice
+    finally:
+        relay_app.close()
+
+
+def test_concurrent_commits_of_the_relay_s_own_threads_and_of_others_are_all_published_once(stack, namespace):
+    settings, env, publication = _setup(stack, namespace)
+    relay_app = TicksApp(env=env)
+    handed_over = []
+    following = relay_app.committed.following
+    relay_app.committed.following = lambda *args: (run := following(*args), handed_over.append(len(run)))[0]
+
+    async def body(relay):
+        others = [TicksApp(env=env) for _ in range(2)]  # one after the other: each creates the tables
+        # Paced a little, as requests and reactions come: the relay catches up between saves.
+        writers = [threading.Thread(target=_write, args=(relay_app, SAVES_EACH, w, 0.01)) for w in range(WRITERS)]
+        writers += [threading.Thread(target=_write, args=(app, SAVES_EACH, WRITERS + w, 0.03))
+                    for w, app in enumerate(others)]
+        for thread in writers:
+            thread.start()
+        for thread in writers:
+            await asyncio.to_thread(thread.join)
+        for app in others:
+            app.close()
+        assert len(_stored_ids(relay_app)) == (WRITERS + 2) * SAVES_EACH
+        deadline = time.monotonic() + 30
+        while relay.position() < relay_app.recorder.max_notification_id() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert relay.position() == relay_app.recorder.max_notification_id()
+        runs_before = len(handed_over)
+        await asyncio.to_thread(_write, relay_app, 1, WRITERS + 2)  # the relay caught up: handed over whole
+        while relay.position() < relay_app.recorder.max_notification_id() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert handed_over[runs_before:].count(1) == 1, handed_over[runs_before:]
+
+    try:
+        asyncio.run(_run_relay(relay_app, publication, settings, safety_poll=600, body=body))
+        stored = (WRITERS + 2) * SAVES_EACH + 1
+        published = wait_until(lambda: (p := _published_ids(stack, publication)) and len(p) >= stored and p,
+                               what="every committed event on the topic")
         assert set(published) == _stored_ids(relay_app)  # none skipped
         assert set(published.values()) == {1}  # and none twice
     finally:
