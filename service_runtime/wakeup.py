@@ -48,8 +48,9 @@ class Waiter:
         self._wake_pending = False
 
     def wake(self, topics: Collection[str] | None = None) -> None:
-        if self._wake_pending or (topics is not None and self.reads is not None and self.reads.isdisjoint(topics)):
-            return
+        if self._wake_pending or (topics is not None and (
+                not topics or (self.reads is not None and self.reads.isdisjoint(topics)))):
+            return  # a save without events (a reaction that changed nothing) gives no loop work
         self._wake_pending = True
         try:
             self.loop.call_soon_threadsafe(self._woken)

@@ -200,3 +200,26 @@ def test_the_scheduler_sleeps_through_saves_of_other_events_and_wakes_for_a_time
         assert fired, "the timer scheduled while the scheduler slept did not fire"
     finally:
         app.close()
+
+
+def test_a_save_without_events_wakes_no_loop(tmp_path):
+    """A reaction that changed nothing saves its position alone: no event for the relay to publish,
+    no timer to index. It used to wake the relay, which read the store and found nothing."""
+    from eventsourcing.persistence import Tracking
+
+    app = _reminders(tmp_path)
+
+    async def scenario():
+        relay_waits, scheduler_waits = app.new_events.waiter(), app.new_events.waiter(reads={"timer topic"})
+        await asyncio.to_thread(app.save_reaction, tracking=Tracking("kongfu.orders.events:0", 1), event_id="e-1")
+        quiet = not await relay_waits.wait(None, 0.3) and not await scheduler_waits.wait(None, 0.01)
+        await asyncio.to_thread(app.create, "with events", timedelta(hours=1))
+        woken = await relay_waits.wait(None, 5.0)
+        return quiet, woken
+
+    try:
+        quiet, woken = asyncio.run(scenario())
+        assert quiet, "a save without events woke a loop"
+        assert woken, "a save with events must wake the relay"
+    finally:
+        app.close()
