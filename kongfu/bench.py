@@ -29,11 +29,13 @@ os.environ.setdefault("PGAPPNAME", "kongfu-bench-driver")  # the driver's own se
 from kongfu.bench_baselines import producer_baseline, store_baseline  # noqa: E402
 from kongfu.bench_latency import delay_between, paced, timeline_buckets  # noqa: E402
 from kongfu.bench_driver import Driver  # noqa: E402
-from kongfu.cpu import DRIVER, CpuMeter, difference, is_platform  # noqa: E402
+from kongfu.cpu import DRIVER, CpuMeter, database_transactions, difference, is_platform  # noqa: E402
 from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform  # noqa: E402
 from service_runtime.eventlog import topic_for  # noqa: E402
 from service_runtime.kafka_log import KafkaEventLog  # noqa: E402
 from service_runtime.settings import Settings  # noqa: E402
+
+TRANSACTIONS_REPORTED_WITHIN = 2.0  # seconds: PostgreSQL backends report their counts shortly after
 
 
 def measured(meter: CpuMeter, seconds: float) -> dict[str, float]:
@@ -210,9 +212,12 @@ def main(argv: list[str] | None = None) -> None:
         idle = measured(meter, args.idle_seconds)
         events_before = asyncio.run(published_events(settings, SERVICES))
         load_before, before, delays_before = load_average(), meter.snapshot(), timeline_buckets(urls["orders"])
+        transactions_before = database_transactions(settings.pg_dsn)
         driver.answers.clear()
         elapsed = driver.run(args.lifecycles, args.concurrency)
         raw = difference(before, meter.snapshot())
+        time.sleep(TRANSACTIONS_REPORTED_WITHIN)
+        transactions = (database_transactions(settings.pg_dsn) - transactions_before) / args.lifecycles
         answers = driver.answers_by_status()
         events = asyncio.run(published_events(settings, SERVICES)) - events_before
         p50, p99, samples = delay_between(delays_before, timeline_buckets(urls["orders"]))
@@ -221,12 +226,15 @@ def main(argv: list[str] | None = None) -> None:
             f"{events} events, {events / elapsed:.0f} events/s ({events / args.lifecycles:.0f} per lifecycle)")
         log(f"commit → timeline at {rate:.2f} lifecycles/s: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
             f"over {samples} events")
+        log(f"database  {transactions:.0f} PostgreSQL transactions per lifecycle (each statement sent on its own is "
+            "one; a count, robust to a busy machine)")
         log(f"answers   {sum(answers.values())} during the run, by status: "
             + ", ".join(f"{status} {count}" for status, count in sorted(answers.items()))
             + f"; 409 by service: {driver.conflicts_by_service() or 'none'}, of them lost races (two writers, "
               f"one aggregate): {driver.lost_races_by_service() or 'none'}")
         figures["run"] = {"answers_by_status": answers, "conflicts_by_service": driver.conflicts_by_service(),
-                          "lost_races_by_service": driver.lost_races_by_service(),"seconds": elapsed, "lifecycles_per_s": rate, "events": events,
+                          "lost_races_by_service": driver.lost_races_by_service(), "seconds": elapsed,
+                          "lifecycles_per_s": rate, "events": events, "database_transactions_per_lifecycle": transactions,
                           "events_per_s": events / elapsed, "timeline_p50_ms": p50 * 1000,
                           "timeline_p99_ms": p99 * 1000, "timeline_samples": samples,
                           "load_average_before": load_before, "load_average_after": load_average(),

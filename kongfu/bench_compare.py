@@ -33,6 +33,8 @@ FIGURES = (  # (label, how to read it from a bench's --json output)
     ("  Kafka, raw", lambda f: f["run"]["per_family_raw"].get("kafka", 0.0)),
     ("platform idle, cores", lambda f: f["run"]["platform_idle_cores"]),
     ("lifecycles/s", lambda f: f["run"]["lifecycles_per_s"]),
+    # A count, not a time: it moves only when the work does. Benches before it was added lack it.
+    ("PostgreSQL transactions per lifecycle", lambda f: f["run"].get("database_transactions_per_lifecycle")),
 )
 
 
@@ -41,11 +43,13 @@ def summary(runs: dict[str, list[dict[str, Any]]]) -> list[str]:
     base, this = runs["base"], runs["this"]
     lines = [f"{'figure':48} {'base runs':>26} {'this runs':>26} {'median base':>12} {'median this':>12} {'change':>7}"]
     for label, read in FIGURES:
-        b, t = [read(f) for f in base], [read(f) for f in this]
-        mb, mt = statistics.median(b), statistics.median(t)
-        change = f"{(mt - mb) / mb * 100:+.0f} %" if mb else "-"
-        lines.append(f"{label:48} {' '.join(f'{v:.3f}' for v in b):>26} {' '.join(f'{v:.3f}' for v in t):>26} "
-                     f"{mb:12.3f} {mt:12.3f} {change:>7}")
+        b = [v for v in map(read, base) if v is not None]
+        t = [v for v in map(read, this) if v is not None]
+        mb, mt = (statistics.median(b) if b else None), (statistics.median(t) if t else None)
+        change = f"{(mt - mb) / mb * 100:+.0f} %" if mb and mt is not None else "-"
+        runs_b, runs_t = " ".join(f"{v:.3f}" for v in b) or "-", " ".join(f"{v:.3f}" for v in t) or "-"
+        median_b, median_t = ("-" if m is None else f"{m:.3f}" for m in (mb, mt))
+        lines.append(f"{label:48} {runs_b:>26} {runs_t:>26} {median_b:>12} {median_t:>12} {change:>7}")
     return lines
 
 

@@ -69,6 +69,17 @@ def postgres_processes(dsn: str) -> dict[int, str]:
     return attribute_postgres(rows, postmaster)
 
 
+def database_transactions(dsn: str) -> int:
+    """Transactions committed or rolled back in the database so far: every statement a service
+    sends on its own is one. A count, not a time: the same work gives the same figure however
+    busy the machine is. Backends report theirs within a second or so of finishing."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                            "WHERE datname = current_database()").fetchone()[0]
+
+
 def kafka_pid(root: Path) -> int | None:
     """The local stack's broker (deploy/local/kafka.sh keeps its pid beside its config)."""
     pidfile = root / "var/kafka/kafka.pid"

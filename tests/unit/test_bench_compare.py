@@ -4,10 +4,13 @@ figures each bench run wrote."""
 from kongfu.bench_compare import summary
 
 
-def run(platform_raw: float, services: float, idle: float) -> dict:
-    return {"run": {"platform_cpu_s_per_lifecycle_raw": platform_raw, "platform_cpu_s_per_lifecycle": platform_raw - 0.05,
-                    "per_family_raw": {"services": services, "postgres": 0.1, "kafka": platform_raw - services - 0.1},
-                    "platform_idle_cores": idle, "lifecycles_per_s": 2.0}}
+def run(platform_raw: float, services: float, idle: float, transactions: float | None = None) -> dict:
+    figures = {"platform_cpu_s_per_lifecycle_raw": platform_raw, "platform_cpu_s_per_lifecycle": platform_raw - 0.05,
+               "per_family_raw": {"services": services, "postgres": 0.1, "kafka": platform_raw - services - 0.1},
+               "platform_idle_cores": idle, "lifecycles_per_s": 2.0}
+    if transactions is not None:
+        figures["database_transactions_per_lifecycle"] = transactions
+    return {"run": figures}
 
 
 def test_medians_and_change_per_figure():
@@ -17,4 +20,11 @@ def test_medians_and_change_per_figure():
     assert platform.split()[-4:] == ["0.900", "0.650", "-28", "%"]
     idle = next(line for line in lines if line.startswith("platform idle"))
     assert idle.split()[-2:] == ["-50", "%"]
-    assert len(lines) == 8  # a header and seven figures
+    assert len(lines) == 9  # a header and eight figures
+
+
+def test_a_figure_older_benches_did_not_write_shows_as_missing_on_their_side():
+    lines = summary({"base": [run(1.0, 0.7, 0.1)] * 3, "this": [run(0.9, 0.6, 0.1, t) for t in (380, 390, 385)]})
+    transactions = next(line for line in lines if line.startswith("PostgreSQL transactions")).split()
+    # base runs, this side's runs, the medians and no change to show
+    assert transactions[-7:] == ["-", "380.000", "390.000", "385.000", "-", "385.000", "-"]
