@@ -50,7 +50,8 @@ class Waiter:
     def wake(self, topics: Collection[str] | None = None) -> None:
         if self._wake_pending or (topics is not None and (
                 not topics or (self.reads is not None and self.reads.isdisjoint(topics)))):
-            return  # a save without events (a reaction that changed nothing) gives no loop work
+            return  # a wake is on its way already, or the save holds nothing this loop reads
+            # (none at all: a reaction that changed nothing saves its position alone)
         self._wake_pending = True
         try:
             self.loop.call_soon_threadsafe(self._woken)
