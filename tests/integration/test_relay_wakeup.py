@@ -102,6 +102,28 @@ async def _run_relay(relay_app, publication, settings, safety_poll, body, listen
         await event_log.stop()
 
 
+async def _write_all(writers: list[threading.Thread], apps=()) -> None:
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        await asyncio.to_thread(thread.join)
+    for app in apps:
+        app.close()
+
+
+async def _caught_up(relay, relay_app, deadline: float) -> bool:
+    while relay.position() < relay_app.recorder.max_notification_id() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return relay.position() == relay_app.recorder.max_notification_id()
+
+
+def _each_published_once(stack, publication, relay_app, count: int) -> None:
+    published = wait_until(lambda: (p := _published_ids(stack, publication)) and len(p) >= count and p,
+                           what="every committed event on the topic")
+    assert set(published) == _stored_ids(relay_app)  # none skipped
+    assert set(published.values()) == {1}  # and none twice
+
+
 def test_concurrent_commits_are_all_published_once_woken_by_notify(stack, namespace):
     settings, env, publication = _setup(stack, namespace)
     relay_app = TicksApp(env=env)
@@ -109,28 +131,16 @@ def test_concurrent_commits_are_all_published_once_woken_by_notify(stack, namesp
     async def body(relay):
         apps = [TicksApp(env=env) for _ in range(WRITERS)]  # one after the other: each creates the tables
         started = time.monotonic()
-        writers = [threading.Thread(target=_write, args=(app, SAVES_EACH, w)) for w, app in enumerate(apps)]
-        for thread in writers:
-            thread.start()
-        for thread in writers:
-            await asyncio.to_thread(thread.join)
-        for app in apps:
-            app.close()
-        stored = _stored_ids(relay_app)
-        assert len(stored) == WRITERS * SAVES_EACH
-        deadline = time.monotonic() + 30
-        while relay.position() < relay_app.recorder.max_notification_id() and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        await _write_all([threading.Thread(target=_write, args=(app, SAVES_EACH, w)) for w, app in enumerate(apps)],
+                         apps)
+        assert len(_stored_ids(relay_app)) == WRITERS * SAVES_EACH
         # The safety poll is 10 minutes: only the notifications can have woken the relay this fast.
-        assert relay.position() == relay_app.recorder.max_notification_id()
+        assert await _caught_up(relay, relay_app, time.monotonic() + 30)
         assert time.monotonic() - started < 60
 
     try:
         asyncio.run(_run_relay(relay_app, publication, settings, safety_poll=600, body=body))
-        published = wait_until(lambda: (p := _published_ids(stack, publication)) and len(p) >= WRITERS * SAVES_EACH
-                               and p, what="every committed event on the topic")
-        assert set(published) == _stored_ids(relay_app)  # none skipped
-        assert set(published.values()) == {1}  # and none twice
+        _each_published_once(stack, publication, relay_app, WRITERS * SAVES_EACH)
     finally:
         relay_app.close()
 
@@ -148,30 +158,18 @@ def test_concurrent_commits_of_the_relay_s_own_threads_and_of_others_are_all_pub
         writers = [threading.Thread(target=_write, args=(relay_app, SAVES_EACH, w, 0.01)) for w in range(WRITERS)]
         writers += [threading.Thread(target=_write, args=(app, SAVES_EACH, WRITERS + w, 0.03))
                     for w, app in enumerate(others)]
-        for thread in writers:
-            thread.start()
-        for thread in writers:
-            await asyncio.to_thread(thread.join)
-        for app in others:
-            app.close()
+        await _write_all(writers, others)
         assert len(_stored_ids(relay_app)) == (WRITERS + 2) * SAVES_EACH
         deadline = time.monotonic() + 30
-        while relay.position() < relay_app.recorder.max_notification_id() and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        assert relay.position() == relay_app.recorder.max_notification_id()
+        assert await _caught_up(relay, relay_app, deadline)
         runs_before = len(handed_over)
         await asyncio.to_thread(_write, relay_app, 1, WRITERS + 2)  # the relay caught up: handed over whole
-        while relay.position() < relay_app.recorder.max_notification_id() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        assert await _caught_up(relay, relay_app, deadline)
         assert handed_over[runs_before:].count(1) == 1, handed_over[runs_before:]
 
     try:
         asyncio.run(_run_relay(relay_app, publication, settings, safety_poll=600, body=body))
-        stored = (WRITERS + 2) * SAVES_EACH + 1
-        published = wait_until(lambda: (p := _published_ids(stack, publication)) and len(p) >= stored and p,
-                               what="every committed event on the topic")
-        assert set(published) == _stored_ids(relay_app)  # none skipped
-        assert set(published.values()) == {1}  # and none twice
+        _each_published_once(stack, publication, relay_app, (WRITERS + 2) * SAVES_EACH + 1)
     finally:
         relay_app.close()
 
