@@ -83,14 +83,21 @@ class ProjectionStore:
     def _param(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.is_postgres else sql
 
-    def _transaction(self):
+    def _transaction(self, alone: bool = False):
+        """A cursor in a transaction; `alone`: for one statement, which is atomic by itself, so
+        it is sent without BEGIN and COMMIT (three round trips to PostgreSQL for one read)."""
         import contextlib
 
         @contextlib.contextmanager
         def transaction():
             if self.is_postgres:
-                with self._postgres_pool().connection() as conn, conn.transaction(), conn.cursor() as cur:
-                    yield cur
+                with self._postgres_pool().connection() as conn:
+                    if alone:
+                        with conn.cursor() as cur:
+                            yield cur
+                    else:
+                        with conn.transaction(), conn.cursor() as cur:
+                            yield cur
             else:
                 with self._lock:
                     if self._sqlite is None:
@@ -99,6 +106,9 @@ class ProjectionStore:
                                                        isolation_level=None)
                         self._sqlite.execute("PRAGMA journal_mode=WAL")
                     cur = self._sqlite.cursor()
+                    if alone:
+                        yield cur
+                        return
                     cur.execute("BEGIN IMMEDIATE")
                     try:
                         yield cur
@@ -150,7 +160,7 @@ class ProjectionStore:
 
     @database.retried_once_if_dropped
     def position(self, projection: str, source: str) -> int | None:
-        with self._transaction() as cur:
+        with self._transaction(alone=True) as cur:
             cur.execute(self._param(
                 f"SELECT position FROM {self._prefix}{LIVE}_positions WHERE projection=? AND source=?"),
                 (projection, source))
@@ -168,7 +178,7 @@ class ProjectionStore:
 
     @database.retried_once_if_dropped
     def positions(self, projection: str, tables: str = LIVE) -> dict[str, int]:
-        with self._transaction() as cur:
+        with self._transaction(alone=True) as cur:
             cur.execute(self._param(
                 f"SELECT source, position FROM {self._prefix}{tables}_positions WHERE projection=?"), (projection,))
             return {source: int(position) for source, position in cur.fetchall()}
@@ -224,7 +234,7 @@ class ProjectionStore:
 
     @database.retried_once_if_dropped
     def entries(self, projection: str, key: str, tables: str = LIVE) -> list[dict[str, Any]]:
-        with self._transaction() as cur:
+        with self._transaction(alone=True) as cur:
             cur.execute(self._param(
                 f"SELECT data FROM {self._prefix}{tables}_entries WHERE projection=? AND key=? "
                 "ORDER BY at, event_id"), (projection, key))
@@ -234,7 +244,7 @@ class ProjectionStore:
     def entries_by_key(self, projection: str) -> dict[str, list[dict[str, Any]]]:
         """Every key's entries in one query (a listing, not one query per key)."""
         grouped: dict[str, list[dict[str, Any]]] = {}
-        with self._transaction() as cur:
+        with self._transaction(alone=True) as cur:
             cur.execute(self._param(
                 f"SELECT key, data FROM {self._prefix}{LIVE}_entries WHERE projection=? "
                 "ORDER BY key, at, event_id"), (projection,))
@@ -246,7 +256,7 @@ class ProjectionStore:
     def run_sql(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         """One statement on the live entries table, named `{entries}` in `sql` with `?` marks
         (listings read their pages in SQL; see service_runtime/listing.py)."""
-        with self._transaction() as cur:
+        with self._transaction(alone=True) as cur:
             cur.execute(self._param(sql.format(entries=f"{self._prefix}{LIVE}_entries")), tuple(params))
             return cur.fetchall() if cur.description else []
 
@@ -255,7 +265,7 @@ class ProjectionStore:
         """sha256 over every row in a fixed order, and the number of rows."""
         digest = hashlib.sha256()
         count = 0
-        with self._transaction() as cur:
+        with self._transaction(alone=True) as cur:
             cur.execute(self._param(
                 f"SELECT key, at, event_id, data FROM {self._prefix}{tables}_entries WHERE projection=? "
                 "ORDER BY key, at, event_id"), (projection,))

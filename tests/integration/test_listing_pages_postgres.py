@@ -24,3 +24,25 @@ def store(stack, namespace, monkeypatch):
 @pytest.mark.parametrize("case", listing_cases.CASES, ids=lambda case: case.__name__)
 def test_listing_pages_on_postgres(case, store, monkeypatch):
     case(store, monkeypatch)
+
+
+def test_a_read_is_one_statement_without_begin_and_commit(store, monkeypatch):
+    """A projection read is a single SELECT, atomic by itself: wrapped in a transaction it was
+    three round trips (a timeline page, a listing, a position)."""
+    import psycopg
+
+    from service_runtime.projections import Entry
+
+    placed = Entry(key="order-1", at="2026-11-29T10:00:00", event_id="e-1", data={"stage": "placed"})
+    store.apply("timeline", [placed], {"kongfu.orders.events:0": 4})
+    opened = []
+    transaction = psycopg.Connection.transaction
+    monkeypatch.setattr(psycopg.Connection, "transaction",
+                        lambda self, *args, **kwargs: (opened.append(1), transaction(self, *args, **kwargs))[1])
+    assert store.entries("timeline", "order-1") == [{"stage": "placed"}]
+    assert store.position("timeline", "kongfu.orders.events:0") == 4
+    assert store.positions("timeline") == {"kongfu.orders.events:0": 4}
+    assert store.entries_by_key("timeline") == {"order-1": [{"stage": "placed"}]}
+    assert store.run_sql("SELECT count(*) FROM {entries} WHERE projection = ?", ["timeline"]) == [(1,)]
+    assert store.checksum("timeline")[1] == 1
+    assert opened == [], f"{len(opened)} reads opened a transaction"
