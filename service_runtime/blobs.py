@@ -100,7 +100,8 @@ class FileBlobStore:
 class PostgresBlobStore:
     def __init__(self, dsn: str, schema: str) -> None:
         self.schema = schema
-        self._pool = database.checked_pool(dsn, max_size=2)
+        # Autocommit: a read or a filing is one statement, sent without BEGIN and COMMIT.
+        self._pool = database.checked_pool(dsn, max_size=2, autocommit=True)
         with self._pool.connection() as conn:
             conn.execute(f'CREATE TABLE IF NOT EXISTS "{schema}".blobs (digest TEXT PRIMARY KEY, '
                          "media_type TEXT NOT NULL, content BYTEA NOT NULL)")
@@ -111,11 +112,10 @@ class PostgresBlobStore:
     @database.retried_once_if_dropped
     def put(self, content: bytes, media_type: str, subject: str, owner: str) -> str:
         digest = digest_of(content)
-        with self._pool.connection() as conn, conn.transaction():
-            conn.execute(f'INSERT INTO "{self.schema}".blobs VALUES (%s, %s, %s) ON CONFLICT DO NOTHING',
-                         (digest, media_type, content))
-            conn.execute(f'INSERT INTO "{self.schema}".blob_filings VALUES (%s, %s, %s) ON CONFLICT DO NOTHING',
-                         (digest, subject, owner))
+        with self._pool.connection() as conn:  # the content and its filing land together: one statement
+            conn.execute(f'WITH content AS (INSERT INTO "{self.schema}".blobs VALUES (%s, %s, %s) '
+                         f'ON CONFLICT DO NOTHING) INSERT INTO "{self.schema}".blob_filings VALUES (%s, %s, %s) '
+                         "ON CONFLICT DO NOTHING", (digest, media_type, content, digest, subject, owner))
         return digest
 
     @database.retried_once_if_dropped
