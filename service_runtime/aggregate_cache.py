@@ -23,8 +23,9 @@ import datetime
 import threading
 import uuid
 import zlib
+from contextlib import ExitStack
 from copy import deepcopy
-from typing import Any
+from typing import Any, Sequence
 
 from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
 
@@ -49,7 +50,7 @@ class ConsistentCacheRepository(Repository):
             fastforward_skipping: bool = False, deepcopy_from_cache: bool = True) -> Any:
         if self.cache is None or version is not None:
             return super().get(aggregate_id, version=version, projector_func=projector_func)
-        with self._stripes[zlib.crc32(str(aggregate_id).encode()) % LOCK_STRIPES]:
+        with self._stripes[self._stripe(aggregate_id)]:
             try:
                 aggregate = self.cache.get(aggregate_id)
             except KeyError:
@@ -65,6 +66,51 @@ class ConsistentCacheRepository(Repository):
                     raise AggregateNotFoundError(aggregate_id)
             self.cache.put(aggregate_id, aggregate)
             return deepcopy(aggregate) if deepcopy_from_cache and self.deepcopy_from_cache else aggregate
+
+    def get_all(self, aggregate_ids: Sequence[Any], projector_func=project_aggregate) -> dict[Any, Any]:
+        """The aggregates of `aggregate_ids` that exist, by id, from one read of the store: each
+        cached one brought up to date, the others replayed. Copies, as `get` hands out."""
+        wanted = list(dict.fromkeys(aggregate_ids))
+        if self.snapshot_store is not None:  # snapshots are read one by one
+            return {found.id: found for found in map(self._get_or_none, wanted) if found is not None}
+        stripes = sorted({self._stripe(aggregate_id) for aggregate_id in wanted})  # one order: no deadlock
+        with ExitStack() as held:
+            for stripe in stripes:
+                held.enter_context(self._stripes[stripe])
+            cached = {}
+            for aggregate_id in wanted:
+                try:
+                    cached[aggregate_id] = self.cache.get(aggregate_id)
+                except KeyError:
+                    pass
+            stored = self.event_store.recorder.select_events_after(
+                [(aggregate_id, cached[aggregate_id].version if aggregate_id in cached else 0)
+                 for aggregate_id in wanted])
+            events: dict[Any, list[Any]] = {}
+            for stored_event in stored:
+                events.setdefault(stored_event.originator_id, []).append(
+                    self.event_store.mapper.to_domain_event(stored_event))
+            found = {}
+            for aggregate_id in wanted:
+                try:
+                    aggregate = projector_func(cached.get(aggregate_id), events.get(aggregate_id, []))
+                except Exception:
+                    if aggregate_id in cached:  # maybe half-applied: the next load replays
+                        self.cache.get(aggregate_id, evict=True)
+                    raise
+                if aggregate is not None:
+                    self.cache.put(aggregate_id, aggregate)
+                    found[aggregate_id] = deepcopy(aggregate) if self.deepcopy_from_cache else aggregate
+            return found
+
+    def _get_or_none(self, aggregate_id: Any) -> Any:
+        try:
+            return self.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def _stripe(self, aggregate_id: Any) -> int:
+        return zlib.crc32(str(aggregate_id).encode()) % LOCK_STRIPES
 
 
 def repository_for(event_store: Any, snapshot_store: Any, cache_size: int | None) -> Repository:

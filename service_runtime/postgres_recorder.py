@@ -96,6 +96,22 @@ class InboxPostgresProcessRecorder(PostgresProcessRecorder):
             "WHERE notification_id > %(notification_id)s ORDER BY notification_id LIMIT %(limit)s) AS e ON true"
         ).format(insert=self.insert_tracking_statement, schema=schema, events=Identifier(self.events_table_name)
                  ).as_string().encode()
+        self.select_events_after_statement = SQL(
+            "SELECT e.* FROM unnest(%s::uuid[], %s::bigint[]) AS wanted (originator_id, after) "
+            "JOIN {schema}.{events} AS e ON e.originator_id = wanted.originator_id "
+            "AND e.originator_version > wanted.after ORDER BY e.originator_id, e.originator_version"
+        ).format(schema=schema, events=Identifier(self.events_table_name)).as_string().encode()
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events_after(self, positions: Sequence[tuple[Any, int]]) -> Sequence[StoredEvent]:
+        """The events of several aggregates, each after its own version (0: all of them), in one
+        round trip: by aggregate, then by version."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_events_after_statement,
+                         ([originator_id for originator_id, _ in positions], [after for _, after in positions]),
+                         prepare=True)
+            return [StoredEvent(originator_id=row["originator_id"], originator_version=row["originator_version"],
+                                topic=row["topic"], state=bytes(row["state"])) for row in curs.fetchall()]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:

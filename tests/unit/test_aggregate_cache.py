@@ -128,3 +128,21 @@ def test_a_load_hands_out_a_copy_that_shares_only_what_never_changes(tmp_path):
     assert app.repository.get(shipment.id).legs == [{"at": shipment.booked_at}]
     assert first.parcel_id is second.parcel_id and first.booked_at is second.booked_at, (
         "UUIDs and datetimes are rebuilt by every copy")
+
+
+def test_aggregates_loaded_together_on_the_embedded_store(tmp_path):
+    env = store_env("ledger", Settings(mode="embedded", var_dir=tmp_path))
+    app = LedgerApp(env=env)
+    first, second = Ledger(), Ledger()
+    second.enter([5])
+    app.save(first, second)
+    app.find(first.id, Ledger)  # one cached, one not
+    fresh = LedgerApp(env={**env, "AGGREGATE_CACHE_MAXSIZE": "0"})
+    changed = fresh.repository.get(first.id)
+    changed.enter([7])
+    fresh.save(changed)  # as another process would
+    missing = Ledger().id
+    with app.loading_together(first.id, second.id, missing):
+        assert app.find(first.id, Ledger).total == 7
+        assert app.find(second.id, Ledger).total == 5
+        assert app.find(missing, Ledger) is None
