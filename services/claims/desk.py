@@ -143,8 +143,9 @@ class SupportDesk:
     def offer_survey(self, about: str, subject_id: UUID, customer_id: str, order_id: UUID | None,
                      handled_by: str | None, line_code: str | None = None) -> list[Any]:
         """Offer the customer a satisfaction survey once per subject (none once it is rated)."""
-        if self.find(offer_id(about, subject_id), SurveyOffer) or self.find(survey_id(about, subject_id), Survey):
-            return []
+        with self.loading_together(offer_id(about, subject_id), survey_id(about, subject_id)):
+            if self.find(offer_id(about, subject_id), SurveyOffer) or self.find(survey_id(about, subject_id), Survey):
+                return []
         return [SurveyOffer(offer_id=offer_id(about, subject_id), survey_id=survey_id(about, subject_id),
                             about=about, subject_id=subject_id, customer_id=customer_id, order_id=order_id,
                             handled_by=handled_by, line_code=line_code)]

@@ -9,8 +9,9 @@ returned report opens its claim at once. Each automatic claim is decided by the 
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from contracts.logistics import (
     CarrierIncidentReported,
@@ -27,7 +28,7 @@ from contracts.warehouse import COUNTERFEIT, ItemInspected, ItemReceived, Parcel
 from service_runtime import timers
 from service_runtime.timers import Timer
 from services.claims.counterfeit import Counterfeit, confirmed_counterfeit, counterfeit_id
-from services.claims.domain import ClaimsParcel
+from services.claims.domain import ClaimsParcel, parcel_facts_id
 from services.claims.guarantees import (
     PARCEL_DELAYED,
     PARCEL_SILENT,
@@ -44,6 +45,17 @@ INCIDENT_TEXT = {
     "seized": "Customs seized the parcel.",
     "returned_by_customs": "Customs returned the parcel.",
 }
+
+
+def with_parcel_deadlines(handler: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+    """The event's parcel and its two deadlines read from the store at once, not one by one."""
+    @functools.wraps(handler)
+    def handle(self: Any, payload: Any, envelope: Any) -> list[Any]:
+        parcel_id = payload.parcel_id
+        with self.loading_together(parcel_facts_id(parcel_id), timers.timer_id(PARCEL_SILENT, parcel_id),
+                                   timers.timer_id(PARCEL_DELAYED, parcel_id)):
+            return handler(self, payload, envelope)
+    return handle
 
 
 class ParcelWatch:
@@ -73,6 +85,7 @@ class ParcelWatch:
         parcel.note_insurance(payload.insured, payload.declared_value, payload.premium)
         return [parcel]
 
+    @with_parcel_deadlines
     def on_parcel_shipped(self, payload: ParcelShipped, envelope: Any) -> list[Any]:
         parcel = self._parcel_or_new(payload.parcel_id)
         parcel.note_dispatch(envelope.occurred_at)
@@ -83,6 +96,7 @@ class ParcelWatch:
                 timers.schedule(self, PARCEL_DELAYED, parcel.parcel_id,
                                 parcel.shipped_at + timedelta(days=DELAYED_AFTER_DAYS), order_id=order_id)]
 
+    @with_parcel_deadlines
     def on_tracking_updated(self, payload: TrackingUpdated, _envelope: Any) -> list[Any]:
         parcel = self._parcel_or_new(payload.parcel_id)
         parcel.note_scan(payload.carrier_time)
@@ -96,6 +110,7 @@ class ParcelWatch:
         return [parcel, timers.schedule(self, PARCEL_SILENT, parcel.parcel_id,
                                         parcel.last_scan_at + timedelta(days=LOST_AFTER_SILENT_DAYS))]
 
+    @with_parcel_deadlines
     def on_receipt_confirmed(self, payload: ReceiptConfirmed, envelope: Any) -> list[Any]:
         parcel = self._parcel_or_new(payload.parcel_id)
         parcel.note_receipt(envelope.occurred_at)
@@ -121,6 +136,7 @@ class ParcelWatch:
                        if source == "no-scan" else INCIDENT_TEXT[kind])
         return self.compensate_automatically(parcel, kind, description, key=parcel.parcel_id)
 
+    @with_parcel_deadlines
     def on_carrier_incident(self, payload: CarrierIncidentReported, _envelope: Any) -> list[Any]:
         parcel = self._parcel_or_new(payload.parcel_id)
         if not parcel.note_incident(payload.incident, payload.carrier_time, f"carrier:{payload.carrier}"):
@@ -221,18 +237,20 @@ class ParcelWatch:
         return confirmed_counterfeit(order, line_no, code, received, source, evidence, confirmed_by)
 
     def on_payment_recorded(self, payload: PaymentRecorded, envelope: Any) -> list[Any]:
-        order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
-        if order is None or not order.placed or not order.note_payment(envelope.occurred_at):
-            return []
-        return [order, timers.schedule(self, PURCHASE_SLA, order.order_id,
-                                       order.paid_at + timedelta(hours=PURCHASE_SLA_HOURS),
-                                       order_id=order.order_id)]
+        with self.loading_together(order_facts_id(payload.order_id), timers.timer_id(PURCHASE_SLA, payload.order_id)):
+            order = self.find(order_facts_id(payload.order_id), ClaimsOrder)
+            if order is None or not order.placed or not order.note_payment(envelope.occurred_at):
+                return []
+            return [order, timers.schedule(self, PURCHASE_SLA, order.order_id,
+                                           order.paid_at + timedelta(hours=PURCHASE_SLA_HOURS),
+                                           order_id=order.order_id)]
 
     def _settle_line(self, order_id: Any, line_no: int) -> list[Any]:
-        order = self._order_facts(order_id)
-        order.note_line_settled(line_no)
-        cancelled = [] if order.purchase_pending else timers.cancel(self, PURCHASE_SLA, order.order_id)
-        return [order, *cancelled]
+        with self.loading_together(order_facts_id(order_id), timers.timer_id(PURCHASE_SLA, order_id)):
+            order = self._order_facts(order_id)
+            order.note_line_settled(line_no)
+            cancelled = [] if order.purchase_pending else timers.cancel(self, PURCHASE_SLA, order.order_id)
+            return [order, *cancelled]
 
     def on_item_purchased(self, payload: ItemPurchased, _envelope: Any) -> list[Any]:
         return self._settle_line(payload.order_id, payload.line_no)

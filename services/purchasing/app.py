@@ -48,7 +48,9 @@ class PurchasingApplication(ServiceApplication):
 
     def tasks_of(self, order_id: UUID) -> list[PurchaseTask]:
         """Every attempt of every line, by line then attempt (empty until the order is confirmed)."""
-        return [self.task(task_id) for task_id in self.order(order_id).task_ids()]
+        task_ids = self.order(order_id).task_ids()
+        with self.loading_together(*task_ids):
+            return [self.task(task_id) for task_id in task_ids]
 
     def merchant_of(self, platform: str, merchant_id: str) -> Merchant | None:
         return self.find(merchant_key(platform, merchant_id), Merchant)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager
 from uuid import UUID
 
 
@@ -79,6 +79,13 @@ class WarehouseApplication(Traceback, Photos):
             raise NotFound(f"no item with traceability code {code}")
         return item
 
+    def loading_with_storage_timers(self, codes: list[str]) -> ContextManager[None]:
+        """Items and their storage deadlines read from the store at once, not one by one."""
+        codes = [parse_code(code) for code in codes]
+        return self.loading_together(*(item_aggregate_id(code) for code in codes),
+                                     *(timers.timer_id(f"storage.{milestone}", code)
+                                       for code in codes for milestone in storage.MILESTONES))
+
     def item_for(self, caller: Caller, code: str) -> Item:
         """The item, if the caller may see it; otherwise the same 404 as a missing item."""
         item = self.item(code)
@@ -107,14 +114,15 @@ class WarehouseApplication(Traceback, Photos):
     def store(self, code: str, location: str, staff_id: str) -> Item:
         """Shelve the item, with its storage deadlines (reminders, abandonment) in the same save."""
         def attempt() -> tuple[list, Item]:
-            item = self.item(code)
-            now = self.clock.now()
-            item.store(location, staff_id, stored_at=now)
-            deadlines = [timers.schedule(self, f"storage.{milestone}", item.traceability_code,
-                                         now + timedelta(days=days), {"stored_at": now.isoformat()},
-                                         order_id=item.order_id)
-                         for milestone, days in storage.MILESTONES.items()]
-            return [item, *deadlines], item
+            with self.loading_with_storage_timers([code]):
+                item = self.item(code)
+                now = self.clock.now()
+                item.store(location, staff_id, stored_at=now)
+                deadlines = [timers.schedule(self, f"storage.{milestone}", item.traceability_code,
+                                             now + timedelta(days=days), {"stored_at": now.isoformat()},
+                                             order_id=item.order_id)
+                             for milestone, days in storage.MILESTONES.items()]
+                return [item, *deadlines], item
 
         return self.save_with_retry(attempt)
 
@@ -140,14 +148,15 @@ class WarehouseApplication(Traceback, Photos):
         parcel_id = uuid.uuid4()
 
         def attempt() -> tuple[list, Parcel]:
-            items = [self.item(code) for code in codes]
-            for item in items:
-                if item.customer_id != caller.subject:
-                    raise NotFound(f"no item with traceability code {item.traceability_code}")
-            for item in items:
-                item.reserve_for(parcel_id)
-            moot = [timer for item in items for milestone in storage.MILESTONES
-                    for timer in timers.cancel(self, f"storage.{milestone}", item.traceability_code)]
+            with self.loading_with_storage_timers(codes):
+                items = [self.item(code) for code in codes]
+                for item in items:
+                    if item.customer_id != caller.subject:
+                        raise NotFound(f"no item with traceability code {item.traceability_code}")
+                for item in items:
+                    item.reserve_for(parcel_id)
+                moot = [timer for item in items for milestone in storage.MILESTONES
+                        for timer in timers.cancel(self, f"storage.{milestone}", item.traceability_code)]
             parcel = Parcel(parcel_id=parcel_id, customer_id=caller.subject,
                             order_ids=sorted({i.order_id for i in items}, key=str), traceability_codes=codes,
                             destination_country=destination_country, items=[i.parcel_line() for i in items])
