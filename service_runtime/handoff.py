@@ -5,8 +5,9 @@ and one hand-off to a thread for every save. The save already holds those notifi
 ids the store gave them, so it leaves them here; the relay takes the run that follows on from its
 position without reading. Anything not here (saved by another process, or dropped when nobody
 took them) leaves a gap in the run, and the relay reads the store as before. After publishing
-what it took, the relay always reads on from its new position, so nothing committed is passed
-over: the run only stands in for a read's first rows.
+what it took, the relay reads on only if saves are held past the run (a gap) or the run was a
+full batch: any other save wakes the relay (its process's in-process, another's by NOTIFY), and
+a wake whose saves are not all here reads the store, so nothing committed is passed over.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class CommittedNotifications:
             if len(self._by_id) > self._kept:
                 for old in sorted(self._by_id)[:len(self._by_id) - self._kept]:
                     del self._by_id[old]
+
+    def holds_any(self) -> bool:
+        """Whether saves are held that no run has taken: past a gap, or not yet reached."""
+        with self._lock:
+            return bool(self._by_id)
 
     def following(self, position: int, limit: int) -> list[Notification]:
         """The unbroken run of notifications after `position` (at most `limit`); empty when the

@@ -44,6 +44,8 @@ def test_the_relay_publishes_its_process_s_saves_without_reading_them_back(tmp_p
             app.create(f"reminder {n}", timedelta(hours=1))
             assert asyncio.run(relay.publish_once()) == 1
         assert len(reads) == 1, f"{len(reads)} reads for saves the relay's process made itself"
+        assert relay.position() < app.recorder.max_notification_id()  # recorded within `position_every`
+        asyncio.run(relay.record_position())
         assert relay.position() == app.recorder.max_notification_id()
         assert len(set(_published(log, topic))) == 4
     finally:
@@ -61,9 +63,15 @@ def test_a_save_of_another_process_in_between_is_read_and_nothing_is_passed_over
         assert asyncio.run(relay.publish_once()) == 2  # read from the store, both, in order
         app.create("here again", timedelta(hours=1))
         other.create("elsewhere again", timedelta(hours=1))  # after the handed-over one
-        assert asyncio.run(relay.publish_once()) == 2  # the run, then the read after it finds the other
+        assert asyncio.run(relay.publish_once()) == 1  # the run; nothing held past it
+        assert asyncio.run(relay.publish_once()) == 1  # the other's wake: not handed over, so read
+        app.create("here, third", timedelta(hours=1))
+        other.create("elsewhere, third", timedelta(hours=1))
+        app.create("here, after the third", timedelta(hours=1))  # held past a gap: read on at once
+        assert asyncio.run(relay.publish_once()) == 3
         published = _published(log, topic)
-        assert len(published) == 5 and len(set(published)) == 5
+        assert len(published) == 8 and len(set(published)) == 8
+        asyncio.run(relay.record_position())
         assert relay.position() == app.recorder.max_notification_id()
     finally:
         other.close()

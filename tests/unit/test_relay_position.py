@@ -44,6 +44,7 @@ def test_the_relay_reads_on_from_the_position_it_recorded(tmp_path):
             app.create(f"reminder {n}", timedelta(hours=1))
             assert asyncio.run(relay.publish_once()) == 1
         assert len(asked) == 1  # at the first wake only
+        asyncio.run(relay.record_position())
         assert relay.position() == app.recorder.max_notification_id()
         published = _published(log, topic)
         assert len(published) == 3 and len(set(published)) == 3
@@ -84,5 +85,42 @@ def test_a_relay_whose_position_moved_on_in_the_store_reads_it_again(tmp_path):
         assert len(published) == 2  # this relay published the second event once, not after every back-off
         assert relay.failing_since is None
         assert relay.position() == app.recorder.max_notification_id()
+    finally:
+        app.close()
+
+
+def test_while_events_flow_the_position_is_recorded_once_per_interval_and_at_rest_at_once(tmp_path):
+    """A save per round would write a position per round; the relay writes one per
+    `position_every`, another when the saves stop, and a last one when it stops."""
+    app, log, topic, relay, _ = _setup(tmp_path)
+    relay.position_every = 0.4
+    writes = []
+    insert_tracking = app.recorder.insert_tracking
+    app.recorder.insert_tracking = lambda tracking: (writes.append(tracking.notification_id),
+                                                     insert_tracking(tracking))[1]
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(relay.run(stop, safety_poll=60))
+        for n in range(24):  # about 1.2 s of saves, each waking the relay
+            await asyncio.to_thread(app.create, f"reminder {n}", timedelta(hours=1))
+            await asyncio.sleep(0.05)
+        assert len(_published(log, topic)) == 24
+        assert 1 <= len(writes) <= 5, writes  # not one per save
+        await asyncio.sleep(0.6)  # no save wakes it now: the time to record does
+        assert relay.position() == app.recorder.max_notification_id()
+        settled = len(writes)
+        await asyncio.sleep(0.6)
+        assert len(writes) == settled  # at rest nothing more is written
+        await asyncio.to_thread(app.create, "last", timedelta(hours=1))
+        while len(_published(log, topic)) < 25:
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(running, timeout=5)
+
+    try:
+        asyncio.run(scenario())
+        assert relay.position() == app.recorder.max_notification_id()  # recorded as it stopped
+        assert len(set(_published(log, topic))) == 25
     finally:
         app.close()
