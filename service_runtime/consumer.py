@@ -4,9 +4,11 @@ For each message: validate it against its contract (a message that fails goes to
 with the reason and the runner carries on), call the service's handler inside a trace scope, and
 save the handler's new events together with the tracking record (topic:partition, offset) and the
 event id, in one transaction. A redelivered offset or a re-published event id changes nothing.
-A message of a type the service has no handler for writes nothing: the batch's last such
-position per partition is recorded at its end, at most once a second per partition (lost in a
-crash or skipped, it is only read again: such messages change nothing).
+A message of a type the service has no handler for writes nothing, nor does a reaction that
+changes nothing (an order not placed yet, a credit given before): the batch's last such position
+per partition is recorded at its end, at most once a second per partition. Lost in a crash, the
+message is only handled again, and changes nothing, or what it changes on the state by then,
+once: a reaction that changes something is saved with the event's id.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ MAX_CONFLICT_RETRIES = 5
 # A partition's position past messages without a handler is recorded at most this often: under
 # load a write per batch cost more than reading those messages again after a restart.
 POSITIONS_ONLY_EVERY = 1.0
+
+
+UNCHANGED = "unchanged"  # a reaction that changed nothing: its position waits, like a message without a handler
 
 
 class Rejected(Exception):
@@ -153,7 +158,10 @@ class ConsumerRunner:
             except Rejected as exc:
                 rejection = (record, str(exc), envelope)
                 break
-            passed.pop(partition, None)  # the handled record's tracking row is past them already
+            if outcome == UNCHANGED:
+                passed[partition], outcome = record.offset, "handled"
+            else:
+                passed.pop(partition, None)  # the saved record's tracking row is past them already
             HANDLER_LATENCY.labels(self.service, envelope.type).observe(time.perf_counter() - started)
             (EVENTS_DUPLICATE if outcome == "duplicate" else EVENTS_CONSUMED).labels(self.service, record.topic).inc()
             outcomes.append(outcome)
@@ -170,6 +178,8 @@ class ConsumerRunner:
                     changed = list(handler(payload, envelope))
                 except (DomainError, AggregateNotFoundError) as exc:
                     raise Rejected(f"{envelope.type} {envelope.event_id} refused: {exc}") from exc
+            if not any(aggregate.pending_events for aggregate in changed):
+                return UNCHANGED
             try:
                 self.app.save_reaction(*changed, tracking=tracking, event_id=envelope.event_id)
                 return "handled"

@@ -64,7 +64,9 @@ def test_a_batch_with_a_poison_message_and_unhandled_types(purchasing, tmp_path)
     # The whole batch delivered again (a redelivered offset, a re-published event id): no new effects.
     records = log.read([ORDERS], {}, 100)
     outcomes = [asyncio.run(runner.handle(r)) for r in records]
-    assert outcomes.count("not handled") == 2 and outcomes.count("handled") == 0
+    # Each reaction finds its facts known (the order, its tasks) and changes nothing: nothing to
+    # save, not even the event id, which would only have said the same.
+    assert outcomes == ["handled", "not handled", "handled", "dead-lettered", "handled", "not handled"]
     assert published_count(purchasing) == effects
     assert len(log.read([dead_letter_topic(ORDERS)], {}, 10)) == 2  # parked again, still with a reason
 
@@ -117,3 +119,21 @@ def test_a_position_past_messages_without_a_handler_is_recorded_at_most_once_a_s
     asyncio.run(runner.handle_batch(records[2:]))
     assert asyncio.run(runner.recorded_position(ORDERS, 0)) == records[2].offset
     assert published_count(purchasing) == 0
+
+
+def test_reactions_that_change_nothing_write_nothing_but_their_position(purchasing, tmp_path):
+    """A placed order known already changes nothing in purchasing (a re-published event): each
+    was a transaction (event id and position); now one position past all of them, at the end."""
+    log = LocalEventLog(tmp_path / "eventlog.sqlite")
+    placed = [orders_records(n)[0] for n in range(2)]  # orders.OrderPlaced
+    asyncio.run(log.publish(placed + placed))  # published, then again as after a relay's crash
+    records = log.read([ORDERS], {}, 10)
+    runner = ConsumerRunner("purchasing", purchasing.app, log, [ORDERS], purchasing.handlers)
+    saves = []
+    insert_events = purchasing.app.recorder.insert_events
+    purchasing.app.recorder.insert_events = lambda *a, **k: saves.append(k) or insert_events(*a, **k)
+
+    assert asyncio.run(runner.handle_batch(records)) == ["handled"] * 4
+    assert len(saves) == 2  # the two orders, once each
+    assert asyncio.run(runner.recorded_position(ORDERS, 0)) == records[-1].offset
+    assert published_count(purchasing) == 2
