@@ -58,30 +58,52 @@ class SQLiteKeyStore:
 
 
 class PostgresKeyStore:
+    """Keys in a table beside the service's events, over a small pool: a connection per lookup
+    cost a backend fork and a login, and an encryption made two."""
+
     def __init__(self, dsn: str, schema: str) -> None:
         from psycopg.sql import SQL, Identifier
 
         self._dsn = dsn
+        self._pool = None
+        self._opening = threading.Lock()
         table = SQL("{}.pii_keys").format(Identifier(schema))
         self._create = SQL("CREATE TABLE IF NOT EXISTS {} (customer_id text PRIMARY KEY, key bytea NOT NULL)"
                            ).format(table)
-        self._insert = SQL("INSERT INTO {} VALUES (%s, %s) ON CONFLICT DO NOTHING").format(table)
+        # One statement: the new key if this call created it, else the one already there. Its
+        # snapshot predates a racing creation that committed while the INSERT waited on it: then
+        # neither part has a row, and the key is read again.
+        self._create_or_select = SQL(
+            "WITH new AS (INSERT INTO {0} VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING key) "
+            "SELECT key FROM new UNION ALL SELECT key FROM {0} WHERE customer_id = %s").format(table)
         self._select = SQL("SELECT key FROM {} WHERE customer_id = %s").format(table)
         self._delete = SQL("DELETE FROM {} WHERE customer_id = %s").format(table)
         self._vacuum = SQL("VACUUM {}").format(table)
         self._run(self._create)
 
     def _run(self, statement, params: tuple = ()):
-        import psycopg
+        from service_runtime import database
 
-        with psycopg.connect(self._dsn, autocommit=True) as conn:
-            cursor = conn.execute(statement, params)
-            return cursor.fetchone() if cursor.description else cursor.rowcount
+        def run():
+            with self._connections().connection() as conn:
+                cursor = conn.execute(statement, params)
+                return cursor.fetchone() if cursor.description else cursor.rowcount
+
+        return database.retry_once_if_dropped(run)
+
+    def _connections(self):
+        with self._opening:
+            if self._pool is None:
+                from service_runtime import database
+
+                self._pool = database.checked_pool(self._dsn, max_size=2, autocommit=True)
+            return self._pool
 
     def key(self, customer_id: str, create: bool) -> bytes | None:
-        if create:
-            self._run(self._insert, (customer_id, AESGCM.generate_key(bit_length=256)))
-        row = self._run(self._select, (customer_id,))
+        row = self._run(self._create_or_select, (customer_id, AESGCM.generate_key(bit_length=256), customer_id)
+                        ) if create else None
+        if row is None:
+            row = self._run(self._select, (customer_id,))
         return bytes(row[0]) if row else None
 
     def destroy(self, customer_id: str) -> bool:
@@ -90,7 +112,8 @@ class PostgresKeyStore:
         return deleted
 
     def close(self) -> None:
-        pass
+        if self._pool is not None:
+            self._pool.close()
 
 
 class PersonalData:
