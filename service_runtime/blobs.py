@@ -38,6 +38,8 @@ class BlobStore(Protocol):
 
     def filed_under(self, digest: str, subject: str) -> bool: ...
 
+    def not_filed_under(self, digests: list[str], subject: str) -> set[str]: ...
+
     def erase_owner(self, owner: str) -> int: ...
 
 
@@ -79,6 +81,9 @@ class FileBlobStore:
 
     def filed_under(self, digest: str, subject: str) -> bool:
         return (self._dir(digest) / "subjects" / _key(subject)).exists() and self.get(digest) is not None
+
+    def not_filed_under(self, digests: list[str], subject: str) -> set[str]:
+        return {digest for digest in digests if not self.filed_under(digest, subject)}
 
     def erase_owner(self, owner: str) -> int:
         by_owner = self.root / "by-owner" / _key(owner)
@@ -125,12 +130,17 @@ class PostgresBlobStore:
                                (digest,)).fetchone()
         return None if row is None else Blob(digest, row[0], bytes(row[1]))
 
-    @database.retried_once_if_dropped
     def filed_under(self, digest: str, subject: str) -> bool:
+        return not self.not_filed_under([digest], subject)
+
+    @database.retried_once_if_dropped
+    def not_filed_under(self, digests: list[str], subject: str) -> set[str]:
+        """Those of `digests` not filed under `subject` (or whose content is gone): one statement."""
         with self._pool.connection() as conn:
-            return conn.execute(
-                f'SELECT 1 FROM "{self.schema}".blob_filings f JOIN "{self.schema}".blobs b USING (digest) '
-                "WHERE f.digest = %s AND f.subject = %s", (digest, subject)).fetchone() is not None
+            filed = conn.execute(
+                f'SELECT f.digest FROM "{self.schema}".blob_filings f JOIN "{self.schema}".blobs b USING (digest) '
+                "WHERE f.digest = ANY(%s) AND f.subject = %s", (list(digests), subject)).fetchall()
+        return set(digests) - {row[0] for row in filed}
 
     @database.retried_once_if_dropped
     def erase_owner(self, owner: str) -> int:

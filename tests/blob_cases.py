@@ -17,6 +17,8 @@ def stores_reads_files_and_erases_by_owner(store: BlobStore) -> None:
     assert store.filed_under(digest, "KF-ITEM-A") and not store.filed_under(digest, "KF-ITEM-B")
     both = store.put(shared, "image/png", "KF-ITEM-A", "alice")
     assert store.put(shared, "image/png", "KF-ITEM-B", "bob") == both
+    assert store.not_filed_under([digest, both, "0" * 64], "KF-ITEM-A") == {"0" * 64}
+    assert store.not_filed_under([digest, both], "KF-ITEM-B") == {digest}
     assert store.erase_owner("alice") == 1 and store.erase_owner("alice") == 0  # once
     assert store.get(digest) is None and not store.filed_under(digest, "KF-ITEM-A")
     assert not store.filed_under(both, "KF-ITEM-A") and store.filed_under(both, "KF-ITEM-B")

@@ -34,9 +34,10 @@ class Photos(ServiceApplication):
 
     def check_photos(self, code: str, references: list[str]) -> None:
         """A stored photo named in an inspection must have been uploaded for this very item."""
-        for ref in references:
-            digest = photos.digest_in(ref)
-            if digest is not None and not self.photo_store.filed_under(digest, code):
+        stored = {digest: ref for ref in references if (digest := photos.digest_in(ref)) is not None}
+        missing = self.photo_store.not_filed_under(list(stored), code) if stored else set()
+        for digest, ref in stored.items():
+            if digest in missing:
                 raise DomainError(f"photo {ref} was not uploaded for item {code}; upload it first")
 
     def on_customer_erased(self, payload: CustomerErased, _envelope: Any) -> list:

@@ -16,8 +16,6 @@ def test_postgres_photo_store(stack, namespace):
         store.close()
 
 
-
-
 def test_a_filing_and_a_read_are_one_statement_each_without_begin_and_commit(stack, namespace, monkeypatch):
     import psycopg
 
@@ -32,5 +30,9 @@ def test_a_filing_and_a_read_are_one_statement_each_without_begin_and_commit(sta
         digest = store.put(b"\x89PNG a parcel's photo", "image/png", "KF-PHOTO-1", "customer-1")
         assert store.filed_under(digest, "KF-PHOTO-1") and store.get(digest).content == b"\x89PNG a parcel's photo"
         assert sent == [True, True, True], "a statement each, committed by itself (no BEGIN, no COMMIT)"
+        other = store.put(b"\x89PNG its label", "image/png", "KF-PHOTO-1", "customer-1")
+        sent.clear()
+        assert store.not_filed_under([digest, other, "0" * 64], "KF-PHOTO-1") == {"0" * 64}
+        assert sent == [True], "an inspection's photos checked in one statement"
     finally:
         store.close()
