@@ -86,10 +86,10 @@ class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceAppli
         try:
             answer = submission(provider.charge(intent.id, intent.charged, "CNY", token, intent.customer_id))
         except ProviderError as error:
-            self._change(intent.id, lambda i: i.fail(f"{error.kind}: {error}"))
+            self._change(intent.id, lambda i: i.fail(f"{error.kind}: {error}"), latest=intent)
             raise PaymentRefused(error, intent.id) from None
         return self._change(intent.id, lambda i: i.submitted(answer.reference, answer.payer_action_url,
-                                                             answer.card_fingerprint))
+                                                             answer.card_fingerprint), latest=intent)
 
     def earlier(self, payment_id: UUID, request: str) -> PaymentIntent | None:
         """The payment made with this Idempotency-Key, if the request is the same (else a 422)."""
@@ -105,9 +105,13 @@ class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceAppli
                               f"{', '.join(sorted(self.providers)) or 'none'}, balance")
         return provider
 
-    def _change(self, payment_id: UUID, change) -> PaymentIntent:
+    def _change(self, payment_id: UUID, change, latest: PaymentIntent | None = None) -> PaymentIntent:
+        """`latest`: the intent as this request saved or loaded it, tried first without a read; a
+        webhook that changed it meanwhile fails that save on its version, and it is read again."""
+        in_hand = [latest] if latest is not None else []
+
         def attempt():
-            intent = self.repository.get(payment_id)
+            intent = in_hand.pop() if in_hand else self.repository.get(payment_id)
             change(intent)
             return [intent], intent
 
@@ -119,12 +123,10 @@ class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceAppli
         """Apply a verified provider event once; a replay or an unknown payment changes nothing."""
         if event.outcome == "ignored" or event.payment_id is None:
             return "ignored"
-        intent = self.find(event.payment_id, PaymentIntent)
-        if intent is None:
-            raise NotFound(f"no payment {event.payment_id}")
-
         def attempt():
-            intent = self.repository.get(event.payment_id)
+            intent = self.find(event.payment_id, PaymentIntent)
+            if intent is None:
+                raise NotFound(f"no payment {event.payment_id}")
             if event.outcome == "failed":
                 return [intent], "applied" if intent.fail(f"declined: {event.reason}") else "duplicate"
             outcome = intent.confirm(event.provider_ref)

@@ -250,3 +250,22 @@ def test_a_card_payment_names_its_card_by_stripe_s_fingerprint_the_same_across_c
         paid[customer] = outcome.payload["card_fingerprint"]
     assert paid["alice"] and paid["alice"] == paid["bob"] != paid["carol"]
     assert "4242" not in str(paid)  # a hash, not the card number
+
+
+def test_a_card_payment_and_its_webhook_read_the_intent_once_each(payments, fake_stripe):
+    """The submission is recorded on the intent the request just saved, and the webhook loads it
+    once: a webhook that came in between would fail that save on its version, read it again."""
+    order_id = placed(payments)
+    reads = []
+    recorder = payments.app.recorder
+    select_events = recorder.select_events
+    recorder.select_events = lambda originator_id, **kw: reads.append(originator_id) or select_events(originator_id,
+                                                                                                     **kw)
+    response = pay(payments, order_id)
+    assert response.status_code == 201 and response.json()["status"] == "pending"
+    payment_id = uuid.UUID(response.json()["payment_id"])
+    assert reads.count(payment_id) == 1  # the Idempotency-Key's lookup, before the intent existed
+    reads.clear()
+    assert deliver_webhooks(payments, fake_stripe) == [{"result": "applied"}]
+    assert reads.count(payment_id) == 1
+    assert payments.published_types().count("payments.PaymentSucceeded") == 1
