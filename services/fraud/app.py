@@ -30,11 +30,13 @@ class FraudApplication(ServiceApplication):
         return reference
 
     def reference_prices(self, items: list[dict]) -> dict[tuple[str, str], Decimal]:
+        ids = {(item["platform"], item["item_id"]): reference_id(item["platform"], item["item_id"]) for item in items}
         prices = {}
-        for item in items:
-            reference = self.find(reference_id(item["platform"], item["item_id"]), ReferencePrice)
-            if reference is not None:
-                prices[(item["platform"], item["item_id"])] = reference.price
+        with self.loading_together(*ids.values()):
+            for key, reference_key in ids.items():
+                reference = self.find(reference_key, ReferencePrice)
+                if reference is not None:
+                    prices[key] = reference.price
         return prices
 
     def case_for_order(self, order_id: UUID) -> FraudCase:
@@ -66,8 +68,9 @@ class FraudApplication(ServiceApplication):
         return [case] + self._first_order_in_process(payload, envelope)
 
     def on_payment_recorded(self, payload: PaymentRecorded, _envelope: Any) -> list[Any]:
-        case = self.case_for_order(payload.order_id)
-        trips = self.find(order_velocity_id(payload.order_id), OrderVelocity)
+        with self.loading_together(case_id(payload.order_id), order_velocity_id(payload.order_id)):
+            case = self.case_for_order(payload.order_id)
+            trips = self.find(order_velocity_id(payload.order_id), OrderVelocity)
         case.review_payment(payload.payment_id, self.reference_prices(case.items),
                             trips.reasons() if trips else [], trips.rules_version() if trips else "")
         return [case]
