@@ -215,6 +215,17 @@ class ServiceApplication(Application):
         """What this process's saves committed, for its relay to publish without reading it back."""
         return CommittedNotifications()
 
+    def committed_from_now(self) -> CommittedNotifications:
+        """What this process's saves commit from now on, for one more reader of the log (the
+        timer scheduler), which takes it at its own pace."""
+        handoff = CommittedNotifications()
+        self._other_handoffs.append(handoff)
+        return handoff
+
+    @cached_property
+    def _other_handoffs(self) -> list[CommittedNotifications]:
+        return []
+
     def _record(self, processing_event: Any) -> Any:
         try:
             recordings = super()._record(processing_event)
@@ -223,7 +234,9 @@ class ServiceApplication(Application):
             # signal, which `wakeup.listen` passes over. A wake for nothing costs one read.
             self.new_events.notify()
             raise
-        self.committed.add(recording.notification for recording in recordings)
+        notifications = [recording.notification for recording in recordings]
+        for handoff in (self.committed, *self._other_handoffs):
+            handoff.add(notifications)
         self.new_events.notify({get_topic(type(event)) for event in processing_event.events})
         return recordings
 

@@ -86,6 +86,7 @@ class Timer(TracedAggregate):
 
 
 TIMER_TOPICS = [get_topic(cls) for cls in (Timer.Scheduled, Timer.Rescheduled, Timer.Fired, Timer.Cancelled)]
+_TIMER_TOPICS = frozenset(TIMER_TOPICS)
 
 
 def schedule(app: ServiceApplication, purpose: str, subject: Any, due_at: datetime,
@@ -127,21 +128,54 @@ class TimerScheduler:
         self.batch = batch
         self.position = 0  # last notification id read into the index
         self.pending: dict[UUID, datetime] = {}
+        # What this process's saves commit: the run that follows on from `position` is indexed
+        # without reading the store, as the relay publishes it (`service_runtime/handoff.py`).
+        self.handed_over = app.committed_from_now()
+        self._rebuilt = False
 
     def refresh(self) -> None:
-        """Read new timer events from the store's notification log into the pending index."""
-        while True:
-            notifications = self.app.recorder.select_notifications(
-                self.position + 1, self.batch, topics=TIMER_TOPICS)
-            for notification in notifications:
-                timer_key = notification.originator_id
-                if notification.topic.endswith((".Fired", ".Cancelled")):
-                    self.pending.pop(timer_key, None)
-                else:
-                    self.pending[timer_key] = self.app.mapper.to_domain_event(notification).due_at
-                self.position = notification.id
+        """Read new timer events from the store's notification log into the pending index. The
+        saves of this process are taken as handed over; the store is read when something came
+        first that was not (a save of another process, whose NOTIFY woke the scheduler), or
+        when saves are held past the run (a gap)."""
+        if not self._rebuilt:
+            self._rebuild()
+        run = self.handed_over.following(self.position, self.batch)
+        if run:
+            self._index(notification for notification in run if notification.topic in _TIMER_TOPICS)
+            self.position = run[-1].id
+            if len(run) < self.batch and not self.handed_over.holds_any():
+                return
+        while True:  # every topic: the position moves past all of them, and the gap is gone
+            notifications = self.app.recorder.select_notifications(self.position + 1, self.batch)
+            self._index(notification for notification in notifications if notification.topic in _TIMER_TOPICS)
+            if notifications:
+                self.position = notifications[-1].id
             if len(notifications) < self.batch:
                 return
+
+    def _rebuild(self) -> None:
+        """At start, the pending timers from the timer events of the whole log, read by topic; the
+        position then moves to the log's end as it was before the read (all of it committed:
+        ids commit in order), so the next read does not go through the other events."""
+        log_end = self.app.recorder.max_notification_id() or 0
+        while True:
+            notifications = self.app.recorder.select_notifications(self.position + 1, self.batch, topics=TIMER_TOPICS)
+            self._index(notifications)
+            if notifications:
+                self.position = notifications[-1].id
+            if len(notifications) < self.batch:
+                break
+        self.position = max(self.position, log_end)
+        self._rebuilt = True
+
+    def _index(self, notifications: Iterable[Any]) -> None:
+        for notification in notifications:
+            timer_key = notification.originator_id
+            if notification.topic.endswith((".Fired", ".Cancelled")):
+                self.pending.pop(timer_key, None)
+            else:
+                self.pending[timer_key] = self.app.mapper.to_domain_event(notification).due_at
 
     def due(self) -> list[UUID]:
         now = self.clock.now()

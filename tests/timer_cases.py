@@ -127,5 +127,34 @@ def a_cancelled_or_rescheduled_deadline_follows_its_latest_event(open_app: Open)
     assert timers.cancel(app, PURPOSE, moved.id) == []  # a fired timer stays fired
 
 
+def its_own_process_s_deadlines_are_handed_over_and_another_s_are_read(open_app: Open) -> None:
+    """The scheduler indexes the timers its own process saves without reading the store; one saved
+    by another process comes first, so it reads the store, once, and then no more."""
+    clock, app = on_a_manual_clock(open_app)
+    other = open_app()
+    other.clock = clock
+    runner = scheduler(app, clock)
+    reads = []
+    select = app.recorder.select_notifications
+    app.recorder.select_notifications = lambda *a, **k: reads.append(1) or select(*a, **k)
+    runner.refresh()  # at start: the log is read
+    started = len(reads)
+    mine = [app.create(f"mine {n}", timedelta(hours=1)) for n in range(3)]
+    runner.refresh()
+    assert len(reads) == started, "its own process's timers were read back"
+    theirs = other.create("theirs", timedelta(hours=2))
+    other.save(Reminder(text="no deadline"))  # another process's save without a timer
+    runner.refresh()
+    assert len(reads) == started + 1
+    app.create("mine again", timedelta(hours=3))
+    runner.refresh()
+    assert len(reads) == started + 1, "the gap was read once"
+    clock.advance(hours=2, minutes=1)
+    assert runner.fire_due() == 4
+    assert [app.repository.get(r.id).overdue_times != [] for r in (*mine, theirs)] == [True] * 4
+    other.close()
+
+
 CASES = [nothing_fires_before_its_time_and_it_fires_once_after, a_restart_neither_loses_nor_repeats_a_deadline,
-         racing_schedulers_fire_each_deadline_once, a_cancelled_or_rescheduled_deadline_follows_its_latest_event]
+         racing_schedulers_fire_each_deadline_once, a_cancelled_or_rescheduled_deadline_follows_its_latest_event,
+         its_own_process_s_deadlines_are_handed_over_and_another_s_are_read]
