@@ -195,11 +195,11 @@ class OutboxRelay:
         backoff = BACKOFF_FIRST
         position_only = False  # woken by the time to record the position, not by a save
         while not stop.is_set():
-            new_events.clear()  # before reading: a commit during the reads wakes the next round
             try:
-                if position_only:
+                if position_only:  # a wake that came meanwhile stays set: the next wait ends at once
                     await self.record_position()
                 else:
+                    new_events.clear()  # before reading: a commit during the reads wakes the next round
                     await self.publish_once()  # ends when nothing more is handed over or read
                 if self.failing_since is not None:
                     log.info("relay publishing again after %.0f s", time.monotonic() - self.failing_since)
