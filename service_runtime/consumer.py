@@ -32,6 +32,7 @@ from service_runtime.metrics import (
     EVENTS_CONSUMED,
     EVENTS_DEAD_LETTERED,
     EVENTS_DUPLICATE,
+    EVENTS_UNCHANGED,
     HANDLER_LATENCY,
 )
 from service_runtime.store import AlreadyProcessed, ServiceApplication
@@ -160,6 +161,7 @@ class ConsumerRunner:
                 break
             if outcome == UNCHANGED:
                 passed[partition], outcome = record.offset, "handled"
+                EVENTS_UNCHANGED.labels(self.service, record.topic).inc()
             else:
                 passed.pop(partition, None)  # the saved record's tracking row is past them already
             HANDLER_LATENCY.labels(self.service, envelope.type).observe(time.perf_counter() - started)

@@ -7,6 +7,11 @@ EVENTS_CONSUMED = Counter("kongfu_events_consumed_total", "Events a consumer han
 EVENTS_DUPLICATE = Counter(
     "kongfu_events_duplicate_total", "Redelivered events recognised and skipped", ["service", "topic"]
 )
+EVENTS_UNCHANGED = Counter(
+    "kongfu_events_unchanged_total",
+    "Events handled that changed nothing, so nothing was saved: a fact known already, as a redelivery is",
+    ["service", "topic"],
+)
 EVENTS_DEAD_LETTERED = Counter(
     "kongfu_events_dead_lettered_total", "Messages parked in a dead-letter topic", ["service", "topic"]
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
 
 from kongfu.generated_lifecycles import lifecycle_records
 from service_runtime.consumer import ConsumerRunner
@@ -133,7 +134,10 @@ def test_reactions_that_change_nothing_write_nothing_but_their_position(purchasi
     insert_events = purchasing.app.recorder.insert_events
     purchasing.app.recorder.insert_events = lambda *a, **k: saves.append(k) or insert_events(*a, **k)
 
+    unchanged = REGISTRY.get_sample_value("kongfu_events_unchanged_total", {"service": "purchasing", "topic": ORDERS})
     assert asyncio.run(runner.handle_batch(records)) == ["handled"] * 4
     assert len(saves) == 2  # the two orders, once each
+    assert REGISTRY.get_sample_value("kongfu_events_unchanged_total",
+                                     {"service": "purchasing", "topic": ORDERS}) == (unchanged or 0) + 2
     assert asyncio.run(runner.recorded_position(ORDERS, 0)) == records[-1].offset
     assert published_count(purchasing) == 2
