@@ -123,6 +123,7 @@ class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceAppli
         """Apply a verified provider event once; a replay or an unknown payment changes nothing."""
         if event.outcome == "ignored" or event.payment_id is None:
             return "ignored"
+
         def attempt():
             intent = self.find(event.payment_id, PaymentIntent)
             if intent is None:
