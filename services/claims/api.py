@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from service_runtime.auth import CLAIMS_REVIEWER, CUSTOMER, PURCHASING_AGENT, SUPPORT_AGENT, Caller
 from service_runtime.http import current_caller, require_roles
+from service_runtime.on_loop import on_loop
 from service_runtime.requests import Money, Strict
 from service_runtime.rules import rules_router as published_rules_router
 from services.claims.app import ClaimsApplication
@@ -106,6 +107,7 @@ def router(app: ClaimsApplication) -> APIRouter:
     api = APIRouter(prefix="/claims", tags=["claims"])
 
     @api.post("", status_code=201, response_model=ClaimView)
+    @on_loop
     def open_claim(body: OpenClaimRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
         """Open a claim on one of your delivered parcels: for one item, or for the whole parcel.
 
@@ -123,10 +125,12 @@ def router(app: ClaimsApplication) -> APIRouter:
         return ClaimView.of(app.open_line_claim(caller, body.order_id, body.line_no, body.description))
 
     @api.get("/{claim_id:uuid}", response_model=ClaimView)  # so /claims/before-warehouse is a 405 for GET
+    @on_loop
     def get_claim(claim_id: UUID, caller: Caller = Depends(current_caller)):
         return ClaimView.of(app.claim_for(caller, claim_id))
 
     @api.post("/{claim_id}/decision", response_model=ClaimView)
+    @on_loop
     def decide(claim_id: UUID, body: DecisionRequest, caller: Caller = Depends(require_roles(SUPPORT_AGENT))):
         """Approve or reject a claim; the amount comes from the published compensation rules."""
         return ClaimView.of(app.decide(caller, claim_id, body.approved, body.notes))

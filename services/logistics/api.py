@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, Caller
 from service_runtime.http import current_caller, require_roles
+from service_runtime.on_loop import on_loop
 from service_runtime.rules import rules_router as published_rules_router
 from service_runtime.settings import get_settings
 from services.logistics import customs
@@ -43,10 +44,12 @@ def router(app: LogisticsApplication) -> APIRouter:
     api = APIRouter(prefix="/logistics", tags=["logistics"])
 
     @api.get("/parcels/{parcel_id}", response_model=ParcelView)
+    @on_loop
     def get_parcel(parcel_id: UUID, caller: Caller = Depends(current_caller)):
         return ParcelView.of(app.shipment_for(caller, parcel_id))
 
     @api.get("/parcels/{parcel_id}/quotes", response_model=QuoteView)
+    @on_loop
     def get_quotes(parcel_id: UUID, caller: Caller = Depends(require_roles(CUSTOMER, LOGISTICS_STAFF))):
         """Every shipping line with its price for this parcel, or the reason it refuses it."""
         shipment, offers = app.quote(caller, parcel_id)
@@ -71,6 +74,7 @@ def router(app: LogisticsApplication) -> APIRouter:
         return ParcelView.of(app.personalise_declaration(caller, parcel_id, items, body.warning_accepted))
 
     @api.post("/parcels/{parcel_id}/shipping", status_code=201, response_model=ShippingBillView)
+    @on_loop
     def choose_shipping(parcel_id: UUID, body: ShippingRequest,
                         idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=200)],
                         caller: Caller = Depends(require_roles(CUSTOMER))):
@@ -80,16 +84,19 @@ def router(app: LogisticsApplication) -> APIRouter:
         return ShippingBillView.of(app.own_shipment(caller, parcel_id))
 
     @api.post("/parcels/{parcel_id}/customs-declaration", response_model=ParcelView)
+    @on_loop
     def declare_customs(parcel_id: UUID, body: CustomsRequest,
                         caller: Caller = Depends(require_roles(LOGISTICS_STAFF))):
         items = [item.model_dump() for item in body.items]
         return ParcelView.of(app.declare_customs(caller, parcel_id, items))
 
     @api.post("/parcels/{parcel_id}/handover", response_model=ParcelView)
+    @on_loop
     def hand_over(parcel_id: UUID, body: HandoverRequest, caller: Caller = Depends(require_roles(LOGISTICS_STAFF))):
         return ParcelView.of(app.hand_over(caller, parcel_id, body.carrier, body.tracking_number))
 
     @api.post("/carrier-webhooks/{carrier}", response_model=WebhookAnswer, response_model_exclude_none=True)
+    @on_loop
     def carrier_webhook(carrier: str, body: bytes = Depends(raw_body),
                         signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None):
         """A carrier's tracking update. No bearer token: the carrier signs the raw body instead."""
@@ -109,6 +116,7 @@ def router(app: LogisticsApplication) -> APIRouter:
         return InsuranceView.of(app.choose_insurance(caller, parcel_id, body.insured))
 
     @api.post("/parcels/{parcel_id}/receipt-confirmation", response_model=ParcelView)
+    @on_loop
     def confirm_receipt(parcel_id: UUID, caller: Caller = Depends(require_roles(CUSTOMER))):
         return ParcelView.of(app.confirm_receipt(caller, parcel_id))
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from service_runtime.auth import CUSTOMER, Caller
 from service_runtime.http import current_caller, require_roles
+from service_runtime.on_loop import on_loop
 from service_runtime.requests import Money, Strict
 from services.orders.app import OrdersApplication
 from services.orders.domain import CHOICES, Order
@@ -150,6 +151,7 @@ def router(app: OrdersApplication) -> APIRouter:
     api = APIRouter(prefix="/orders", tags=["orders"])
 
     @api.post("", status_code=201, response_model=OrderView)
+    @on_loop
     def place_order(body: PlaceOrderRequest, caller: Caller = Depends(require_roles(CUSTOMER)),
                     idempotency_key: Annotated[str | None, Header(
                         alias="Idempotency-Key", min_length=8, max_length=200,
@@ -162,6 +164,7 @@ def router(app: OrdersApplication) -> APIRouter:
         return OrderView.of(order)
 
     @api.get("/{order_id}", response_model=OrderView)
+    @on_loop
     def get_order(order_id: UUID, caller: Caller = Depends(current_caller)):
         return OrderView.of(app.order_for(caller, order_id))
 

@@ -17,6 +17,7 @@ from service_runtime.errors import Forbidden, NotFound
 from service_runtime.listing import Listing, PageParams, listed_page, page_model, page_params
 from service_runtime.eventlog import SERVICES
 from service_runtime.http import current_caller
+from service_runtime.on_loop import on_loop
 from service_runtime.projections import Entry, Projection, ProjectionStore
 from service_runtime.staff import actor_for_customer
 from services.orders.timeline import STAGES, entry_for, next_action
@@ -129,6 +130,7 @@ def router(store: ProjectionStore) -> APIRouter:
                            keep=lambda row: status is None or row["status"] == status)
 
     @api.get("/{order_id}/timeline", response_model=TimelineView)
+    @on_loop
     def timeline(order_id: UUID, caller: Caller = Depends(current_caller)):
         view = timeline_view(str(order_id), store.entries(TIMELINE.name, str(order_id)))
         if not view["entries"] or not caller.can_read_customer_data(view["customer_id"] or "",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from contracts.common import Category
 from service_runtime.auth import AUDITOR, PURCHASING_AGENT, SUPPORT_AGENT, Caller
 from service_runtime.http import require_roles
+from service_runtime.on_loop import on_loop
 from service_runtime.requests import Money, Strict
 from services.purchasing.app import PurchasingApplication
 from services.purchasing.domain import PurchaseTask
@@ -97,6 +98,7 @@ def router(app: PurchasingApplication) -> APIRouter:
     api = APIRouter(prefix="/purchasing", tags=["purchasing"])
 
     @api.get("/orders/{order_id}/tasks", response_model=list[TaskView])
+    @on_loop
     def order_tasks(order_id: UUID, _: Caller = Depends(require_roles(*READERS))):
         return [TaskView.of(task) for task in app.tasks_of(order_id)]
 
@@ -105,6 +107,7 @@ def router(app: PurchasingApplication) -> APIRouter:
         return TaskView.of(app.task(task_id))
 
     @api.post("/tasks/{task_id}/purchase", response_model=TaskView)
+    @on_loop
     def purchase(task_id: UUID, body: PurchaseRequest, caller: Caller = Depends(require_roles(PURCHASING_AGENT))):
         """Record the purchase on the marketplace, with its receipt."""
         return TaskView.of(app.purchase(task_id, caller.subject, body.model_dump()))
@@ -120,6 +123,7 @@ def router(app: PurchasingApplication) -> APIRouter:
         return TaskView.of(app.report_out_of_stock(task_id, caller.subject))
 
     @api.post("/tasks/{task_id}/domestic-shipment", response_model=TaskView)
+    @on_loop
     def domestic_shipment(task_id: UUID, body: DomesticShipmentRequest,
                           caller: Caller = Depends(require_roles(PURCHASING_AGENT))):
         """The merchant shipped the purchase to our warehouse."""

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from contracts.common import ParcelItemV1
 from service_runtime.auth import CUSTOMER, WAREHOUSE_STAFF, Caller
 from service_runtime.http import current_caller, require_roles
+from service_runtime.on_loop import on_loop
 from service_runtime.requests import Strict, decimal_text
 from services.warehouse.app import WarehouseApplication
 from services.warehouse.codes import CODE_PATTERN
@@ -177,6 +178,7 @@ def router(app: WarehouseApplication) -> APIRouter:
     staff = require_roles(WAREHOUSE_STAFF)
 
     @api.post("/inbound", response_model=InboundResult)
+    @on_loop
     def receive_parcel(body: InboundRequest, caller: Caller = Depends(staff)):
         """Scan a parcel at intake: matched to its purchase, or kept in the unmatched queue."""
         result = app.receive_parcel(body.tracking_number, body.carrier, caller.subject)
@@ -184,23 +186,28 @@ def router(app: WarehouseApplication) -> APIRouter:
         return InboundResult(**result, traceability_code=codes[0] if codes else None)
 
     @api.get("/items/{code}", response_model=ItemView)
+    @on_loop
     def get_item(code: TypedCode, caller: Caller = Depends(current_caller)):
         return ItemView.of(app.item_for(caller, code))
 
     @api.post("/items/{code}/special-inspection", response_model=ItemView)
+    @on_loop
     def record_special_inspection(code: TypedCode, body: SpecialInspectionRequest, caller: Caller = Depends(staff)):
         return ItemView.of(app.record_special_inspection(code, body.checks, body.passed, body.notes, caller.subject))
 
     @api.post("/items/{code}/inspection", response_model=ItemView)
+    @on_loop
     def inspect(code: TypedCode, body: InspectionRequest, caller: Caller = Depends(staff)):
         return ItemView.of(app.inspect(code, body.quantity_checked, body.exterior_condition, body.photos, body.notes,
                                        caller.subject, body.counterfeit))
 
     @api.post("/items/{code}/storage", response_model=ItemView)
+    @on_loop
     def store(code: TypedCode, body: StorageRequest, caller: Caller = Depends(staff)):
         return ItemView.of(app.store(code, body.location, caller.subject))
 
     @api.post("/shipment-requests", status_code=201, response_model=ParcelView)
+    @on_loop
     def request_shipment(body: ShipmentRequest, caller: Caller = Depends(require_roles(CUSTOMER))):
         """Ship your stored items together: they become one parcel.
 
@@ -214,10 +221,12 @@ def router(app: WarehouseApplication) -> APIRouter:
         return ParcelView.of(app.parcel_for(caller, parcel_id))
 
     @api.get("/parcels/{parcel_id}/packing-plan", response_model=PackingPlanView)
+    @on_loop
     def packing_plan(parcel_id: UUID, _: Caller = Depends(staff)):
         return PackingPlanView.of(parcel_id, app.packing_plan(parcel_id))
 
     @api.post("/parcels/{parcel_id}/pack", response_model=ParcelView)
+    @on_loop
     def pack(parcel_id: UUID, body: PackRequest, caller: Caller = Depends(staff)):
         return ParcelView.of(app.pack(parcel_id, body.weight_kg, body.length_cm, body.width_cm, body.height_cm,
                                       body.materials, body.cushioning, caller.subject))

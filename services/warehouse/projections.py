@@ -21,6 +21,7 @@ from services.warehouse.api import TypedCode
 from services.warehouse.storage import storage_state
 from service_runtime.clock import utc_timestamp
 from service_runtime.staff import QC_TEAM, actor_for_customer, without_staff_ids
+from service_runtime.on_loop import on_loop
 from service_runtime.projections import Entry, Projection, ProjectionStore
 from services.warehouse.api import UnmatchedParcel
 from services.warehouse.domain import AUTO_MATCH_STAFF
@@ -219,6 +220,7 @@ def router(store: ProjectionStore) -> APIRouter:
                            params, request, caller.subject)
 
     @api.get("/trace/{code}")
+    @on_loop
     def traceability_record(code: TypedCode, caller: Caller = Depends(current_caller)) -> dict[str, Any]:
         from services.warehouse.codes import parse_code
 
