@@ -35,6 +35,7 @@ from service_runtime.metrics import (
     EVENTS_UNCHANGED,
     HANDLER_LATENCY,
 )
+from service_runtime.on_loop import SHORT_BATCH, run_short
 from service_runtime.store import AlreadyProcessed, ServiceApplication
 from service_runtime.tracing import trace
 
@@ -116,14 +117,17 @@ class ConsumerRunner:
         return (await self.handle_batch([record]))[0]
 
     async def handle_batch(self, records: Sequence[LogRecord]) -> list[str]:
-        """Each record's outcome (see `handle`). The records are handled in order on one worker
-        thread, one hand-off per batch rather than per record: a hand-off wakes a thread, which
-        costs more than decoding a record. A rejected record stops the run there: it is parked
+        """Each record's outcome (see `handle`). The records are handled in order, on the event
+        loop for a short batch (`run_short`), else on one worker thread, one hand-off per batch
+        rather than per record: a hand-off wakes a thread, which costs more than decoding a
+        record. A rejected record stops the run there: it is parked
         in the dead-letter topic before its position (or a later one) can be recorded, then the
         rest of the batch goes on."""
         outcomes: list[str] = []
         while len(outcomes) < len(records):
-            done, rejection = await asyncio.to_thread(self._handle_in_order, records[len(outcomes):])
+            rest = records[len(outcomes):]
+            done, rejection = await run_short(f"{self.service} consumer", lambda: self._handle_in_order(rest),
+                                              short=len(rest) <= SHORT_BATCH)
             outcomes += done
             if rejection is not None:
                 record, reason, envelope = rejection

@@ -12,6 +12,7 @@ from service_runtime.consumer import Rejected, decode, tracking_name
 from service_runtime.following import Follower, follow
 from service_runtime.eventlog import EventLog, LogRecord
 from service_runtime.metrics import PROJECTION_DELAY, PROJECTION_LAG
+from service_runtime.on_loop import SHORT_BATCH, run_short
 from service_runtime.projections import LIVE, Entry, Projection, ProjectionStore
 
 
@@ -109,7 +110,7 @@ class ProjectorRunner:
         """The projector as one part of a process's consumer (see `service_runtime/following.py`)."""
 
         async def handle_batch(records: list[LogRecord]) -> None:
-            await asyncio.to_thread(self.apply, records)
+            await run_short(f"{self.group} projector", lambda: self.apply(records), short=len(records) <= SHORT_BATCH)
 
         def report_lag(lags: dict[tuple[str, int], int]) -> None:
             for projection, topics in self.projections:
