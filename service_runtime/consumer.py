@@ -120,9 +120,8 @@ class ConsumerRunner:
         """Each record's outcome (see `handle`). The records are handled in order, on the event
         loop for a short batch (`run_short`), else on one worker thread, one hand-off per batch
         rather than per record: a hand-off wakes a thread, which costs more than decoding a
-        record. A rejected record stops the run there: it is parked
-        in the dead-letter topic before its position (or a later one) can be recorded, then the
-        rest of the batch goes on."""
+        record. A rejected record stops the run there: it is parked in the dead-letter topic
+        before its position (or a later one) can be recorded, then the rest of the batch goes on."""
         outcomes: list[str] = []
         while len(outcomes) < len(records):
             rest = records[len(outcomes):]
