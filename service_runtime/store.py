@@ -210,21 +210,23 @@ class ServiceApplication(Application):
         scheduler at once instead of their polling (saves of other processes arrive by LISTEN)."""
         return Signal()
 
-    @cached_property
+    @property
     def committed(self) -> CommittedNotifications:
         """What this process's saves committed, for its relay to publish without reading it back."""
-        return CommittedNotifications()
+        return self._handoffs[0]
 
     def committed_from_now(self) -> CommittedNotifications:
         """What this process's saves commit from now on, for one more reader of the log (the
         timer scheduler), which takes it at its own pace."""
         handoff = CommittedNotifications()
-        self._other_handoffs.append(handoff)
+        self._handoffs.append(handoff)
         return handoff
 
     @cached_property
-    def _other_handoffs(self) -> list[CommittedNotifications]:
-        return []
+    def _handoffs(self) -> list[CommittedNotifications]:
+        """Every reader's hand-off of this process's saves; the first, the relay's, is kept from
+        the process's first save."""
+        return [CommittedNotifications()]
 
     def _record(self, processing_event: Any) -> Any:
         try:
@@ -235,7 +237,7 @@ class ServiceApplication(Application):
             self.new_events.notify()
             raise
         notifications = [recording.notification for recording in recordings]
-        for handoff in (self.committed, *self._other_handoffs):
+        for handoff in self._handoffs:
             handoff.add(notifications)
         self.new_events.notify({get_topic(type(event)) for event in processing_event.events})
         return recordings
