@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -146,28 +146,26 @@ class TimerScheduler:
             self.position = run[-1].id
             if len(run) < self.batch and not self.handed_over.holds_any():
                 return
-        while True:  # every topic: the position moves past all of them, and the gap is gone
-            notifications = self.app.recorder.select_notifications(self.position + 1, self.batch)
-            self._index(notification for notification in notifications if notification.topic in _TIMER_TOPICS)
-            if notifications:
-                self.position = notifications[-1].id
-            if len(notifications) < self.batch:
-                return
+        self._read_on()  # every topic: the position moves past all of them, and the gap is gone
 
     def _rebuild(self) -> None:
         """At start, the pending timers from the timer events of the whole log, read by topic; the
         position then moves to the log's end as it was before the read (all of it committed:
         ids commit in order), so the next read does not go through the other events."""
         log_end = self.app.recorder.max_notification_id() or 0
+        self._read_on(TIMER_TOPICS)
+        self.position = max(self.position, log_end)
+        self._rebuilt = True
+
+    def _read_on(self, topics: Sequence[str] = ()) -> None:
+        """Index what the store holds after `position`, of `topics` (or of every topic), to its end."""
         while True:
-            notifications = self.app.recorder.select_notifications(self.position + 1, self.batch, topics=TIMER_TOPICS)
-            self._index(notifications)
+            notifications = self.app.recorder.select_notifications(self.position + 1, self.batch, topics=topics)
+            self._index(notification for notification in notifications if notification.topic in _TIMER_TOPICS)
             if notifications:
                 self.position = notifications[-1].id
             if len(notifications) < self.batch:
-                break
-        self.position = max(self.position, log_end)
-        self._rebuilt = True
+                return
 
     def _index(self, notifications: Iterable[Any]) -> None:
         for notification in notifications:
