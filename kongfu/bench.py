@@ -208,7 +208,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.settle_seconds:
             log(f"settle    {args.settle_seconds:.0f} s after the warm-up lifecycle ...")
             time.sleep(args.settle_seconds)
-        log(f"idle      {args.idle_seconds:.0f} s with nothing running ...")
+        tail = "" if args.settle_seconds else (", in the warm-up lifecycle's tail (the platform at rest: "
+                                                "--settle-seconds 60)")
+        log(f"idle      {args.idle_seconds:.0f} s with nothing running{tail} ...")
         idle = measured(meter, args.idle_seconds)
         events_before = asyncio.run(published_events(settings, SERVICES))
         load_before, before, delays_before = load_average(), meter.snapshot(), timeline_buckets(urls["orders"])
