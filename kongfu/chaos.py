@@ -32,6 +32,7 @@ import httpx
 from kongfu.chaos_faults import FrontProxy, api_replica_killed, extra_process, lose_answers, second_worker_killed
 from kongfu.demo import Lifecycle
 from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform
+from kongfu.namespaces import forget_namespace
 from service_runtime.auth import issue_token
 from service_runtime.eventlog import dead_letter_topic, topic_for
 from service_runtime.kafka_log import KafkaEventLog
@@ -341,6 +342,11 @@ class Chaos:
         for problem in problems:
             self.log(f"PROBLEM: {problem}")
         self.log("verdict: " + ("PASS" if not problems else f"FAIL ({len(problems)} problems)"))
+        if problems:
+            self.log(f"namespace {self.namespace} kept for a look; `kongfu forget {self.namespace}` removes it")
+        else:
+            topics, schemas = forget_namespace(self.settings.model_copy(update={"namespace": self.namespace}))
+            self.log(f"namespace {self.namespace} forgotten: {len(topics)} topics, {len(schemas)} schemas")
         return 1 if problems else 0
 
 

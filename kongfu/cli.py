@@ -209,6 +209,23 @@ def cmd_token(args: argparse.Namespace) -> None:
                       ttl_seconds=args.ttl))
 
 
+def cmd_forget(args: argparse.Namespace) -> None:
+    from pydantic import ValidationError
+
+    from kongfu.namespaces import forget_namespace
+    from service_runtime.settings import Settings
+
+    try:
+        settings = Settings(mode="stack", namespace=args.namespace)
+    except ValidationError:
+        sys.exit(f"not a namespace: {args.namespace!r} (lower-case letters, digits and _, at most 20)")
+    try:
+        topics, schemas = forget_namespace(settings)
+    except ValueError as refused:  # the platform's own (an empty namespace)
+        sys.exit(str(refused))
+    print(f"{settings.namespace}: {len(topics)} topics deleted, {len(schemas)} schemas dropped")
+
+
 def cmd_contracts(args: argparse.Namespace) -> None:
     from contracts import schemas
     from kongfu import asyncapi
@@ -312,6 +329,11 @@ def main(argv: list[str] | None = None) -> None:
     chaos = sub.add_parser("chaos", add_help=False,
                            help="full lifecycles on the local stack under a fault schedule, then a verdict")
     chaos.set_defaults(func=lambda args: __import__("kongfu.chaos").chaos.main(args.chaos_args))
+
+    forget = sub.add_parser("forget", help="delete a namespace's topics and schemas on the local stack "
+                                           "(what a bench, chaos run or test left)")
+    forget.add_argument("namespace")
+    forget.set_defaults(func=cmd_forget)
 
     token = sub.add_parser("token", help="issue a development bearer token from the local secret")
     token.add_argument("--sub", required=True, help="subject (customer id or staff id)")

@@ -107,6 +107,25 @@ def ensure_schema(service: str, settings: Settings) -> None:
         conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema_for(service, settings))))
 
 
+def drop_namespace_schemas(settings: Settings) -> list[str]:
+    """Drop every schema of this namespace (a bench's, a test's): `<namespace>_<store>`, where a
+    store's name has no underscore, so namespace `t1` never takes `t1_x`'s `t1_x_orders`, and
+    namespaces `pg` and `information` never take the database's own. Refused without a
+    namespace: the platform's own schemas are never dropped this way."""
+    if not settings.namespace:
+        raise ValueError("only a namespace's schemas can be dropped, never the platform's own")
+    import psycopg
+
+    with psycopg.connect(settings.pg_dsn, autocommit=True) as conn:
+        doomed = [name for (name,) in conn.execute(
+            "SELECT schema_name FROM information_schema.schemata WHERE schema_name ~ %s"
+            " AND schema_name !~ '^(pg_|information_schema$)' ORDER BY schema_name",
+            (f"^{settings.namespace}_[a-z0-9]+$",))]
+        for name in doomed:
+            conn.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(name)))
+    return doomed
+
+
 A = TypeVar("A")
 T = TypeVar("T")
 SAVE_ATTEMPTS = 5

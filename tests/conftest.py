@@ -1,12 +1,14 @@
 import os
 import socket
-import uuid
 from pathlib import Path
 
 import pytest
 
 from kongfu.local import SERVICES, ServiceProcess, start_platform
-from tests.support import listen_to, paypal_env, stack_env, start_fake_paypal, start_fake_stripe, stripe_env
+from kongfu.namespaces import forget_namespace
+from service_runtime.settings import Settings
+from tests.support import NAMESPACES_MADE, listen_to, new_namespace, paypal_env, stack_env, start_fake_paypal, \
+    start_fake_stripe, stripe_env
 
 KAFKA = os.environ.get("KONGFU_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 PG_DSN = os.environ.get("KONGFU_PG_DSN", "postgresql://kongfu:kongfu@127.0.0.1:15432/kongfu")
@@ -34,7 +36,19 @@ def stack() -> dict[str, str]:
 @pytest.fixture
 def namespace() -> str:
     """A fresh namespace: its own topics, consumer groups and schemas."""
-    return f"t{uuid.uuid4().hex[:10]}"
+    return new_namespace()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def forget_namespaces_made():
+    """At the end of the run, every namespace's topics and schemas are deleted: left on a
+    long-lived stack, they pile up and the broker's idle work grows with them."""
+    yield
+    pg = PG_DSN.split("@", 1)[1].split("/", 1)[0]
+    if not NAMESPACES_MADE or not (_reachable(KAFKA) and _reachable(pg)):
+        return
+    for made in sorted(NAMESPACES_MADE):
+        forget_namespace(Settings(mode="stack", namespace=made, kafka_bootstrap=KAFKA, pg_dsn=PG_DSN))
 
 
 @pytest.fixture
@@ -83,7 +97,7 @@ def slice_on_stack(stack, namespace, launch, tmp_path, fake_stripe):
 @pytest.fixture(scope="module")
 def platform_on_stack(stack, tmp_path_factory):
     """All six services as separate processes on the real broker and database (one per module)."""
-    namespace = f"t{uuid.uuid4().hex[:10]}"
+    namespace = new_namespace()
     log_dir = tmp_path_factory.mktemp("platform")
     fake = start_fake_stripe()
     paypal = start_fake_paypal()

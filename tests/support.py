@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ STRIPE_WEBHOOK_SECRET = "whsec_test_suite_stripe_secret"
 ISSUER = "kongfumall"
 PAYPAL_CLIENT = ("test-suite-paypal-client", "test-suite-paypal-secret")
 PAYPAL_WEBHOOK_ID = "WH-TEST-SUITE"
+# Every namespace this test run made, forgotten when it ends (see conftest's `forget_namespaces_made`).
+NAMESPACES_MADE: set[str] = set()
 __all__ = ["ROOT", "ServiceProcess", "free_port", "wait_until", "token", "auth", "stack_env", "read_topic",
+           "new_namespace", "NAMESPACES_MADE",
            "start_fake_stripe", "stripe_env", "listen_to", "start_fake_paypal", "paypal_env",
            "publish_raw", "envelopes", "metric"]
 
@@ -33,7 +37,16 @@ def auth(subject: str, *roles: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(subject, *roles)}"}
 
 
+def new_namespace(prefix: str = "t") -> str:
+    """A fresh namespace (its own topics, consumer groups and schemas), forgotten after the run."""
+    namespace = f"{prefix}{uuid.uuid4().hex[:10]}"
+    NAMESPACES_MADE.add(namespace)
+    return namespace
+
+
 def stack_env(namespace: str, var_dir: Path) -> dict[str, str]:
+    if namespace:
+        NAMESPACES_MADE.add(namespace)
     return {
         "KONGFU_MODE": "stack",
         "KONGFU_NAMESPACE": namespace,

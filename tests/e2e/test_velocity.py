@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.e2e import journeys
-from tests.support import auth, envelopes, listen_to, metric, paypal_env, publish_raw, read_topic, stack_env, \
+from tests.support import auth, envelopes, listen_to, metric, new_namespace, paypal_env, publish_raw, read_topic, stack_env, \
     stripe_env, wait_until
 
 VELOCITY = {"KONGFU_FRAUD_VELOCITY_MAX_PAYMENTS": "2", "KONGFU_FRAUD_VELOCITY_MAX_CUSTOMERS_PER_CARD": "1",
@@ -30,7 +30,7 @@ def velocity_platform(request, launch, tmp_path, fake_stripe, fake_paypal):
     providers = {**stripe_env(fake_stripe), **paypal_env(fake_paypal), **VELOCITY}
     if request.param == "stack":
         stack = request.getfixturevalue("stack")
-        namespace = f"v{uuid.uuid4().hex[:10]}"
+        namespace = new_namespace("v")
         env = {**stack_env(namespace, tmp_path / "var"), **providers}
         urls = {name: launch(["serve", name, "--mode", "stack"], env, name).url  # default roles: streams too
                 for name in ("orders", "fraud", "payments")}

@@ -1,20 +1,25 @@
-"""A bench deletes its namespace's topics when it is done: every topic it made, and nobody else's."""
+"""A bench, a chaos run or a test run forgets its namespace when it is done: every topic and
+schema it made, and nobody else's."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 
+import psycopg
 import pytest
 
+from kongfu.namespaces import forget_namespace
 from service_runtime.eventlog import all_topics
 from service_runtime.kafka_log import KafkaEventLog
+from service_runtime.settings import Settings
+from service_runtime.store import drop_namespace_schemas, ensure_schema, schema_for
+from tests.support import NAMESPACES_MADE, new_namespace
 
 pytestmark = pytest.mark.stack
 
 
 def test_a_namespace_s_topics_are_deleted_and_no_other(stack, namespace):
-    neighbour = f"t{uuid.uuid4().hex[:10]}"
+    neighbour = new_namespace()
 
     async def scenario() -> None:
         mine = KafkaEventLog(stack["kafka"], partitions=1, namespace=namespace)
@@ -42,3 +47,31 @@ def test_a_namespace_s_topics_are_deleted_and_no_other(stack, namespace):
             await KafkaEventLog(stack["kafka"]).delete_namespace_topics()
 
     asyncio.run(scenario())
+
+
+def test_a_namespace_s_schemas_are_dropped_and_no_other(stack, namespace):
+    longer = f"{namespace}_x"  # a namespace of its own, whose schemas start with this one's name
+    NAMESPACES_MADE.add(longer)
+    settings, longer, neighbour = (Settings(mode="stack", namespace=name, pg_dsn=stack["pg_dsn"],
+                                            kafka_bootstrap=stack["kafka"])
+                                   for name in (namespace, longer, new_namespace()))
+    for each in (settings, longer, neighbour):
+        for store in ("orders", "warehouse"):
+            ensure_schema(store, each)
+    with psycopg.connect(stack["pg_dsn"], autocommit=True) as conn:
+        conn.execute(f'CREATE TABLE "{schema_for("orders", settings)}".rows (id int)')
+
+    topics, dropped = forget_namespace(settings)
+
+    assert dropped == sorted(schema_for(store, settings) for store in ("orders", "warehouse"))
+    assert set(topics) <= set(all_topics(namespace))
+    with psycopg.connect(stack["pg_dsn"]) as conn:
+        left = {name for (name,) in conn.execute("SELECT schema_name FROM information_schema.schemata")}
+    assert not left & set(dropped)
+    assert {schema_for(store, other) for other in (longer, neighbour) for store in ("orders", "warehouse")} <= left
+    for other in (longer, neighbour):
+        drop_namespace_schemas(other)
+    with pytest.raises(ValueError, match="namespace"):
+        drop_namespace_schemas(Settings(mode="stack", pg_dsn=stack["pg_dsn"]))
+    for database_s_own in ("pg", "information"):  # pg_catalog, pg_toast, information_schema
+        assert drop_namespace_schemas(Settings(mode="stack", namespace=database_s_own, pg_dsn=stack["pg_dsn"])) == []

@@ -1,0 +1,26 @@
+"""Forgetting a namespace on the local stack: what a bench, a chaos run or a test left behind.
+
+A run in its own namespace leaves topics on the broker and schemas in PostgreSQL. Kept, they
+pile up on a long-lived stack: the broker's idle work grows with the partitions it keeps, and
+the database with the tables. The namespace's consumer groups are left to the broker, which
+drops a group's offsets a week after it went empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from service_runtime.kafka_log import KafkaEventLog
+from service_runtime.settings import Settings
+from service_runtime.store import drop_namespace_schemas
+
+
+def forget_namespace(settings: Settings) -> tuple[list[str], list[str]]:
+    """Delete the namespace's topics and drop its schemas; returns both lists. Refused for the
+    platform's own (an empty namespace)."""
+    if not settings.namespace:
+        raise ValueError("only a namespace can be forgotten, never the platform's own topics and schemas")
+    log = KafkaEventLog(settings.kafka_bootstrap, client_id="kongfu-forget", namespace=settings.namespace,
+                        security=settings.kafka_security())
+    topics = asyncio.run(log.delete_namespace_topics())
+    return topics, drop_namespace_schemas(settings)
