@@ -115,7 +115,8 @@ PROVIDER_ANSWERS = {
     502: {"description": "The payment provider failed or could not be reached; nothing was charged"},
     504: {"description": "The payment provider did not answer in time; nothing was charged"},
     409: {"description": "A repeat (same Idempotency-Key) of a payment its first request may still be "
-                         "submitting to the provider: repeat it in a few seconds"},
+                         "submitting to the provider: repeat it in a few seconds; or of one given up because "
+                         "no provider heard of it within 15 minutes: pay again with a new key"},
 }
 
 

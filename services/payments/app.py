@@ -3,12 +3,14 @@ provider's signed webhook, and move the customer's balance with a reason for eve
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Mapping
 from uuid import UUID
 
 from contracts.claims import CompensationDecidedV3, CounterfeitConfirmed
 from contracts.orders import OrderPlaced, RefundIssued
+from service_runtime import timers
 from service_runtime.auth import AUDITOR, RISK_ANALYST, SUPPORT_AGENT, Caller
 from service_runtime.errors import Conflict, DomainError, NotFound
 from service_runtime.idempotency import earlier_answer
@@ -17,13 +19,14 @@ from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.payments.approvals import PayerApprovalAndSurcharges
 from services.payments.bill_payments import BillPayments
-from services.payments.domain import (FAILED, Account, InsufficientBalance, OrderBill, PaymentIntent, account_id,
-                                      bill_id)
+from services.payments.domain import (FAILED, SUBMISSION_DEADLINE, Account, InsufficientBalance, OrderBill,
+                                      PaymentIntent, account_id, bill_id)
 from services.payments.providers import (PaymentProvider, PaymentRefused, ProviderError, WebhookEvent,
                                          recorded_failure, submission)
 from services.payments.surcharges import SURCHARGE_VERSION, surcharge_for
 
 STAFF_WHO_READ_PAYMENTS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR)
+SUBMISSION_DEADLINE_PURPOSE = "payment.submission"  # the timer of `_submission_deadline`
 
 
 class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceApplication):
@@ -78,8 +81,19 @@ class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceAppli
                                amount=amount, currency="CNY", method=method, provider=provider.name,
                                fingerprint=request, surcharge=surcharge_for(method, amount),
                                surcharge_version=SURCHARGE_VERSION)
-        self.save(intent)  # pending, before the provider hears of it: a webhook always finds it
+        # Pending, before the provider hears of it (a webhook always finds it), with its deadline.
+        self.save(intent, self._submission_deadline(intent))
         return self._submit(intent, provider, token)
+
+    def _submission_deadline(self, intent: PaymentIntent) -> timers.Timer:
+        """The timer that gives the new payment up if no provider has heard of it by then
+        (`SUBMISSION_DEADLINE`). Its id is the payment's, so it is new too: nothing to look up."""
+        return timers.Timer(purpose=SUBMISSION_DEADLINE_PURPOSE, subject=str(intent.id),
+                            due_at=self.clock.now() + SUBMISSION_DEADLINE, data={}, order_id=intent.order_id)
+
+    def on_submission_deadline(self, timer: timers.Timer, _now: datetime) -> list[PaymentIntent]:
+        intent = self.find(UUID(timer.subject), PaymentIntent)
+        return [intent] if intent is not None and intent.fail_if_never_submitted() else []
 
     def _submit(self, intent: PaymentIntent, provider: PaymentProvider, token: str) -> PaymentIntent:
         """Ask the provider to charge a saved, pending intent; its webhook confirms it later."""

@@ -20,6 +20,14 @@ PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 # How long the request that saved a payment may still be asking its provider (a provider call
 # times out after 5 s by default): a repeat of it within this is told to wait, not sent too.
 SUBMISSION_GRACE = timedelta(seconds=30)
+# A payment no provider has heard of this long after it was saved was left by a request that
+# ended before asking (or before saving the answer), and nobody repeated it. It fails then, so
+# that a bill it holds can be paid again; a provider that did take the money confirms it later,
+# and that goes to the balance (`confirm`: "late").
+SUBMISSION_DEADLINE = timedelta(minutes=15)
+NEVER_SUBMITTED = (f"abandoned: no provider heard of it within {SUBMISSION_DEADLINE.seconds // 60} minutes (the "
+                   "request that made it ended early and was not repeated); pay again with a new "
+                   "Idempotency-Key. Money a provider took anyway is credited to the balance")
 
 
 def account_id(customer_id: str) -> UUID:
@@ -131,12 +139,21 @@ class PaymentIntent(TracedAggregate):
         not doubled. Within the grace the first request may still be asking: a repeat must wait,
         since a provider answers a second request with the same key while the first is in
         flight with an error, which would read as a refusal."""
-        if self.status != PENDING or self.provider_ref is not None or self.provider == "balance":
+        if not self.awaiting_submission:
             return False
         if now - self.created_on < SUBMISSION_GRACE:
             raise Conflict("this payment is still being submitted to the provider; repeat the request "
                            "(with the same Idempotency-Key) in a few seconds")
         return True
+
+    @property
+    def awaiting_submission(self) -> bool:
+        """Pending, for a provider that has not heard of it yet."""
+        return self.status == PENDING and self.provider_ref is None and self.provider != "balance"
+
+    def fail_if_never_submitted(self) -> bool:
+        """Past its submission deadline (`SUBMISSION_DEADLINE`): fail a payment no provider heard of."""
+        return self.awaiting_submission and self.fail(NEVER_SUBMITTED)
 
     @property
     def charged(self) -> Decimal:

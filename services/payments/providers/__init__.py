@@ -43,22 +43,29 @@ class ProviderUnavailable(ProviderError):
     kind, status = "unavailable", 502
 
 
+class NeverSubmitted(ProviderError):
+    """No provider heard of the payment by its deadline: it was given up (pay again, with a new key)."""
+
+    kind, status = "abandoned", 409
+
+
 def recorded_failure(failure: str) -> ProviderError:
     """A failure as an intent recorded it (`kind: message`), as the error first answered, so a
     retry under the same Idempotency-Key gets the same status."""
     kind, _, message = failure.partition(": ")
-    kinds = {cls.kind: cls for cls in (Declined, RequestRefused, ProviderTimeout, ProviderUnavailable)}
+    kinds = {cls.kind: cls for cls in (Declined, RequestRefused, ProviderTimeout, ProviderUnavailable, NeverSubmitted)}
     return kinds[kind](message) if kind in kinds else ProviderError(failure or "failed")
 
 
 class PaymentRefused(DomainError):
-    """The provider declined or failed; the status says which (402, 502, 504)."""
+    """The provider declined or failed, or the payment was given up; the status says which (402,
+    409, 422, 502, 504)."""
 
     def __init__(self, error: ProviderError, payment_id: UUID) -> None:
         super().__init__(f"{error} (payment {payment_id})")
         self.status = error.status
-        self.title = {402: "Payment declined", 422: "Payment token refused", 504: "Payment provider timeout"}.get(error.status,
-                                                                                   "Payment provider error")
+        self.title = {402: "Payment declined", 409: "Payment abandoned", 422: "Payment token refused",
+                      504: "Payment provider timeout"}.get(error.status, "Payment provider error")
 
 
 class WebhookRejected(Exception):
