@@ -19,14 +19,14 @@ from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.payments.approvals import PayerApprovalAndSurcharges
 from services.payments.bill_payments import BillPayments
-from services.payments.domain import (FAILED, SUBMISSION_DEADLINE, Account, InsufficientBalance, OrderBill,
-                                      PaymentIntent, account_id, bill_id)
+from services.payments.domain import (FAILED, Account, InsufficientBalance, OrderBill, PaymentIntent, account_id,
+                                      bill_id, deadline_for)
 from services.payments.providers import (PaymentProvider, PaymentRefused, ProviderError, WebhookEvent,
                                          recorded_failure, submission)
 from services.payments.surcharges import SURCHARGE_VERSION, surcharge_for
 
 STAFF_WHO_READ_PAYMENTS = (SUPPORT_AGENT, RISK_ANALYST, AUDITOR)
-SUBMISSION_DEADLINE_PURPOSE = "payment.submission"  # the timer of `_submission_deadline`
+PAYMENT_DEADLINE = "payment.deadline"  # the purpose of the timer of `_deadline`
 
 
 class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceApplication):
@@ -82,18 +82,18 @@ class PaymentsApplication(BillPayments, PayerApprovalAndSurcharges, ServiceAppli
                                fingerprint=request, surcharge=surcharge_for(method, amount),
                                surcharge_version=SURCHARGE_VERSION)
         # Pending, before the provider hears of it (a webhook always finds it), with its deadline.
-        self.save(intent, self._submission_deadline(intent))
+        self.save(intent, self._deadline(intent, provider))
         return self._submit(intent, provider, token)
 
-    def _submission_deadline(self, intent: PaymentIntent) -> timers.Timer:
-        """The timer that gives the new payment up if no provider has heard of it by then
-        (`SUBMISSION_DEADLINE`). Its id is the payment's, so it is new too: nothing to look up."""
-        return timers.Timer(purpose=SUBMISSION_DEADLINE_PURPOSE, subject=str(intent.id),
-                            due_at=self.clock.now() + SUBMISSION_DEADLINE, data={}, order_id=intent.order_id)
+    def _deadline(self, intent: PaymentIntent, provider: PaymentProvider) -> timers.Timer:
+        """The timer that gives the new payment up if it still waits for us or its payer by then
+        (`deadline_for`). Its id comes from the payment's, so it is new too: nothing to look up."""
+        return timers.Timer(purpose=PAYMENT_DEADLINE, subject=str(intent.id), data={}, order_id=intent.order_id,
+                            due_at=self.clock.now() + deadline_for(provider.payer_approves))
 
-    def on_submission_deadline(self, timer: timers.Timer, _now: datetime) -> list[PaymentIntent]:
+    def on_payment_deadline(self, timer: timers.Timer, _now: datetime) -> list[PaymentIntent]:
         intent = self.find(UUID(timer.subject), PaymentIntent)
-        return [intent] if intent is not None and intent.fail_if_never_submitted() else []
+        return [intent] if intent is not None and intent.give_up_at_deadline() else []
 
     def _submit(self, intent: PaymentIntent, provider: PaymentProvider, token: str) -> PaymentIntent:
         """Ask the provider to charge a saved, pending intent; its webhook confirms it later."""

@@ -20,7 +20,7 @@ from services.payments.surcharges import SURCHARGE_VERSION, surcharge_for
 
 class BillPayments:
     """Needs the payments application's find, repository, save_with_retry, earlier, account,
-    provider_for, _submit, _submission_deadline, clock and PaymentRefused (duck-typed to keep the
+    provider_for, _submit, _deadline, clock and PaymentRefused (duck-typed to keep the
     modules apart)."""
 
     def bill(self, caller: Caller, purpose: str, reference: str) -> Bill:
@@ -60,7 +60,7 @@ class BillPayments:
                                    surcharge=surcharge_for(method, bill.total), surcharge_version=SURCHARGE_VERSION)
             bill.start_payment(payment_id, self.bill_payments(bill))  # saved together: one payment at a time
             if provider is not None:
-                return [intent, bill, self._submission_deadline(intent)], (intent, True)
+                return [intent, bill, self._deadline(intent, provider)], (intent, True)
             account = self.account(bill.customer_id)
             account.debit(payment_id, bill.debit_kind, bill.total, f"payment of the {bill.description}",
                           bill.order_id, bill.lines)

@@ -7,7 +7,7 @@ from contracts import payments as published
 from service_runtime.process import ServiceParts, assemble
 from service_runtime.settings import Settings
 from services.payments import api, consumers, projections
-from services.payments.app import SUBMISSION_DEADLINE_PURPOSE, PaymentsApplication
+from services.payments.app import PAYMENT_DEADLINE, PaymentsApplication
 from services.payments.domain import Account, PaymentIntent
 from services.payments.providers.paypal import PayPalProvider
 from services.payments.providers.stripe import StripeProvider
@@ -40,6 +40,6 @@ def bootstrap(settings: Settings) -> ServiceParts:
     parts = assemble("payments", PaymentsApplication, PUBLISHES, settings, api.router, consumers.handlers,
                      consumers.CONSUMES, projections=[projections.LEDGER], projection_router=projections.router,
                      public_routers=[api.rules_router],
-                     timer_factory=lambda app: {SUBMISSION_DEADLINE_PURPOSE: app.on_submission_deadline})
+                     timer_factory=lambda app: {PAYMENT_DEADLINE: app.on_payment_deadline})
     parts.app.providers = providers(settings)
     return parts

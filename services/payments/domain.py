@@ -25,9 +25,20 @@ SUBMISSION_GRACE = timedelta(seconds=30)
 # that a bill it holds can be paid again; a provider that did take the money confirms it later,
 # and that goes to the balance (`confirm`: "late").
 SUBMISSION_DEADLINE = timedelta(minutes=15)
+# A payment its payer must approve at the provider (PayPal) is captured by us only: one still
+# waiting for its payer after this is given up likewise (PayPal's own window for capturing an
+# approval is 3 hours by default), and a capture of it is refused from then on.
+APPROVAL_DEADLINE = timedelta(hours=3)
 NEVER_SUBMITTED = (f"abandoned: no provider heard of it within {SUBMISSION_DEADLINE.seconds // 60} minutes (the "
                    "request that made it ended early and was not repeated); pay again with a new "
                    "Idempotency-Key. Money a provider took anyway is credited to the balance")
+NEVER_APPROVED = (f"abandoned: the payer did not approve it at the provider within "
+                  f"{APPROVAL_DEADLINE.seconds // 3600} hours; pay again with a new Idempotency-Key")
+
+
+def deadline_for(payer_approves: bool) -> timedelta:
+    """How long a new payment may wait for what only the platform or its payer can move on."""
+    return APPROVAL_DEADLINE if payer_approves else SUBMISSION_DEADLINE
 
 
 def account_id(customer_id: str) -> UUID:
@@ -151,9 +162,17 @@ class PaymentIntent(TracedAggregate):
         """Pending, for a provider that has not heard of it yet."""
         return self.status == PENDING and self.provider_ref is None and self.provider != "balance"
 
-    def fail_if_never_submitted(self) -> bool:
-        """Past its submission deadline (`SUBMISSION_DEADLINE`): fail a payment no provider heard of."""
-        return self.awaiting_submission and self.fail(NEVER_SUBMITTED)
+    @property
+    def awaiting_payer(self) -> bool:
+        """Pending at a provider where the payer approves it and the platform captures it."""
+        return self.status == PENDING and self.provider_ref is not None and self.payer_action_url is not None
+
+    def give_up_at_deadline(self) -> bool:
+        """At its deadline (`deadline_for`), fail a payment that no provider heard of or that its
+        payer never approved; one the provider is deciding on is left to the provider's webhook."""
+        if self.awaiting_submission:
+            return self.fail(NEVER_SUBMITTED)
+        return self.awaiting_payer and self.fail(NEVER_APPROVED)
 
     @property
     def charged(self) -> Decimal:

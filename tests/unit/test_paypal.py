@@ -200,3 +200,41 @@ def test_a_parcel_s_shipping_bill_paid_by_paypal_once_with_its_surcharge_line(pa
     assert payments.client.get(f"/payments/shipping/{parcel_id}", headers=alice).json()["paid"] is True
     again = pay_shipping(payments, parcel_id, method="paypal", key="ship-paypal-2")
     assert again.status_code == 409 and "already paid" in again.json()["detail"]
+
+
+def test_a_payment_its_payer_never_approved_is_given_up_and_the_bill_paid_again(payments, fake_paypal):
+    """A PayPal payment holds its bill (one payment at a time) until its payer approves it; one
+    never approved is given up at its 3-hour deadline, the bill can then be paid again, and the
+    old payment is never captured, even if its payer approves it after all."""
+    from datetime import datetime, timezone
+
+    from service_runtime.clock import ManualClock
+    from service_runtime.timers import TimerScheduler
+    from services.payments.domain import APPROVAL_DEADLINE
+    from tests.unit.test_shipping_bills import billed, pay_shipping
+
+    clock = payments.app.clock = ManualClock(datetime.now(timezone.utc))
+    scheduler = TimerScheduler(payments.app, payments.parts.timers, clock, service="payments")
+    alice = payments.as_("alice", "customer")
+    parcel_id = billed(payments)
+    waiting = pay_shipping(payments, parcel_id, method="paypal", key="ship-paypal-never").json()
+    assert waiting["status"] == "pending" and waiting["approve_url"]
+    held = pay_shipping(payments, parcel_id, method="paypal", key="ship-paypal-again")
+    assert held.status_code == 409 and "is pending" in held.json()["detail"]
+
+    clock.advance(seconds=APPROVAL_DEADLINE.total_seconds() - 60)
+    assert scheduler.fire_due() == 0
+    clock.advance(seconds=60)
+    assert scheduler.fire_due() == 1
+    assert payments.client.get(f"/payments/{waiting['payment_id']}", headers=alice).json()["status"] == "failed"
+    again = pay_shipping(payments, parcel_id, method="paypal", key="ship-paypal-again")
+    assert again.status_code == 201, again.text
+    assert httpx.get(again.json()["approve_url"]).status_code == 200
+    captured = payments.client.post(f"/payments/{again.json()['payment_id']}/capture", headers=alice)
+    assert captured.status_code == 200 and captured.json()["status"] == "succeeded", captured.text
+
+    assert httpx.get(waiting["approve_url"]).status_code == 200  # the first payer approves after all
+    late = payments.client.post(f"/payments/{waiting['payment_id']}/capture", headers=alice)
+    assert late.status_code == 409 and late.json()["title"] == "Payment abandoned", late.text
+    assert len(fake_paypal.captures) == 1  # the bill was taken once at PayPal
+    assert payments.client.get(f"/payments/shipping/{parcel_id}", headers=alice).json()["paid"] is True
