@@ -49,7 +49,8 @@ bench: venv
 	deploy/local/stack.sh up
 	$(BIN)/python -m kongfu.bench $(BENCH_ARGS)
 
-## On the local stack: this checkout's bench against another revision's, in turns (make bench-compare BASE=<revision>)
+## On the local stack: this checkout's bench against another revision's, in turns (make bench-compare BASE=<revision>),
+## or both driven at once, services' CPU only (BENCH_ARGS=--side-by-side)
 bench-compare: venv
 	deploy/local/stack.sh up
 	$(BIN)/python -m kongfu.bench_compare --base $(BASE) $(BENCH_ARGS)

@@ -28,3 +28,15 @@ def test_a_figure_older_benches_did_not_write_shows_as_missing_on_their_side():
     transactions = next(line for line in lines if line.startswith("PostgreSQL transactions")).split()
     # base runs, this side's runs, the medians and no change to show
     assert transactions[-7:] == ["-", "380.000", "390.000", "385.000", "-", "385.000", "-"]
+
+
+def test_the_side_by_side_figures_are_read_past_other_output_and_compared_by_median():
+    from kongfu.bench_compare import _line_from, median_change
+
+    class Side:  # a side's process: its output lines
+        stdout = iter(["starting ...\n", "ready\n", "{\"services_cpu_s_per_lifecycle\": 0.2}\n"])
+
+    assert _line_from(Side, lambda line: line == "ready") == "ready"
+    assert _line_from(Side, lambda line: line.startswith("{")) == '{"services_cpu_s_per_lifecycle": 0.2}'
+    assert _line_from(Side, lambda line: line == "ready") is None  # it ended first
+    assert median_change([0.30, 0.20, 0.25], [0.20, 0.25, 0.15]) == "-20 %"
