@@ -31,7 +31,7 @@ from kongfu.bench_latency import delay_between, paced, timeline_buckets  # noqa:
 from kongfu.bench_driver import Driver  # noqa: E402
 from kongfu.cpu import DRIVER, CpuMeter, database_transactions, difference, is_platform  # noqa: E402
 from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform  # noqa: E402
-from kongfu.namespaces import forget_namespace  # noqa: E402
+from kongfu.namespaces import forget_after_run  # noqa: E402
 from service_runtime.eventlog import topic_for  # noqa: E402
 from service_runtime.kafka_log import KafkaEventLog  # noqa: E402
 from service_runtime.settings import Settings  # noqa: E402
@@ -269,9 +269,7 @@ def main(argv: list[str] | None = None) -> None:
             args.embedded_lifecycles, min(args.idle_seconds, 10.0), log_dir)
         log(f"embedded  `kongfu run`: {embedded['cpu_s_per_lifecycle']:.3f} CPU-s per lifecycle "
             f"({embedded['lifecycles']} lifecycles, idle {embedded['idle_cores']:.3f} cores subtracted)")
-    topics, schemas = forget_namespace(settings)
-    log(f"cleanup   the run's {len(topics)} topics and {len(schemas)} schemas deleted "
-        "(a broker's idle work grows with the topics it keeps)")
+    log(f"cleanup   {forget_after_run(settings)} (a broker's idle work grows with the topics it keeps)")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2, default=str))
         log(f"figures written to {args.json_out}")

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from kongfu.local import ROOT
-from kongfu.namespaces import forget_namespace
+from kongfu.namespaces import forget_after_run
 from service_runtime.settings import Settings
 
 FIGURES = (  # (label, how to read it from a bench's --json output)
@@ -100,7 +100,7 @@ def side_by_side(trees: dict[str, Path], lifecycles: int, concurrency: int, roun
     finally:
         for namespace, process in sides.values():
             process.wait(timeout=120)
-            forget_namespace(Settings(mode="stack", namespace=namespace))
+            print(forget_after_run(Settings(mode="stack", namespace=namespace)), flush=True)
 
 
 def bench(tree: Path, args: list[str], out: Path) -> dict[str, Any]:

@@ -32,7 +32,7 @@ import httpx
 from kongfu.chaos_faults import FrontProxy, api_replica_killed, extra_process, lose_answers, second_worker_killed
 from kongfu.demo import Lifecycle
 from kongfu.local import ROOT, SERVICES, ServiceProcess, start_platform
-from kongfu.namespaces import forget_namespace
+from kongfu.namespaces import forget_after_run
 from service_runtime.auth import issue_token
 from service_runtime.eventlog import dead_letter_topic, topic_for
 from service_runtime.kafka_log import KafkaEventLog
@@ -345,8 +345,7 @@ class Chaos:
         if problems:
             self.log(f"namespace {self.namespace} kept for a look; `kongfu forget {self.namespace}` removes it")
         else:
-            topics, schemas = forget_namespace(self.settings.model_copy(update={"namespace": self.namespace}))
-            self.log(f"namespace {self.namespace} forgotten: {len(topics)} topics, {len(schemas)} schemas")
+            self.log(forget_after_run(self.settings.model_copy(update={"namespace": self.namespace})))
         return 1 if problems else 0
 
 

@@ -24,3 +24,13 @@ def forget_namespace(settings: Settings) -> tuple[list[str], list[str]]:
                         security=settings.kafka_security())
     topics = asyncio.run(log.delete_namespace_topics())
     return topics, drop_namespace_schemas(settings)
+
+
+def forget_after_run(settings: Settings) -> str:
+    """`forget_namespace` at the end of a run, as one line to report: a broker or database that
+    is away then costs the run nothing but the leftovers (`kongfu forget` removes them later)."""
+    try:
+        topics, schemas = forget_namespace(settings)
+    except Exception as exc:  # noqa: BLE001 - whatever stops the cleanup, the run's verdict stands
+        return f"namespace {settings.namespace} not forgotten ({exc!r}); `kongfu forget {settings.namespace}` removes it"
+    return f"namespace {settings.namespace} forgotten: {len(topics)} topics, {len(schemas)} schemas"

@@ -1,5 +1,6 @@
 import os
 import socket
+import warnings
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,10 @@ def forget_namespaces_made():
     if not NAMESPACES_MADE or not (_reachable(KAFKA) and _reachable(pg)):
         return
     for made in sorted(NAMESPACES_MADE):
-        forget_namespace(Settings(mode="stack", namespace=made, kafka_bootstrap=KAFKA, pg_dsn=PG_DSN))
+        try:
+            forget_namespace(Settings(mode="stack", namespace=made, kafka_bootstrap=KAFKA, pg_dsn=PG_DSN))
+        except Exception as exc:  # noqa: BLE001 - leftovers are no verdict on the tests
+            warnings.warn(f"namespace {made} not forgotten: {exc!r}", stacklevel=1)
 
 
 @pytest.fixture
