@@ -19,8 +19,9 @@ from service_runtime.store import ServiceApplication
 from service_runtime.tracing import stable_id
 from services.payments.approvals import PayerApprovalAndSurcharges
 from services.payments.bill_payments import BillPayments
+from services.payments.deadlines import deadline_for
 from services.payments.domain import (FAILED, Account, InsufficientBalance, OrderBill, PaymentIntent, account_id,
-                                      bill_id, deadline_for)
+                                      bill_id)
 from services.payments.providers import (PaymentProvider, PaymentRefused, ProviderError, WebhookEvent,
                                          recorded_failure, submission)
 from services.payments.surcharges import SURCHARGE_VERSION, surcharge_for

@@ -55,6 +55,8 @@ class PayerApprovalAndSurcharges:
             outcome = "succeeded" if status == "COMPLETED" else "failed"
             self.on_webhook(WebhookEvent(f"capture-{capture_id}", outcome, payment_id, capture_id,
                                          "the payer's funding source was declined at capture"))
+        else:  # PENDING (an eCheck, a review): the money is moving; PayPal's webhook says how it ends
+            self._change(payment_id, lambda i: i.note_capture_pending(capture_id))
         intent = self.repository.get(payment_id)
         if intent.status == FAILED:
             raise PaymentRefused(recorded_failure(intent.failure or ""), payment_id)

@@ -7,7 +7,7 @@ balance is refused. Every movement has an id, so a redelivered refund or compens
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -15,30 +15,9 @@ from eventsourcing.domain import event
 
 from service_runtime.errors import Conflict, DomainError
 from service_runtime.tracing import TracedAggregate, stable_id
+from services.payments.deadlines import NEVER_APPROVED, NEVER_SUBMITTED, SUBMISSION_GRACE
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
-# How long the request that saved a payment may still be asking its provider (a provider call
-# times out after 5 s by default): a repeat of it within this is told to wait, not sent too.
-SUBMISSION_GRACE = timedelta(seconds=30)
-# A payment no provider has heard of this long after it was saved was left by a request that
-# ended before asking (or before saving the answer), and nobody repeated it. It fails then, so
-# that a bill it holds can be paid again; a provider that did take the money confirms it later,
-# and that goes to the balance (`confirm`: "late").
-SUBMISSION_DEADLINE = timedelta(minutes=15)
-# A payment its payer must approve at the provider (PayPal) is captured by us only: one still
-# waiting for its payer after this is given up likewise (PayPal's own window for capturing an
-# approval is 3 hours by default), and a capture of it is refused from then on.
-APPROVAL_DEADLINE = timedelta(hours=3)
-NEVER_SUBMITTED = (f"abandoned: no provider heard of it within {SUBMISSION_DEADLINE.seconds // 60} minutes (the "
-                   "request that made it ended early and was not repeated); pay again with a new "
-                   "Idempotency-Key. Money a provider took anyway is credited to the balance")
-NEVER_APPROVED = (f"abandoned: the payer did not approve it at the provider within "
-                  f"{APPROVAL_DEADLINE.seconds // 3600} hours; pay again with a new Idempotency-Key")
-
-
-def deadline_for(payer_approves: bool) -> timedelta:
-    """How long a new payment may wait for what only the platform or its payer can move on."""
-    return APPROVAL_DEADLINE if payer_approves else SUBMISSION_DEADLINE
 
 
 def account_id(customer_id: str) -> UUID:
@@ -124,6 +103,7 @@ class PaymentIntent(TracedAggregate):
         # The payment method's published surcharge (services/payments/surcharges.py), charged on top.
         self.surcharge, self.surcharge_version = surcharge, surcharge_version
         self.payer_action_url: str | None = None
+        self.pending_capture: str | None = None  # a capture taken but not settled (PayPal's PENDING)
         self.status = PENDING
         self.provider_ref: str | None = None
         self.failure: str | None = None
@@ -164,12 +144,24 @@ class PaymentIntent(TracedAggregate):
 
     @property
     def awaiting_payer(self) -> bool:
-        """Pending at a provider where the payer approves it and the platform captures it."""
-        return self.status == PENDING and self.provider_ref is not None and self.payer_action_url is not None
+        """Pending at a provider where the payer approves it and the platform captures it, and not
+        captured yet."""
+        return (self.status == PENDING and self.provider_ref is not None and self.payer_action_url is not None
+                and self.pending_capture is None)
+
+    def note_capture_pending(self, capture_id: str) -> None:
+        """The capture was taken but not settled (PayPal's PENDING): only the provider decides now."""
+        if self.status == PENDING and self.pending_capture is None:
+            self._capture_pending(capture_id=capture_id)
+
+    @event("CapturePending")
+    def _capture_pending(self, capture_id: str) -> None:
+        self.pending_capture = capture_id
 
     def give_up_at_deadline(self) -> bool:
         """At its deadline (`deadline_for`), fail a payment that no provider heard of or that its
-        payer never approved; one the provider is deciding on is left to the provider's webhook."""
+        payer never approved; one the provider is deciding on (a card charge it was sent, a
+        capture it has not settled) is left to the provider's webhook."""
         if self.awaiting_submission:
             return self.fail(NEVER_SUBMITTED)
         return self.awaiting_payer and self.fail(NEVER_APPROVED)

@@ -10,7 +10,7 @@ import pytest
 from service_runtime.clock import ManualClock
 from service_runtime.timers import TimerScheduler
 from service_runtime.tracing import stable_id
-from services.payments.domain import SUBMISSION_DEADLINE
+from services.payments.deadlines import SUBMISSION_DEADLINE
 from tests.unit.test_payments_app import (ProcessKilled, balance, deliver_webhooks, fake_stripe,  # noqa: F401
                                           pay, payments, placed)
 from tests.unit.test_shipping_bills import billed, pay_shipping

@@ -12,7 +12,7 @@ from contracts.claims import CompensationDecided, CompensationDecidedV3, Counter
 from contracts.orders import OrderPlaced, RefundIssued
 from service_runtime.clock import ManualClock
 from services.payments.bootstrap import bootstrap
-from services.payments.domain import SUBMISSION_GRACE
+from services.payments.deadlines import SUBMISSION_GRACE
 from services.payments.providers.fake_stripe import DECLINED, PROVIDER_ERROR, TIMEOUT, FakeStripe, sign
 from tests.apptest import ServiceHarness
 

@@ -210,7 +210,7 @@ def test_a_payment_its_payer_never_approved_is_given_up_and_the_bill_paid_again(
 
     from service_runtime.clock import ManualClock
     from service_runtime.timers import TimerScheduler
-    from services.payments.domain import APPROVAL_DEADLINE
+    from services.payments.deadlines import APPROVAL_DEADLINE
     from tests.unit.test_shipping_bills import billed, pay_shipping
 
     clock = payments.app.clock = ManualClock(datetime.now(timezone.utc))
@@ -238,3 +238,35 @@ def test_a_payment_its_payer_never_approved_is_given_up_and_the_bill_paid_again(
     assert late.status_code == 409 and late.json()["title"] == "Payment abandoned", late.text
     assert len(fake_paypal.captures) == 1  # the bill was taken once at PayPal
     assert payments.client.get(f"/payments/shipping/{parcel_id}", headers=alice).json()["paid"] is True
+
+
+def test_a_capture_paypal_has_not_settled_is_left_to_its_webhook_at_the_deadline(payments, fake_paypal):
+    """An eCheck: the capture is taken but PENDING until the bank clears it, days later. The
+    payment's deadline leaves it alone (only PayPal decides now), and the webhook that it cleared
+    confirms it once, on time, with nothing credited to the balance."""
+    from datetime import datetime, timezone
+
+    from service_runtime.clock import ManualClock
+    from service_runtime.timers import TimerScheduler
+    from services.payments.deadlines import APPROVAL_DEADLINE
+
+    clock = payments.app.clock = ManualClock(datetime.now(timezone.utc))
+    scheduler = TimerScheduler(payments.app, payments.parts.timers, clock, service="payments")
+    alice = payments.as_("alice", "customer")
+    payment = pay_by_paypal(payments, placed(payments)).json()
+    assert httpx.get(payment["approve_url"] + "&payer=echeck").status_code == 200
+    captured = payments.client.post(f"/payments/{payment['payment_id']}/capture", headers=alice)
+    assert captured.status_code == 200 and captured.json()["status"] == "pending", captured.text
+
+    clock.advance(seconds=APPROVAL_DEADLINE.total_seconds())
+    assert scheduler.fire_due() == 1
+    assert payments.client.get(f"/payments/{payment['payment_id']}", headers=alice).json()["status"] == "pending"
+    assert "payments.PaymentFailed" not in payments.published_types()
+
+    (capture_id,) = fake_paypal.captures
+    fake_paypal.clear(capture_id)
+    body, headers = fake_paypal.sent[-1]
+    assert b"PAYMENT.CAPTURE.COMPLETED" in body and post_webhook(payments, body, headers).json() == {"result": "applied"}
+    assert payments.client.get(f"/payments/{payment['payment_id']}", headers=alice).json()["status"] == "succeeded"
+    assert payments.published_types().count("payments.PaymentSucceeded") == 1
+    assert balance(payments) == Decimal("0.00")  # confirmed on time: nothing went to the balance

@@ -155,18 +155,28 @@ class FakePayPal(FakeServer):
         if order["status"] == "COMPLETED":
             return 422, _error("UNPROCESSABLE_ENTITY", "ORDER_ALREADY_CAPTURED")
         unit = order["purchase_units"][0]
-        declined = order["payer"]["kind"] == "declined"
-        capture = {"id": self._new_id("3C"), "status": "DECLINED" if declined else "COMPLETED",
+        kind = order["payer"]["kind"]  # "declined": refused at capture; "echeck": cleared days later
+        status = {"declined": "DECLINED", "echeck": "PENDING"}.get(kind, "COMPLETED")
+        capture = {"id": self._new_id("3C"), "status": status,
                    "amount": unit["amount"], "custom_id": unit.get("custom_id"), "final_capture": True,
                    "supplementary_data": {"related_ids": {"order_id": order_id}},
                    "create_time": transmission_time(time.time())}
-        if declined:
-            capture["status_details"] = {"reason": "INSTRUMENT_DECLINED"}
+        if status != "COMPLETED":
+            capture["status_details"] = {"reason": "INSTRUMENT_DECLINED" if status == "DECLINED" else "ECHECK"}
         self.captures[capture["id"]] = capture
         order["status"] = "COMPLETED"
         unit["payments"] = {"captures": [capture]}
-        self._send_later("PAYMENT.CAPTURE.DENIED" if declined else "PAYMENT.CAPTURE.COMPLETED", "capture", capture)
+        self._send_later({"DECLINED": "PAYMENT.CAPTURE.DENIED", "PENDING": "PAYMENT.CAPTURE.PENDING"}.get(
+            status, "PAYMENT.CAPTURE.COMPLETED"), "capture", capture)
         return 201, order
+
+    def clear(self, capture_id: str) -> None:
+        """A pending capture (an eCheck) clears: it completes, and PayPal says so by webhook."""
+        with self._lock:
+            capture = self.captures[capture_id]
+            capture.update(status="COMPLETED")
+            capture.pop("status_details", None)
+        self._send_later("PAYMENT.CAPTURE.COMPLETED", "capture", capture)
 
     def _refund(self, capture_id: str, body: dict) -> tuple[int, dict]:
         capture = self.captures.get(capture_id)
