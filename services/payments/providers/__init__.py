@@ -43,8 +43,9 @@ class ProviderUnavailable(ProviderError):
     kind, status = "unavailable", 502
 
 
-class NeverSubmitted(ProviderError):
-    """No provider heard of the payment by its deadline: it was given up (pay again, with a new key)."""
+class GivenUp(ProviderError):
+    """The payment still waited for us or its payer at its deadline and was given up
+    (`services/payments/deadlines.py`): pay again, with a new key."""
 
     kind, status = "abandoned", 409
 
@@ -53,7 +54,7 @@ def recorded_failure(failure: str) -> ProviderError:
     """A failure as an intent recorded it (`kind: message`), as the error first answered, so a
     retry under the same Idempotency-Key gets the same status."""
     kind, _, message = failure.partition(": ")
-    kinds = {cls.kind: cls for cls in (Declined, RequestRefused, ProviderTimeout, ProviderUnavailable, NeverSubmitted)}
+    kinds = {cls.kind: cls for cls in (Declined, RequestRefused, ProviderTimeout, ProviderUnavailable, GivenUp)}
     return kinds[kind](message) if kind in kinds else ProviderError(failure or "failed")
 
 
