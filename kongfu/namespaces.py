@@ -9,6 +9,7 @@ drops a group's offsets a week after it went empty.
 from __future__ import annotations
 
 import asyncio
+from typing import Sequence
 
 from service_runtime.kafka_log import KafkaEventLog
 from service_runtime.settings import Settings
@@ -18,12 +19,17 @@ from service_runtime.store import drop_namespace_schemas
 def forget_namespace(settings: Settings) -> tuple[list[str], list[str]]:
     """Delete the namespace's topics and drop its schemas; returns both lists. Refused for the
     platform's own (an empty namespace)."""
-    if not settings.namespace:
+    return forget_namespaces(settings, [settings.namespace])
+
+
+def forget_namespaces(settings: Settings, namespaces: Sequence[str]) -> tuple[list[str], list[str]]:
+    """`forget_namespace` for several at once (a test run's): one listing of the topics, one
+    delete request, one database connection."""
+    if not namespaces or not all(namespaces):
         raise ValueError("only a namespace can be forgotten, never the platform's own topics and schemas")
-    log = KafkaEventLog(settings.kafka_bootstrap, client_id="kongfu-forget", namespace=settings.namespace,
-                        security=settings.kafka_security())
-    topics = asyncio.run(log.delete_namespace_topics())
-    return topics, drop_namespace_schemas(settings)
+    log = KafkaEventLog(settings.kafka_bootstrap, client_id="kongfu-forget", security=settings.kafka_security())
+    topics = asyncio.run(log.delete_namespace_topics(namespaces))
+    return topics, drop_namespace_schemas(settings, namespaces)
 
 
 def forget_after_run(settings: Settings) -> str:

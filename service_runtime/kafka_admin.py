@@ -27,10 +27,11 @@ async def ensure_topics(admin, topics: Sequence[str], partitions: int) -> None:
         await admin.close()
 
 
-async def delete_topics_under(admin, prefix: str) -> list[str]:
+async def delete_topics_under(admin, prefixes: tuple[str, ...]) -> list[str]:
+    """Every topic whose name starts with one of `prefixes`, deleted in one request."""
     await admin.start()
     try:
-        doomed = sorted(t for t in await admin.list_topics() if t.startswith(prefix))
+        doomed = sorted(t for t in await admin.list_topics() if t.startswith(prefixes))
         if doomed:
             await admin.delete_topics(doomed)
         return doomed

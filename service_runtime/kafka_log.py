@@ -48,12 +48,14 @@ class KafkaEventLog:
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         await kafka_admin.ensure_topics(self._admin(), topics, self.partitions)
 
-    async def delete_namespace_topics(self) -> list[str]:
-        """Every topic of this log's namespace (a bench's or a test's), services' and faust's alike:
-        a broker's idle work grows with the topics it keeps. Refused without a namespace."""
-        if not self.namespace:
+    async def delete_namespace_topics(self, namespaces: Sequence[str] = ()) -> list[str]:
+        """Every topic of these namespaces (by default this log's own: a bench's or a test's),
+        services' and faust's alike, in one request: a broker's idle work grows with the topics it
+        keeps. Refused for an empty namespace, the platform's own."""
+        namespaces = list(namespaces) or [self.namespace]
+        if not all(namespaces):
             raise ValueError("only a namespace's topics can be deleted, never the platform's own")
-        return await kafka_admin.delete_topics_under(self._admin(), f"{self.namespace}.")
+        return await kafka_admin.delete_topics_under(self._admin(), tuple(f"{n}." for n in namespaces))
 
     def _admin(self):
         from aiokafka.admin import AIOKafkaAdminClient

@@ -107,12 +107,13 @@ def ensure_schema(service: str, settings: Settings) -> None:
         conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema_for(service, settings))))
 
 
-def drop_namespace_schemas(settings: Settings) -> list[str]:
-    """Drop every schema of this namespace (a bench's, a test's): `<namespace>_<store>`, where a
-    store's name has no underscore, so namespace `t1` never takes `t1_x`'s `t1_x_orders`, and
-    namespaces `pg` and `information` never take the database's own. Refused without a
-    namespace: the platform's own schemas are never dropped this way."""
-    if not settings.namespace:
+def drop_namespace_schemas(settings: Settings, namespaces: Sequence[str] = ()) -> list[str]:
+    """Drop every schema of these namespaces (by default the settings' own: a bench's, a test's),
+    over one connection: `<namespace>_<store>`, where a store's name has no underscore, so
+    namespace `t1` never takes `t1_x`'s `t1_x_orders`, and namespaces `pg` and `information` never
+    take the database's own. Refused for an empty namespace, the platform's own."""
+    namespaces = list(namespaces) or [settings.namespace]
+    if not all(namespaces):
         raise ValueError("only a namespace's schemas can be dropped, never the platform's own")
     import psycopg
 
@@ -120,7 +121,7 @@ def drop_namespace_schemas(settings: Settings) -> list[str]:
         doomed = [name for (name,) in conn.execute(
             "SELECT schema_name FROM information_schema.schemata WHERE schema_name ~ %s"
             " AND schema_name !~ '^(pg_|information_schema$)' ORDER BY schema_name",
-            (f"^{settings.namespace}_[a-z0-9]+$",))]
+            (f"^({'|'.join(namespaces)})_[a-z0-9]+$",))]
         for name in doomed:
             conn.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(name)))
     return doomed

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from kongfu.local import SERVICES, ServiceProcess, start_platform
-from kongfu.namespaces import forget_namespace
+from kongfu.namespaces import forget_namespaces
 from service_runtime.settings import Settings
 from tests.support import NAMESPACES_MADE, listen_to, new_namespace, paypal_env, stack_env, start_fake_paypal, \
     start_fake_stripe, stripe_env
@@ -48,11 +48,10 @@ def forget_namespaces_made():
     pg = PG_DSN.split("@", 1)[1].split("/", 1)[0]
     if not NAMESPACES_MADE or not (_reachable(KAFKA) and _reachable(pg)):
         return
-    for made in sorted(NAMESPACES_MADE):
-        try:
-            forget_namespace(Settings(mode="stack", namespace=made, kafka_bootstrap=KAFKA, pg_dsn=PG_DSN))
-        except Exception as exc:  # noqa: BLE001 - leftovers are no verdict on the tests
-            warnings.warn(f"namespace {made} not forgotten: {exc!r}", stacklevel=1)
+    try:
+        forget_namespaces(Settings(mode="stack", kafka_bootstrap=KAFKA, pg_dsn=PG_DSN), sorted(NAMESPACES_MADE))
+    except Exception as exc:  # noqa: BLE001 - leftovers are no verdict on the tests
+        warnings.warn(f"the run's namespaces not forgotten: {exc!r}", stacklevel=1)
 
 
 @pytest.fixture

@@ -75,3 +75,27 @@ def test_a_namespace_s_schemas_are_dropped_and_no_other(stack, namespace):
         drop_namespace_schemas(Settings(mode="stack", pg_dsn=stack["pg_dsn"]))
     for database_s_own in ("pg", "information"):  # pg_catalog, pg_toast, information_schema
         assert drop_namespace_schemas(Settings(mode="stack", namespace=database_s_own, pg_dsn=stack["pg_dsn"])) == []
+
+
+def test_several_namespaces_are_forgotten_at_once_and_no_other(stack):
+    from kongfu.namespaces import forget_namespaces
+
+    first, second, neighbour = new_namespace(), new_namespace(), new_namespace()
+    at = {name: Settings(mode="stack", namespace=name, pg_dsn=stack["pg_dsn"], kafka_bootstrap=stack["kafka"])
+          for name in (first, second, neighbour)}
+
+    async def make_topics() -> None:
+        for name in at:
+            await KafkaEventLog(stack["kafka"], partitions=1, namespace=name).ensure_topics(all_topics(name)[:1])
+
+    asyncio.run(make_topics())
+    for settings in at.values():
+        ensure_schema("orders", settings)
+
+    topics, schemas = forget_namespaces(at[neighbour].model_copy(update={"namespace": ""}), [first, second])
+
+    assert sorted(topics) == sorted(all_topics(first)[:1] + all_topics(second)[:1])
+    assert schemas == sorted(schema_for("orders", at[name]) for name in (first, second))
+    assert drop_namespace_schemas(at[neighbour]) == [schema_for("orders", at[neighbour])]  # still there until now
+    with pytest.raises(ValueError, match="namespace"):
+        forget_namespaces(at[first], [])
