@@ -23,9 +23,9 @@ import datetime
 import threading
 import uuid
 import zlib
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from copy import deepcopy
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
 
@@ -39,15 +39,54 @@ for _immutable in (uuid.UUID, datetime.datetime, datetime.date, datetime.time, d
     copy._deepcopy_dispatch[_immutable] = copy._deepcopy_atomic  # type: ignore[attr-defined]
 
 
+class Unsaved(dict):
+    """Aggregates changed but not saved yet, by id, and the copies of them handed out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._handed_out: dict[int, Any] = {}  # by identity: kept alive, so no id is reused
+
+    def copy_of(self, aggregate_id: Any) -> Any:
+        copied = deepcopy(self[aggregate_id])
+        self._handed_out[id(copied)] = copied
+        return copied
+
+    def handed_out(self, aggregate: Any) -> bool:
+        """Whether `aggregate` is a copy of an unsaved one (not one loaded or made apart from it)."""
+        return self._handed_out.get(id(aggregate)) is aggregate
+
+
 class ConsistentCacheRepository(Repository):
     """eventsourcing's repository, its cache read, fast-forwarded and copied under one lock."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self._unsaved = threading.local()
+
+    @contextmanager
+    def seeing_unsaved(self) -> Iterator[Unsaved]:
+        """Within the block, on this thread, a load of an aggregate put in the mapping it yields
+        hands out a copy of that one, unsaved changes and all, instead of what the store holds:
+        reactions saved together then decide on what each other changed, as they would if each
+        had been saved before the next one ran."""
+        outer = getattr(self._unsaved, "aggregates", None)
+        self._unsaved.aggregates = Unsaved()
+        try:
+            yield self._unsaved.aggregates
+        finally:
+            self._unsaved.aggregates = outer
+
+    def _unsaved_copies(self, aggregate_ids: Sequence[Any]) -> dict[Any, Any]:
+        unsaved = getattr(self._unsaved, "aggregates", None)
+        if not unsaved:
+            return {}
+        return {i: unsaved.copy_of(i) for i in aggregate_ids if i in unsaved}
 
     def get(self, aggregate_id: Any, *, version: int | None = None, projector_func=project_aggregate,
             fastforward_skipping: bool = False, deepcopy_from_cache: bool = True) -> Any:
+        if version is None and (unsaved := self._unsaved_copies([aggregate_id])):
+            return unsaved[aggregate_id]
         if self.cache is None or version is not None:
             return super().get(aggregate_id, version=version, projector_func=projector_func)
         with self._stripes[self._stripe(aggregate_id)]:
@@ -73,6 +112,10 @@ class ConsistentCacheRepository(Repository):
         wanted = list(dict.fromkeys(aggregate_ids))
         if self.snapshot_store is not None:  # snapshots are read one by one
             return {found.id: found for found in map(self._get_or_none, wanted) if found is not None}
+        unsaved = self._unsaved_copies(wanted)
+        if unsaved:
+            rest = [i for i in wanted if i not in unsaved]
+            return {**(self.get_all(rest, projector_func) if rest else {}), **unsaved}
         stripes = sorted({self._stripe(aggregate_id) for aggregate_id in wanted})  # one order: no deadlock
         with ExitStack() as held:
             for stripe in stripes:

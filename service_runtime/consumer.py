@@ -3,7 +3,9 @@
 For each message: validate it against its contract (a message that fails goes to `<topic>.dlq`
 with the reason and the runner carries on), call the service's handler inside a trace scope, and
 save the handler's new events together with the tracking record (topic:partition, offset) and the
-event id, in one transaction. A redelivered offset or a re-published event id changes nothing.
+event id, in one transaction. The reactions to one fetch's messages share that transaction
+(`service_runtime/reactions.py`), or fall back to one each when sharing could change an outcome.
+A redelivered offset or a re-published event id changes nothing.
 A message of a type the service has no handler for writes nothing, nor does a reaction that
 changes nothing (an order not placed yet, a credit given before): the batch's last such position
 per partition is recorded at its end, at most once a second per partition. Lost in a crash, the
@@ -14,6 +16,7 @@ once: a reaction that changes something is saved with the event's id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -24,6 +27,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from pydantic import ValidationError
 
 from contracts import ContractError, Envelope, EventPayload, parse_payload
+from service_runtime.aggregate_cache import ConsistentCacheRepository, Unsaved
 from service_runtime.errors import DomainError
 from service_runtime.eventlog import EventLog, LogRecord, OutgoingRecord, dead_letter_topic
 from service_runtime.following import Follower, follow
@@ -36,6 +40,7 @@ from service_runtime.metrics import (
     HANDLER_LATENCY,
 )
 from service_runtime.on_loop import SHORT_BATCH, run_short
+from service_runtime.reactions import UNCHANGED, Reactions, SaveApart
 from service_runtime.store import AlreadyProcessed, ServiceApplication
 from service_runtime.tracing import trace
 
@@ -47,9 +52,7 @@ MAX_CONFLICT_RETRIES = 5
 # A partition's position past messages without a handler is recorded at most this often: under
 # load a write per batch cost more than reading those messages again after a restart.
 POSITIONS_ONLY_EVERY = 1.0
-
-
-UNCHANGED = "unchanged"  # a reaction that changed nothing: its position waits, like a message without a handler
+COUNTERS = {"consumed": EVENTS_CONSUMED, "duplicate": EVENTS_DUPLICATE, "unchanged": EVENTS_UNCHANGED}
 
 
 class Rejected(Exception):
@@ -139,50 +142,76 @@ class ConsumerRunner:
     def _handle_in_order(self, records: Sequence[LogRecord]
                          ) -> tuple[list[str], tuple[LogRecord, str, Envelope | None] | None]:
         """Outcomes up to the first rejected record (returned with its reason, not yet parked).
-        Records of types this service does not handle change nothing: instead of a transaction
-        each, one position per partition past them is recorded at the end."""
+        The records' reactions are saved together, in one transaction, when they can be: if that
+        save fails (an aggregate moved on, an event handled before), nothing of it was written, and
+        the records are handled again one by one, each saved on its own with its retries."""
+        if len(records) > 1 and isinstance(self.app.repository, ConsistentCacheRepository):
+            try:
+                return self._handle_each(records, together=True)
+            except SaveApart:
+                pass
+        return self._handle_each(records, together=False)
+
+    def _handle_each(self, records: Sequence[LogRecord], together: bool
+                     ) -> tuple[list[str], tuple[LogRecord, str, Envelope | None] | None]:
+        """Records of types this service does not handle, and reactions that change nothing, are
+        not saved: one position per partition past them is recorded at the end."""
         outcomes: list[str] = []
         passed: dict[tuple[str, int], int] = {}
+        counted: list[tuple[str, str, str, float]] = []  # (counter, topic, type, seconds), once saved
         rejection = None
-        for record in records:
-            try:
-                envelope, payload = decode(record)
-            except Rejected as exc:
-                rejection = (record, str(exc), None)
-                break
-            partition = (record.topic, record.partition)
-            if envelope.type not in self.handlers:
-                EVENTS_CONSUMED.labels(self.service, record.topic).inc()
-                passed[partition] = record.offset
-                outcomes.append("not handled")
-                continue
-            started = time.perf_counter()
-            try:
-                outcome = self._apply(envelope, payload, Tracking(tracking_name(*partition), record.offset))
-            except Rejected as exc:
-                rejection = (record, str(exc), envelope)
-                break
-            if outcome == UNCHANGED:
-                passed[partition], outcome = record.offset, "handled"
-                EVENTS_UNCHANGED.labels(self.service, record.topic).inc()
-            else:
-                passed.pop(partition, None)  # the saved record's tracking row is past them already
-            HANDLER_LATENCY.labels(self.service, envelope.type).observe(time.perf_counter() - started)
-            (EVENTS_DUPLICATE if outcome == "duplicate" else EVENTS_CONSUMED).labels(self.service, record.topic).inc()
-            outcomes.append(outcome)
+        batch = Reactions()
+        with self.app.repository.seeing_unsaved() if together else contextlib.nullcontext(Unsaved()) as unsaved:
+            for record in records:
+                try:
+                    envelope, payload = decode(record)
+                except Rejected as exc:
+                    rejection = (record, str(exc), None)
+                    break
+                partition = (record.topic, record.partition)
+                if envelope.type not in self.handlers:
+                    counted.append(("consumed", record.topic, "", 0.0))
+                    passed[partition] = record.offset
+                    outcomes.append("not handled")
+                    continue
+                started = time.perf_counter()
+                tracking = Tracking(tracking_name(*partition), record.offset)
+                try:
+                    outcome = (batch.add(self._react(envelope, payload), unsaved, tracking, envelope.event_id)
+                               if together else self._apply(envelope, payload, tracking))
+                except Rejected as exc:
+                    rejection = (record, str(exc), envelope)
+                    break
+                if outcome == UNCHANGED:
+                    passed[partition], outcome = record.offset, "handled"
+                    counted.append(("unchanged", record.topic, "", 0.0))
+                else:
+                    passed.pop(partition, None)  # the saved record's tracking row is past them already
+                counted.append(("duplicate" if outcome == "duplicate" else "consumed", record.topic, envelope.type,
+                                time.perf_counter() - started))
+                outcomes.append(outcome)
+            if together:
+                batch.save(self.app, unsaved)
+        for counter, topic, event_type, seconds in counted:
+            if event_type:
+                HANDLER_LATENCY.labels(self.service, event_type).observe(seconds)
+            COUNTERS[counter].labels(self.service, topic).inc()
         self._record_positions_only([Tracking(tracking_name(topic, partition), offset)
                                      for (topic, partition), offset in passed.items()])
         return outcomes, rejection
 
+    def _react(self, envelope: Envelope, payload: EventPayload) -> list[Any]:
+        """The aggregates the event's handler changed (a refusal is a rejection)."""
+        with trace(correlation_id=envelope.correlation_id or envelope.order_id,
+                   causation_id=envelope.event_id, actor=f"system:{self.service}"):
+            try:
+                return list(self.handlers[envelope.type](payload, envelope))
+            except (DomainError, AggregateNotFoundError) as exc:
+                raise Rejected(f"{envelope.type} {envelope.event_id} refused: {exc}") from exc
+
     def _apply(self, envelope: Envelope, payload: EventPayload, tracking: Tracking) -> str:
-        handler = self.handlers[envelope.type]
         for attempt in range(MAX_CONFLICT_RETRIES):
-            with trace(correlation_id=envelope.correlation_id or envelope.order_id,
-                       causation_id=envelope.event_id, actor=f"system:{self.service}"):
-                try:
-                    changed = list(handler(payload, envelope))
-                except (DomainError, AggregateNotFoundError) as exc:
-                    raise Rejected(f"{envelope.type} {envelope.event_id} refused: {exc}") from exc
+            changed = self._react(envelope, payload)
             if not any(aggregate.pending_events for aggregate in changed):
                 return UNCHANGED
             try:

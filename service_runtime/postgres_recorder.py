@@ -21,28 +21,33 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from service_runtime.database import connection_alive
 
-INBOX_KWARG = "inbox_event_id"
+INBOX_KWARG = "inbox_event_id"  # the handled event's id, or a list of them (reactions saved together)
+TRACKINGS_KWARG = "trackings"  # positions beside the one `tracking`: one per partition a batch read
 ALREADY_PROCESSED = "already processed"  # in the error of a repeated event id
 TRACKING_NOT_ADVANCED = "Failed to record tracking"  # the library's words for a position not ahead
 
 RECORD_FUNCTION = """
-CREATE OR REPLACE FUNCTION {schema}.kongfu_record(
-    p_inbox_event_id text, p_tracking_name text, p_tracking_id bigint,
+CREATE OR REPLACE FUNCTION {schema}.kongfu_save(
+    p_inbox_event_ids text[], p_tracking_names text[], p_tracking_ids bigint[],
     p_originator_ids uuid[], p_versions bigint[], p_topics text[], p_states bytea[], p_saved_by text)
 RETURNS SETOF bigint LANGUAGE plpgsql AS $body$
+DECLARE
+    written bigint;
 BEGIN
-    IF p_inbox_event_id IS NOT NULL THEN
-        INSERT INTO {schema}.{inbox} VALUES (p_inbox_event_id) ON CONFLICT DO NOTHING;
-        IF NOT FOUND THEN
-            RAISE unique_violation USING MESSAGE = format('event %s {already}', p_inbox_event_id);
+    IF cardinality(p_inbox_event_ids) > 0 THEN
+        INSERT INTO {schema}.{inbox} SELECT unnest(p_inbox_event_ids) ON CONFLICT DO NOTHING;
+        GET DIAGNOSTICS written = ROW_COUNT;
+        IF written < cardinality(p_inbox_event_ids) THEN
+            RAISE unique_violation USING MESSAGE = format('event among %s {already}', p_inbox_event_ids);
         END IF;
     END IF;
-    IF p_tracking_name IS NOT NULL THEN
-        INSERT INTO {schema}.{tracking} AS t VALUES (p_tracking_name, p_tracking_id)
-            ON CONFLICT (application_name) DO UPDATE SET notification_id = p_tracking_id
-            WHERE t.notification_id < p_tracking_id;
-        IF NOT FOUND THEN
-            RAISE unique_violation USING MESSAGE = format('{not_advanced} for %s %s', p_tracking_name, p_tracking_id);
+    IF cardinality(p_tracking_names) > 0 THEN
+        INSERT INTO {schema}.{tracking} AS t SELECT * FROM unnest(p_tracking_names, p_tracking_ids)
+            ON CONFLICT (application_name) DO UPDATE SET notification_id = excluded.notification_id
+            WHERE t.notification_id < excluded.notification_id;
+        GET DIAGNOSTICS written = ROW_COUNT;
+        IF written < cardinality(p_tracking_names) THEN
+            RAISE unique_violation USING MESSAGE = format('{not_advanced} for %s %s', p_tracking_names, p_tracking_ids);
         END IF;
     END IF;
     IF cardinality(p_originator_ids) > 0 THEN
@@ -58,6 +63,21 @@ BEGIN
 END;
 $body$
 """
+
+
+def inbox_and_trackings(kwargs: dict[str, Any]) -> tuple[list[str], list[Tracking]]:
+    """The event ids a save records as handled, and the positions it records, from its kwargs."""
+    event_ids = kwargs.get(INBOX_KWARG)
+    if event_ids is None:
+        event_ids = []
+    elif isinstance(event_ids, (list, tuple)):
+        event_ids = [str(event_id) for event_id in event_ids]
+    else:
+        event_ids = [str(event_ids)]
+    tracking = kwargs.get("tracking")
+    trackings = [*([tracking] if tracking is not None else []), *kwargs.get(TRACKINGS_KWARG, ())]
+    # In one order for every writer: two saves of the same ids or positions wait, never deadlock.
+    return sorted(event_ids), sorted(trackings, key=lambda t: t.application_name)
 
 
 class InboxPostgresProcessRecorder(PostgresProcessRecorder):
@@ -85,7 +105,7 @@ class InboxPostgresProcessRecorder(PostgresProcessRecorder):
             lock_timeout=Literal(f"{self.datastore.lock_timeout}s"), already=SQL(ALREADY_PROCESSED),
             not_advanced=SQL(TRACKING_NOT_ADVANCED)))
         self.saved_by = ""  # the NOTIFY payload: the token of the signal the application notifies
-        self.record_statement = SQL("SELECT n FROM {0}.kongfu_record(%s, %s, %s, %s, %s, %s, %s, %s) AS n").format(
+        self.record_statement = SQL("SELECT n FROM {0}.kongfu_save(%s, %s, %s, %s, %s, %s, %s, %s) AS n").format(
             schema).as_string().encode()
         # The relay's position and its next read in one statement: the read's snapshot is taken
         # when the statement starts, as a read of its own would be. One row at least, to say
@@ -115,12 +135,10 @@ class InboxPostgresProcessRecorder(PostgresProcessRecorder):
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        tracking = kwargs.get("tracking")
-        event_id = kwargs.get(INBOX_KWARG)
+        event_ids, trackings = inbox_and_trackings(kwargs)
         parameters = (
-            None if event_id is None else str(event_id),
-            None if tracking is None else tracking.application_name,
-            None if tracking is None else tracking.notification_id,
+            event_ids or None, [t.application_name for t in trackings] or None,
+            [t.notification_id for t in trackings] or None,
             [e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
             [e.topic for e in stored_events], [e.state for e in stored_events], self.saved_by,
         )

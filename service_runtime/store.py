@@ -27,7 +27,7 @@ from service_runtime.database import CONNECT_TIMEOUT
 from service_runtime.handoff import CommittedNotifications
 from service_runtime.idempotency import earlier_answer
 from service_runtime.postgres_recorder import ALREADY_PROCESSED, INBOX_KWARG, TRACKING_NOT_ADVANCED, \
-    InboxPostgresProcessRecorder
+    TRACKINGS_KWARG, InboxPostgresProcessRecorder, inbox_and_trackings
 from service_runtime.settings import Settings
 from service_runtime.wakeup import Signal
 
@@ -44,12 +44,15 @@ class InboxSQLiteProcessRecorder(SQLiteProcessRecorder):
         return statements
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        event_id = kwargs.get(INBOX_KWARG)
-        if event_id is not None:
-            c.execute("INSERT OR IGNORE INTO inbox VALUES (?) RETURNING event_id", (str(event_id),))
+        event_ids, trackings = inbox_and_trackings(kwargs)
+        for event_id in event_ids:
+            c.execute("INSERT OR IGNORE INTO inbox VALUES (?) RETURNING event_id", (event_id,))
             if c.fetchone() is None:
                 raise IntegrityError(f"event {event_id} {ALREADY_PROCESSED}")
-        return super()._insert_events(c, stored_events, **kwargs)
+        returning = super()._insert_events(c, stored_events)
+        for tracking in trackings:
+            self._insert_tracking(c, tracking)
+        return returning
 
     def select_events_after(self, positions: Sequence[tuple[Any, int]]) -> Sequence[StoredEvent]:
         """The PostgreSQL recorder's one round trip, as a read per aggregate (one process, no network)."""
@@ -264,8 +267,15 @@ class ServiceApplication(Application):
 
     def save_reaction(self, *aggregates: Any, tracking: Any, event_id: Any) -> list[Any]:
         """Save a consumer's new events with its position and the handled event's id, atomically."""
-        processing = ProcessingEvent(tracking=tracking)
-        processing.collect_events(*aggregates, **{INBOX_KWARG: event_id})
+        return self.save_reactions(aggregates, [tracking], [event_id])
+
+    def save_reactions(self, changes: Sequence[Any], trackings: Sequence[Tracking],
+                       event_ids: Sequence[Any]) -> list[Any]:
+        """Save several reactions' new events (`changes`: aggregates, or their events in the order
+        to write them) with their positions (one per partition) and the handled events' ids,
+        atomically: all of them or, raising, none."""
+        processing = ProcessingEvent()
+        processing.collect_events(*changes, **{INBOX_KWARG: list(event_ids), TRACKINGS_KWARG: list(trackings)})
         try:
             return self._record(processing)
         except IntegrityError as exc:

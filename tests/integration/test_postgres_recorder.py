@@ -60,7 +60,7 @@ def test_a_reaction_is_one_statement_and_lands_whole(app, statements):
     tally.count_one()
     recordings = app.save_reaction(tally, tracking=Tracking("kongfu.orders.events:0", 7), event_id="e-1")
 
-    assert len(statements) == 1 and "kongfu_record" in statements[0]
+    assert len(statements) == 1 and "kongfu_save" in statements[0]
     assert [r.notification.id for r in recordings] == [n.id for n in stored(app)]
     assert [r.notification.id for r in recordings] == sorted(r.notification.id for r in recordings)
     assert app.recorder.max_tracking_id("kongfu.orders.events:0") == 7
@@ -100,6 +100,37 @@ def test_a_stale_version_is_a_conflict_and_takes_the_inbox_entry_back(app):
     fresh.count_one()
     app.save_reaction(fresh, tracking=Tracking("kongfu.claims.events:1", 3), event_id="e-9")  # the retry lands
     assert app.repository.get(tally.id).count == 2
+
+
+def test_reactions_saved_together_are_one_statement_and_land_whole(app, statements):
+    tallies = [Tally(), Tally()]
+    tallies[0].count_one()
+    app.save_reactions(tallies, [Tracking("kongfu.orders.events:0", 7), Tracking("kongfu.warehouse.events:1", 4)],
+                       ["e-1", "e-2", "e-3"])
+
+    assert len(statements) == 1 and "kongfu_save" in statements[0]
+    assert len(stored(app)) == 3
+    assert app.recorder.max_tracking_id("kongfu.orders.events:0") == 7
+    assert app.recorder.max_tracking_id("kongfu.warehouse.events:1") == 4
+    with pytest.raises(AlreadyProcessed):  # each of the event ids is in the inbox
+        app.save_reaction(Tally(), tracking=Tracking("kongfu.orders.events:0", 8), event_id="e-2")
+
+
+def test_one_repeated_event_or_one_old_position_among_reactions_saved_together_writes_nothing(app):
+    app.save_reaction(Tally(), tracking=Tracking("kongfu.orders.events:0", 7), event_id="e-1")
+    before = stored(app)
+
+    with pytest.raises(AlreadyProcessed, match="already processed"):
+        app.save_reactions([Tally()], [Tracking("kongfu.orders.events:0", 9)], ["e-5", "e-1"])
+    with pytest.raises(AlreadyProcessed, match="Failed to record tracking"):  # one of two positions not ahead
+        app.save_reactions([Tally()], [Tracking("kongfu.claims.events:0", 3), Tracking("kongfu.orders.events:0", 7)],
+                           ["e-6"])
+
+    assert stored(app) == before
+    assert app.recorder.max_tracking_id("kongfu.claims.events:0") is None
+    app.save_reactions([Tally()], [Tracking("kongfu.claims.events:0", 3), Tracking("kongfu.orders.events:0", 9)],
+                       ["e-5", "e-6"])  # neither refusal left an event id or a position behind
+    assert len(stored(app)) == len(before) + 1
 
 
 def test_a_reaction_without_new_events_records_its_position_and_event_id(app):
