@@ -38,6 +38,7 @@ from service_runtime.metrics import (
     EVENTS_DUPLICATE,
     EVENTS_UNCHANGED,
     HANDLER_LATENCY,
+    REACTIONS_SAVED,
 )
 from service_runtime.on_loop import SHORT_BATCH, run_short
 from service_runtime.reactions import UNCHANGED, Reactions, SaveApart
@@ -147,9 +148,12 @@ class ConsumerRunner:
         the records are handled again one by one, each saved on its own with its retries."""
         if len(records) > 1 and isinstance(self.app.repository, ConsistentCacheRepository):
             try:
-                return self._handle_each(records, together=True)
-            except SaveApart:
-                pass
+                handled = self._handle_each(records, together=True)
+                REACTIONS_SAVED.labels(self.service, "together").inc()
+                return handled
+            except SaveApart as exc:
+                log.info("%s: a batch's reactions saved one by one: %s", self.service, exc)
+                REACTIONS_SAVED.labels(self.service, "apart").inc()
         return self._handle_each(records, together=False)
 
     def _handle_each(self, records: Sequence[LogRecord], together: bool

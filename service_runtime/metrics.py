@@ -15,6 +15,12 @@ EVENTS_UNCHANGED = Counter(
 EVENTS_DEAD_LETTERED = Counter(
     "kongfu_events_dead_lettered_total", "Messages parked in a dead-letter topic", ["service", "topic"]
 )
+REACTIONS_SAVED = Counter(
+    "kongfu_reaction_saves_total",
+    "Saves of a consumer batch's reactions: together (one transaction), or apart (the joint save "
+    "was given up, nothing of it written, and each reaction saved on its own)",
+    ["service", "how"],
+)
 CONSUMER_LAG = Gauge("kongfu_consumer_lag", "Messages behind the end of a partition", ["service", "topic", "partition"])
 RELAY_LAG = Gauge("kongfu_relay_lag", "Stored events not yet published", ["service"])
 HANDLER_LATENCY = Histogram("kongfu_handler_seconds", "Time to handle one event", ["service", "type"])

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
+from prometheus_client import REGISTRY
 
 from kongfu.generated_lifecycles import lifecycle_records
 from service_runtime.aggregate_cache import Unsaved
@@ -100,6 +101,7 @@ def test_a_joint_save_that_fails_writes_nothing_and_the_records_are_saved_one_by
             return insert_events(*args, **kwargs)
 
         parts.app.recorder.insert_events = conflict_once
+        apart = REGISTRY.get_sample_value("kongfu_reaction_saves_total", {"service": "claims", "how": "apart"}) or 0
         outcomes = asyncio.run(ConsumerRunner("claims", parts.app, log, topics_of(parts),
                                               parts.handlers).handle_batch(records))
         expected = asyncio.run(ConsumerRunner("claims", reference.app, log, topics_of(reference),
@@ -110,6 +112,8 @@ def test_a_joint_save_that_fails_writes_nothing_and_the_records_are_saved_one_by
         assert len(saves[0]["inbox_event_id"]) > 1
         assert len(saves) > 2 and all(len(s["inbox_event_id"]) == 1 for s in saves[1:])
         assert stored(parts) == stored(reference)
+        assert REGISTRY.get_sample_value("kongfu_reaction_saves_total", {"service": "claims", "how": "apart"}) \
+            == apart + 1
     finally:
         parts.app.close()
         reference.app.close()
