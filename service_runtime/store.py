@@ -267,7 +267,8 @@ class ServiceApplication(Application):
 
     def save_reaction(self, *aggregates: Any, tracking: Any, event_id: Any) -> list[Any]:
         """Save a consumer's new events with its position and the handled event's id, atomically."""
-        return self.save_reactions(aggregates, [tracking], [event_id])
+        return self.save_reactions(aggregates, [tracking] if tracking is not None else [],
+                                   [event_id] if event_id is not None else [])
 
     def save_reactions(self, changes: Sequence[Any], trackings: Sequence[Tracking],
                        event_ids: Sequence[Any]) -> list[Any]:

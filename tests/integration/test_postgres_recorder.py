@@ -137,6 +137,8 @@ def test_a_reaction_without_new_events_records_its_position_and_event_id(app):
     app.save_reaction(tracking=Tracking("kongfu.fraud.events:2", 11), event_id=str(uuid.uuid4()))
     assert app.recorder.max_tracking_id("kongfu.fraud.events:2") == 11
     assert stored(app) == []
+    app.save_reaction(Tally(), tracking=None, event_id=None)  # neither: a plain save, as before
+    assert len(stored(app)) == 1
 
 
 def test_a_position_alone_is_one_statement_outside_a_transaction(app, statements, monkeypatch):
