@@ -28,12 +28,18 @@ def projection_state(orders_url: str) -> tuple[str, int]:
     return response.json()["checksum"], response.json()["rows"]
 
 
+QUIET_SAMPLES = 4  # 2 s without a change: a broker busy deleting topics can hold a fetch back 0.5 s
+
+
 def settled(orders_url: str) -> tuple[str, int]:
-    previous = projection_state(orders_url)
-    for _ in range(60):
+    """The timeline once it stops changing. `--until` keeps what occurred before a time, so an
+    event that occurred before it but reached the timeline after this sample would tell them apart."""
+    previous, quiet = projection_state(orders_url), 0
+    for _ in range(120):
         time.sleep(0.5)
         current = projection_state(orders_url)
-        if current == previous:
+        quiet = quiet + 1 if current == previous else 0
+        if quiet == QUIET_SAMPLES:
             return current
         previous = current
     raise AssertionError("the timeline kept changing")
