@@ -194,8 +194,10 @@ class ConsumerRunner:
                 counted.append(("duplicate" if outcome == "duplicate" else "consumed", record.topic, envelope.type,
                                 time.perf_counter() - started))
                 outcomes.append(outcome)
-            if together:
-                batch.save(self.app, unsaved)
+            if together and batch.save(self.app, unsaved, passing={tracking_name(*p): o for p, o in passed.items()}):
+                now = time.monotonic()  # the joint save recorded them: no statement of their own
+                self._positions_only_at.update({tracking_name(*p): now for p in passed})
+                passed.clear()
         for counter, topic, event_type, seconds in counted:
             if event_type:
                 HANDLER_LATENCY.labels(self.service, event_type).observe(seconds)

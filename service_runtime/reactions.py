@@ -65,16 +65,19 @@ class Reactions:
         self.positions[tracking.application_name] = tracking.notification_id
         return "handled"
 
-    def save(self, app: ServiceApplication, unsaved: Unsaved) -> None:
-        """The new events in the order one save per reaction would have written them (reaction by
-        reaction, each one's aggregates in the order it returned them), so that their notification
-        ids, and what the relay publishes, follow cause and effect across aggregates too."""
+    def save(self, app: ServiceApplication, unsaved: Unsaved, passing: dict[str, int] | None = None) -> bool:
+        """Whether anything was saved. The new events in the order one save per reaction would
+        have written them (reaction by reaction, each one's aggregates in the order it returned
+        them), so that their notification ids, and what the relay publishes, follow cause and
+        effect across aggregates too. `passing`: positions past the batch's last records that
+        changed nothing, by tracking name, recorded too if there is a save to carry them."""
         if not self.event_ids:
-            return
+            return False
         events = {(aggregate.id, event.originator_version): event
                   for aggregate in unsaved.values() for event in aggregate.pending_events}
-        trackings = [Tracking(name, offset) for name, offset in self.positions.items()]
+        trackings = [Tracking(name, offset) for name, offset in {**self.positions, **(passing or {})}.items()]
         try:
             app.save_reactions([events[key] for key in self._written], trackings, self.event_ids)
         except (AlreadyProcessed, IntegrityError) as exc:
             raise SaveApart(str(exc)) from exc
+        return True

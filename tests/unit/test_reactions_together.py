@@ -52,6 +52,14 @@ def counting_saves(parts: Any) -> list[dict[str, Any]]:
     return saves
 
 
+def counting_positions(parts: Any) -> list[Tracking]:
+    """Positions recorded on their own, outside a save."""
+    positions: list[Tracking] = []
+    insert_tracking = parts.app.recorder.insert_tracking
+    parts.app.recorder.insert_tracking = lambda tracking: positions.append(tracking) or insert_tracking(tracking)
+    return positions
+
+
 @pytest.mark.parametrize("service", ["claims", "purchasing", "logistics", "warehouse"])
 def test_a_batch_saved_together_stores_what_one_save_per_reaction_stores(service, tmp_path):
     alone, together = started(service, tmp_path / "alone"), started(service, tmp_path / "together")
@@ -59,6 +67,7 @@ def test_a_batch_saved_together_stores_what_one_save_per_reaction_stores(service
         log = LocalEventLog(tmp_path / "eventlog.sqlite")
         records = interleaved_lifecycles(log, topics_of(together), lifecycles=3)
         saves_alone, saves_together = counting_saves(alone), counting_saves(together)
+        positions_alone, positions_together = counting_positions(alone), counting_positions(together)
 
         runner_alone = ConsumerRunner(service, alone.app, log, topics_of(alone), alone.handlers)
         outcomes_alone = [asyncio.run(runner_alone.handle_batch([record]))[0] for record in records]
@@ -69,12 +78,13 @@ def test_a_batch_saved_together_stores_what_one_save_per_reaction_stores(service
         assert "handled" in outcomes_alone
         assert stored(together) == stored(alone)  # the same events, in the same order
         assert len(saves_alone) >= 3 and len(saves_together) == 1  # one transaction for the batch
-        # Its positions: per partition, that of the last record whose reaction changed something.
-        last_changed: dict[str, int] = {}
-        for save in saves_alone:
-            for tracking in save["trackings"]:
-                last_changed[tracking.application_name] = tracking.notification_id
-        assert {t.application_name: t.notification_id for t in saves_together[0]["trackings"]} == last_changed
+        # Its positions: per partition, the batch's last record's, those that changed nothing
+        # included, with no statement of their own (one by one, those wait a second apart).
+        last_read = {f"{record.topic}:{record.partition}": record.offset for record in records}
+        assert {t.application_name: t.notification_id for t in saves_together[0]["trackings"]} == last_read
+        assert positions_alone and positions_together == []
+        for name, offset in last_read.items():
+            assert together.app.recorder.max_tracking_id(name) == offset
         assert sorted(map(str, saves_together[0]["inbox_event_id"])) == sorted(
             str(event_id) for save in saves_alone for event_id in save["inbox_event_id"])
         # Every handled event's id is in the inbox: the batch again changes nothing.
