@@ -148,9 +148,7 @@ class ConsumerRunner:
         the records are handled again one by one, each saved on its own with its retries."""
         if len(records) > 1 and isinstance(self.app.repository, ConsistentCacheRepository):
             try:
-                handled = self._handle_each(records, together=True)
-                REACTIONS_SAVED.labels(self.service, "together").inc()
-                return handled
+                return self._handle_each(records, together=True)
             except SaveApart as exc:
                 log.info("%s: a batch's reactions saved one by one: %s", self.service, exc)
                 REACTIONS_SAVED.labels(self.service, "apart").inc()
@@ -159,7 +157,8 @@ class ConsumerRunner:
     def _handle_each(self, records: Sequence[LogRecord], together: bool
                      ) -> tuple[list[str], tuple[LogRecord, str, Envelope | None] | None]:
         """Records of types this service does not handle, and reactions that change nothing, are
-        not saved: one position per partition past them is recorded at the end."""
+        not saved: one position per partition past them is carried by the joint save, or else
+        recorded at the end."""
         outcomes: list[str] = []
         passed: dict[tuple[str, int], int] = {}
         counted: list[tuple[str, str, str, float]] = []  # (counter, topic, type, seconds), once saved
@@ -198,6 +197,7 @@ class ConsumerRunner:
                 now = time.monotonic()  # the joint save recorded them: no statement of their own
                 self._positions_only_at.update({tracking_name(*p): now for p in passed})
                 passed.clear()
+                REACTIONS_SAVED.labels(self.service, "together").inc()
         for counter, topic, event_type, seconds in counted:
             if event_type:
                 HANDLER_LATENCY.labels(self.service, event_type).observe(seconds)

@@ -68,6 +68,7 @@ def test_a_batch_saved_together_stores_what_one_save_per_reaction_stores(service
         records = interleaved_lifecycles(log, topics_of(together), lifecycles=3)
         saves_alone, saves_together = counting_saves(alone), counting_saves(together)
         positions_alone, positions_together = counting_positions(alone), counting_positions(together)
+        joint = REGISTRY.get_sample_value("kongfu_reaction_saves_total", {"service": service, "how": "together"}) or 0
 
         runner_alone = ConsumerRunner(service, alone.app, log, topics_of(alone), alone.handlers)
         outcomes_alone = [asyncio.run(runner_alone.handle_batch([record]))[0] for record in records]
@@ -78,6 +79,8 @@ def test_a_batch_saved_together_stores_what_one_save_per_reaction_stores(service
         assert "handled" in outcomes_alone
         assert stored(together) == stored(alone)  # the same events, in the same order
         assert len(saves_alone) >= 3 and len(saves_together) == 1  # one transaction for the batch
+        assert REGISTRY.get_sample_value("kongfu_reaction_saves_total", {"service": service, "how": "together"}) \
+            == joint + 1
         # Its positions: per partition, the batch's last record's, those that changed nothing
         # included, with no statement of their own (one by one, those wait a second apart).
         last_read = {f"{record.topic}:{record.partition}": record.offset for record in records}
