@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 from typing import Any
 
 import pytest
@@ -90,6 +91,12 @@ def test_a_batch_saved_together_stores_what_one_save_per_reaction_stores(service
             assert together.app.recorder.max_tracking_id(name) == offset
         assert sorted(map(str, saves_together[0]["inbox_event_id"])) == sorted(
             str(event_id) for save in saves_alone for event_id in save["inbox_event_id"])
+        # A batch that saves nothing is not counted as saved together.
+        unhandled = [r for r in records if json.loads(r.value)["type"] not in together.handlers]
+        assert len(unhandled) > 1
+        assert asyncio.run(runner_together.handle_batch(unhandled)) == ["not handled"] * len(unhandled)
+        assert REGISTRY.get_sample_value("kongfu_reaction_saves_total", {"service": service, "how": "together"}) \
+            == joint + 1
         # Every handled event's id is in the inbox: the batch again changes nothing.
         assert asyncio.run(runner_together.handle_batch(records)).count("handled") <= outcomes_alone.count("handled")
         assert stored(together) == stored(alone)
