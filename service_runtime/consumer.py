@@ -160,7 +160,8 @@ class ConsumerRunner:
         not saved: one position per partition past them is carried by the joint save, or else
         recorded at the end."""
         outcomes: list[str] = []
-        passed: dict[tuple[str, int], int] = {}
+        read: dict[tuple[str, int], int] = {}  # partition -> its last record handled (or not) so far
+        passed: dict[tuple[str, int], int] = {}  # partition -> its last record, if that changed nothing
         counted: list[tuple[str, str, str, float]] = []  # (counter, topic, type, seconds), once saved
         rejection = None
         batch = Reactions()
@@ -174,17 +175,17 @@ class ConsumerRunner:
                 partition = (record.topic, record.partition)
                 if envelope.type not in self.handlers:
                     counted.append(("consumed", record.topic, "", 0.0))
-                    passed[partition] = record.offset
+                    passed[partition] = read[partition] = record.offset
                     outcomes.append("not handled")
                     continue
                 started = time.perf_counter()
-                tracking = Tracking(tracking_name(*partition), record.offset)
                 try:
-                    outcome = (batch.add(self._react(envelope, payload), unsaved, tracking, envelope.event_id)
-                               if together else self._apply(envelope, payload, tracking))
+                    outcome = (batch.add(self._react(envelope, payload), unsaved, envelope.event_id) if together
+                               else self._apply(envelope, payload, Tracking(tracking_name(*partition), record.offset)))
                 except Rejected as exc:
                     rejection = (record, str(exc), envelope)
                     break
+                read[partition] = record.offset
                 if outcome == UNCHANGED:
                     passed[partition], outcome = record.offset, "handled"
                     counted.append(("unchanged", record.topic, "", 0.0))
@@ -193,7 +194,7 @@ class ConsumerRunner:
                 counted.append(("duplicate" if outcome == "duplicate" else "consumed", record.topic, envelope.type,
                                 time.perf_counter() - started))
                 outcomes.append(outcome)
-            if together and batch.save(self.app, unsaved, passing={tracking_name(*p): o for p, o in passed.items()}):
+            if together and batch.save(self.app, unsaved, [Tracking(tracking_name(*p), o) for p, o in read.items()]):
                 now = time.monotonic()  # the joint save recorded them: no statement of their own
                 self._positions_only_at.update({tracking_name(*p): now for p in passed})
                 passed.clear()

@@ -21,7 +21,7 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from service_runtime.database import connection_alive
 
-INBOX_KWARG = "inbox_event_id"  # the handled event's id, or a list of them (reactions saved together)
+INBOX_KWARG = "inbox_event_ids"  # the handled events' ids (several when reactions are saved together)
 TRACKINGS_KWARG = "trackings"  # positions beside the one `tracking`: one per partition a batch read
 ALREADY_PROCESSED = "already processed"  # in the error of a repeated event id
 TRACKING_NOT_ADVANCED = "Failed to record tracking"  # the library's words for a position not ahead
@@ -67,14 +67,8 @@ $body$
 
 def inbox_and_trackings(kwargs: dict[str, Any]) -> tuple[list[str], list[Tracking]]:
     """The event ids a save records as handled, and the positions it records, from its kwargs."""
-    event_ids = kwargs.get(INBOX_KWARG)
-    if event_ids is None:
-        event_ids = []
-    elif isinstance(event_ids, (list, tuple)):
-        event_ids = [str(event_id) for event_id in event_ids]
-    else:
-        event_ids = [str(event_ids)]
-    tracking = kwargs.get("tracking")
+    event_ids = [str(event_id) for event_id in kwargs.get(INBOX_KWARG, ())]
+    tracking = kwargs.get("tracking")  # eventsourcing's own: a processing event's one position
     trackings = [*([tracking] if tracking is not None else []), *kwargs.get(TRACKINGS_KWARG, ())]
     # In one order for every writer: two saves of the same ids or positions wait, never deadlock.
     return sorted(event_ids), sorted(trackings, key=lambda t: t.application_name)

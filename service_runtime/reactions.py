@@ -41,10 +41,9 @@ class Reactions:
 
     def __init__(self) -> None:
         self.event_ids: list[Any] = []
-        self.positions: dict[str, int] = {}  # tracking name -> the last offset saved with a reaction
         self._written: list[tuple[Any, int]] = []  # (aggregate id, version) of each new event, as triggered
 
-    def add(self, changed: Sequence[Any], unsaved: Unsaved, tracking: Tracking, event_id: Any) -> str:
+    def add(self, changed: Sequence[Any], unsaved: Unsaved, event_id: Any) -> str:
         """Put a reaction's changed aggregates in `unsaved`, where the next handlers load them
         from: "handled", or UNCHANGED if it added no event."""
         changed = list({id(a): a for a in changed if a.pending_events}.values())
@@ -62,20 +61,18 @@ class Reactions:
             unsaved[aggregate.id] = aggregate
         self._written += written
         self.event_ids.append(event_id)
-        self.positions[tracking.application_name] = tracking.notification_id
         return "handled"
 
-    def save(self, app: ServiceApplication, unsaved: Unsaved, passing: dict[str, int] | None = None) -> bool:
+    def save(self, app: ServiceApplication, unsaved: Unsaved, trackings: Sequence[Tracking]) -> bool:
         """Whether anything was saved. The new events in the order one save per reaction would
         have written them (reaction by reaction, each one's aggregates in the order it returned
         them), so that their notification ids, and what the relay publishes, follow cause and
-        effect across aggregates too. `passing`: positions past the batch's last records that
-        changed nothing, by tracking name, recorded too if there is a save to carry them."""
+        effect across aggregates too. `trackings`: per partition, the batch's last record read,
+        whether its reaction changed something or not."""
         if not self.event_ids:
             return False
         events = {(aggregate.id, event.originator_version): event
                   for aggregate in unsaved.values() for event in aggregate.pending_events}
-        trackings = [Tracking(name, offset) for name, offset in {**self.positions, **(passing or {})}.items()]
         try:
             app.save_reactions([events[key] for key in self._written], trackings, self.event_ids)
         except (AlreadyProcessed, IntegrityError) as exc:

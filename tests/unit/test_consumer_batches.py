@@ -13,6 +13,7 @@ from kongfu.generated_lifecycles import lifecycle_records
 from service_runtime.consumer import ConsumerRunner
 from service_runtime.eventlog import OutgoingRecord, dead_letter_topic, topic_for
 from service_runtime.local_log import LocalEventLog
+from service_runtime.postgres_recorder import INBOX_KWARG
 from service_runtime.settings import Settings
 from services.purchasing.bootstrap import bootstrap
 
@@ -136,7 +137,7 @@ def test_reactions_that_change_nothing_write_nothing_but_their_position(purchasi
 
     unchanged = REGISTRY.get_sample_value("kongfu_events_unchanged_total", {"service": "purchasing", "topic": ORDERS})
     assert asyncio.run(runner.handle_batch(records)) == ["handled"] * 4
-    assert len(saves) == 1 and len(saves[0]["inbox_event_id"]) == 2  # the two orders, saved together
+    assert len(saves) == 1 and len(saves[0][INBOX_KWARG]) == 2  # the two orders, saved together
     assert REGISTRY.get_sample_value("kongfu_events_unchanged_total",
                                      {"service": "purchasing", "topic": ORDERS}) == (unchanged or 0) + 2
     assert asyncio.run(runner.recorded_position(ORDERS, 0)) == records[-1].offset
