@@ -75,8 +75,9 @@ def _serve(names, roles, host, port, settings, title, fake_stripe=False, with_po
     app = build_gateway(parts, roles, settings, title=title)
     if with_portal:  # the customer portal at /portal, reading this same server's gateways
         from kongfu.portal.web import router as portal_router
+        from service_runtime.http import add_routes
 
-        app.include_router(portal_router())
+        add_routes(app, portal_router())
     print(f"kongfu: {title} ({settings.mode}, roles {','.join(roles)}) listening on http://{host}:{port} "
           f"(OpenAPI docs at http://{host}:{port}/docs)", flush=True)
     # uvloop and httptools: the C event loop and HTTP parser (less CPU per request than asyncio and h11)

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from service_runtime import database, error_catalogue
 from service_runtime.auth import AuthError, Caller
@@ -26,6 +27,16 @@ from service_runtime.request_context import CorrelateAndTime, caller_of
 
 log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False)
+
+
+def add_routes(app: FastAPI, router: APIRouter) -> None:
+    """The router's routes as the app's own. FastAPI keeps an included router as a branch it
+    matches on every request (once to choose the branch, again within it) and whose routes the
+    app's route list does not show, so the Allow header of a 405, built from that list, was empty."""
+    for route in router.routes:
+        if not isinstance(route, Route):  # APIRoute is one; a router included in this one is not
+            raise TypeError(f"{router.prefix or 'a router'} includes another router: give its routes instead")
+        app.router.routes.append(route)
 
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
@@ -106,7 +117,7 @@ def create_app(title: str, routers: Iterable[APIRouter], *, metrics_label: str,
 
     app = FastAPI(title=title, lifespan=lifespan, version="1.0")
     for router in routers:
-        app.include_router(router)
+        add_routes(app, router)
     document_problems(app)
 
     app.add_middleware(CorrelateAndTime, metrics_label=metrics_label)

@@ -183,3 +183,37 @@ def test_a_new_service_gets_its_workloads_topics_and_acls_from_its_topology():
     assert _acl_topics(user, "Read") == {"kongfu.orders.events"}
     paths = k8s.ingress([payments])["spec"]["rules"][0]["http"]["paths"]
     assert [(p["path"], p["backend"]["service"]["name"]) for p in paths] == [("/payments", "kongfu-payments")]
+
+
+def test_every_route_a_gateway_serves_reaches_its_service_through_the_ingress(tmp_path):
+    """Each service's gateway app as it runs (its `api` role), every route of it: the Ingress's
+    longest matching prefix sends the path to that service (three routes of claims and warehouse
+    once sat in nested routers, which the prefixes did not see, and the cluster answered 404)."""
+    from kongfu import registry
+    from service_runtime.process import build_gateway
+    from service_runtime.settings import Settings
+
+    paths = k8s.ingress(topology())["spec"]["rules"][0]["http"]["paths"]
+
+    def backend(path: str) -> str | None:
+        matching = [p for p in paths if path == p["path"] or path.startswith(p["path"].rstrip("/") + "/")]
+        best = max(matching, key=lambda p: len(p["path"]), default=None)
+        return best and best["backend"]["service"]["name"]
+
+    settings = Settings(mode="embedded", var_dir=tmp_path, namespace="", jwt_secret="x" * 32,
+                        carrier_webhook_secret="x" * 32)
+    unrouted = []
+    for name in registry.SERVICES:
+        parts = registry.bootstrap(name, settings)
+        try:
+            app = build_gateway([parts], ["api"], settings, title=name)
+            # /admin: every service serves its own operations routes, reached inside the cluster
+            served = {route.path for route in app.routes if getattr(route, "include_in_schema", False)
+                      and not route.path.startswith("/admin/")}
+            assert served, name
+            unrouted += [(name, path) for path in sorted(served) if backend(path) != k8s.name_of(name)]
+        finally:
+            parts.app.close()
+            if parts.projection_store is not None:
+                parts.projection_store.close()
+    assert unrouted == []

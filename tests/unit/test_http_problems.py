@@ -29,10 +29,36 @@ def is_problem(response, status: int) -> dict:
 
 def test_unknown_paths_wrong_methods_and_unparsable_bodies_are_problems(orders):
     is_problem(orders.client.get("/no/such/path"), 404)
-    is_problem(orders.client.delete("/orders", headers=auth("alice", "customer")), 405)
+    wrong_method = orders.client.delete("/orders", headers=auth("alice", "customer"))
+    is_problem(wrong_method, 405)
+    assert wrong_method.headers["allow"] == "GET, POST"  # what the path does accept (RFC 9110 15.5.6)
     unparsable = orders.client.post("/orders", content=b'{"destination_country": "GB", "items": [',
                                     headers={**auth("alice", "customer"), "content-type": "application/json"})
     is_problem(unparsable, 400)
+
+
+def test_a_wrong_method_names_the_allowed_ones_on_a_path_another_router_serves(tmp_path):
+    warehouse = ServiceHarness(warehouse_bootstrap, tmp_path)  # its traces and `/me` come from its projections
+    for path, allowed in (("/warehouse/inbound", "POST"), ("/warehouse/trace/KF-1", "GET"), ("/me/items", "GET")):
+        response = warehouse.client.put(path, headers=auth("alice", "customer"))
+        is_problem(response, 405)
+        assert response.headers["allow"] == allowed, path
+
+
+def test_a_gateway_takes_routes_not_a_router_of_routers():
+    from fastapi import APIRouter, FastAPI
+
+    from service_runtime.http import add_routes
+
+    inner, outer = APIRouter(prefix="/inner"), APIRouter()
+
+    @inner.get("/x")
+    def x() -> dict:
+        return {}
+
+    outer.include_router(inner)
+    with pytest.raises(TypeError, match="includes another router"):
+        add_routes(FastAPI(), outer)
 
 
 def test_messages_never_echo_the_input(tmp_path):
