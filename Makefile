@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: run test unit venv up down status demo bench bench-compare chaos contracts clean k8s tools
+.PHONY: run test unit venv up down status demo bench bench-floor bench-compare chaos contracts clean k8s tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ demo: venv
 bench: venv
 	deploy/local/stack.sh up
 	$(BIN)/python -m kongfu.bench $(BENCH_ARGS)
+
+## On the local stack: what a lifecycle's operations (requests, transactions, hops) cost at their least, against the platform's CPU
+bench-floor: venv
+	deploy/local/stack.sh up
+	$(BIN)/python -m kongfu.bench_floor $(BENCH_ARGS)
 
 ## On the local stack: this checkout's bench against another revision's, in turns (make bench-compare BASE=<revision>),
 ## or both driven at once, services' CPU only (BENCH_ARGS=--side-by-side)

@@ -44,7 +44,9 @@ def producer_baseline(meter: CpuMeter, settings: Settings, namespace: str, messa
                   f"acks=all idempotent, {size} B; CPU of driver + Kafka")
 
 
-def store_baseline(meter: CpuMeter, settings: Settings, namespace: str, events: int, writers: int) -> dict[str, Any]:
+def probe_store(settings: Settings, namespace: str):
+    """An event store of its own in the namespace (a schema the namespace's forgetting drops), and
+    a one-event aggregate to save in it."""
     from eventsourcing.domain import Aggregate, event
 
     from service_runtime.store import ServiceApplication, ensure_schema, store_env
@@ -59,6 +61,11 @@ def store_baseline(meter: CpuMeter, settings: Settings, namespace: str, events: 
     ensure_schema(name, bench_settings)
     app = ServiceApplication(env=store_env(name, bench_settings))
     app.save(Probe(payload="warm-up"))
+    return app, Probe
+
+
+def store_baseline(meter: CpuMeter, settings: Settings, namespace: str, events: int, writers: int) -> dict[str, Any]:
+    app, Probe = probe_store(settings, namespace)  # noqa: N806 - a class
     per_writer = events // writers
 
     def write() -> None:
