@@ -105,6 +105,9 @@ def _describe(parts) -> ServiceTopology:
                 prefixes.add(f"/{segments[1]}/{segments[2]}")  # several services serve under it
             elif segments[1]:
                 prefixes.add("/" + segments[1])
+    # Every gateway with projections serves their operations routes (`/admin/projections/{name}/...`,
+    # auditors): routed by the projection's name to the service that keeps it.
+    prefixes.update(f"/admin/projections/{projection.name}" for projection in parts.projections)
     return ServiceTopology(
         name=parts.name,
         topic=topic_for(parts.name),
