@@ -30,10 +30,10 @@ def cmd_forget(args: argparse.Namespace) -> None:
     except ValidationError:
         sys.exit(f"not a namespace: {args.namespace!r} (lower-case letters, digits and _, at most 20)")
     try:
-        topics, schemas = forget_namespace(settings)
+        forgotten = forget_namespace(settings)
     except ValueError as refused:  # the platform's own (an empty namespace)
         sys.exit(str(refused))
-    print(f"{settings.namespace}: {len(topics)} topics deleted, {len(schemas)} schemas dropped")
+    print(f"{settings.namespace} forgotten: {forgotten}")
 
 
 def cmd_contracts(args: argparse.Namespace) -> None:

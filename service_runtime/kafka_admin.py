@@ -1,5 +1,5 @@
 """Topics on the broker: created with their partitions and leaders before anything uses them, and
-a namespace's topics deleted when a bench is done with them."""
+a namespace's topics and consumer groups deleted when a bench is done with them."""
 
 from __future__ import annotations
 
@@ -35,6 +35,28 @@ async def delete_topics_under(admin, prefixes: tuple[str, ...]) -> list[str]:
         if doomed:
             await admin.delete_topics(doomed)
         return doomed
+    finally:
+        await admin.close()
+
+
+async def delete_groups_under(admin, prefixes: tuple[str, ...]) -> list[str]:
+    """Every consumer group whose id starts with one of `prefixes`, deleted at its coordinator;
+    the ones deleted. A group that still has members stays (the broker refuses: a process of
+    that namespace is running), as does one the broker reports any other error for."""
+    from aiokafka.protocol.admin import DeleteGroupsRequest
+
+    await admin.start()
+    try:
+        doomed = sorted(group for group, *_ in await admin.list_consumer_groups() if group.startswith(prefixes))
+        by_coordinator: dict[int, list[str]] = {}
+        for group in doomed:
+            by_coordinator.setdefault(await admin.find_coordinator(group), []).append(group)
+        deleted = []
+        for coordinator, groups in by_coordinator.items():
+            # aiokafka's admin client has the request but no call for it
+            response = await admin._send_request(DeleteGroupsRequest(groups), coordinator)  # noqa: SLF001
+            deleted += [group for group, error_code in response.results if error_code == 0]
+        return sorted(deleted)
     finally:
         await admin.close()
 

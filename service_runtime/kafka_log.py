@@ -52,10 +52,18 @@ class KafkaEventLog:
         """Every topic of these namespaces (by default this log's own: a bench's or a test's),
         services' and faust's alike, in one request: a broker's idle work grows with the topics it
         keeps. Refused for an empty namespace, the platform's own."""
+        return await kafka_admin.delete_topics_under(self._admin(), self._prefixes(namespaces, "topics"))
+
+    async def delete_namespace_groups(self, namespaces: Sequence[str] = ()) -> list[str]:
+        """Every consumer group of these namespaces (services', projectors' and faust's), deleted:
+        the broker keeps an empty group's offsets until their retention runs out, days later."""
+        return await kafka_admin.delete_groups_under(self._admin(), self._prefixes(namespaces, "consumer groups"))
+
+    def _prefixes(self, namespaces: Sequence[str], what: str) -> tuple[str, ...]:
         namespaces = list(namespaces) or [self.namespace]
         if not all(namespaces):
-            raise ValueError("only a namespace's topics can be deleted, never the platform's own")
-        return await kafka_admin.delete_topics_under(self._admin(), tuple(f"{n}." for n in namespaces))
+            raise ValueError(f"only a namespace's {what} can be deleted, never the platform's own")
+        return tuple(f"{n}." for n in namespaces)
 
     def _admin(self):
         from aiokafka.admin import AIOKafkaAdminClient

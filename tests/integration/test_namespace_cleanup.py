@@ -1,5 +1,5 @@
-"""A bench, a chaos run or a test run forgets its namespace when it is done: every topic and
-schema it made, and nobody else's."""
+"""A bench, a chaos run or a test run forgets its namespace when it is done: every topic,
+consumer group and schema it made, and nobody else's."""
 
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ def test_a_namespace_s_schemas_are_dropped_and_no_other(stack, namespace):
     with psycopg.connect(stack["pg_dsn"], autocommit=True) as conn:
         conn.execute(f'CREATE TABLE "{schema_for("orders", settings)}".rows (id int)')
 
-    topics, dropped = forget_namespace(settings)
+    forgotten = forget_namespace(settings)
+    topics, dropped = forgotten.topics, forgotten.schemas
 
     assert dropped == sorted(schema_for(store, settings) for store in ("orders", "warehouse"))
     assert set(topics) <= set(all_topics(namespace))
@@ -92,10 +93,55 @@ def test_several_namespaces_are_forgotten_at_once_and_no_other(stack):
     for settings in at.values():
         ensure_schema("orders", settings)
 
-    topics, schemas = forget_namespaces(at[neighbour].model_copy(update={"namespace": ""}), [first, second])
+    forgotten = forget_namespaces(at[neighbour].model_copy(update={"namespace": ""}), [first, second])
 
-    assert sorted(topics) == sorted(all_topics(first)[:1] + all_topics(second)[:1])
-    assert schemas == sorted(schema_for("orders", at[name]) for name in (first, second))
+    assert sorted(forgotten.topics) == sorted(all_topics(first)[:1] + all_topics(second)[:1])
+    assert forgotten.schemas == sorted(schema_for("orders", at[name]) for name in (first, second))
     assert drop_namespace_schemas(at[neighbour]) == [schema_for("orders", at[neighbour])]  # still there until now
     with pytest.raises(ValueError, match="namespace"):
         forget_namespaces(at[first], [])
+
+
+def test_a_namespace_s_consumer_groups_are_deleted_but_not_one_still_in_use_nor_another_s(stack, namespace):
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    neighbour = new_namespace()
+    topic = all_topics(namespace)[0]
+    done, running, theirs = (f"{namespace}.kongfu.orders", f"{namespace}.kongfu.claims", f"{neighbour}.kongfu.orders")
+
+    async def scenario() -> None:
+        mine = KafkaEventLog(stack["kafka"], partitions=1, namespace=namespace)
+        await mine.ensure_topics([topic])
+
+        async def committed(group: str) -> None:  # a group the broker keeps offsets for, no member left
+            consumer = AIOKafkaConsumer(bootstrap_servers=stack["kafka"], group_id=group, enable_auto_commit=False)
+            await consumer.start()
+            try:
+                consumer.assign([TopicPartition(topic, 0)])
+                await consumer.commit({TopicPartition(topic, 0): 0})
+            finally:
+                await consumer.stop()
+
+        await committed(done)
+        await committed(theirs)
+        member = AIOKafkaConsumer(topic, bootstrap_servers=stack["kafka"], group_id=running)
+        await member.start()
+        try:
+            await member.getmany(timeout_ms=3000)  # joined: the group has a member
+            assert await mine.delete_namespace_groups([namespace]) == [done]
+        finally:
+            await member.stop()
+        admin = mine._admin()  # noqa: SLF001 - the same client the log uses
+        await admin.start()
+        try:
+            left = {group for group, *_ in await admin.list_consumer_groups()}
+        finally:
+            await admin.close()
+        assert done not in left and {theirs, running} <= left
+        assert await mine.delete_namespace_groups([namespace]) == [running]  # its member left
+        assert await mine.delete_namespace_groups([neighbour]) == [theirs]
+        await mine.delete_namespace_topics()
+        with pytest.raises(ValueError, match="namespace"):
+            await mine.delete_namespace_groups([""])
+
+    asyncio.run(scenario())
