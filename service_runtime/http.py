@@ -35,8 +35,17 @@ def add_routes(app: FastAPI, router: APIRouter) -> None:
     app's route list does not show, so the Allow header of a 405, built from that list, was empty."""
     for route in router.routes:
         if not isinstance(route, Route):  # APIRoute is one; a router included in this one is not
-            raise TypeError(f"{router.prefix or 'a router'} includes another router: give its routes instead")
+            raise TypeError(f"{router.prefix or 'a router'} includes another router: join them with merged_router")
         app.router.routes.append(route)
+
+
+def merged_router(*routers: APIRouter) -> APIRouter:
+    """One router holding the routes of several, as a gateway takes them (`add_routes`), where
+    `include_router` would nest them as a branch."""
+    merged = APIRouter()
+    for router in routers:
+        merged.routes.extend(router.routes)
+    return merged
 
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,

@@ -12,7 +12,7 @@ from contracts import Envelope, EventPayload
 from service_runtime.auth import AUDITOR, CLAIMS_REVIEWER, CUSTOMER, SUPPORT_AGENT, Caller
 from service_runtime.listing import Listing, PageParams, listed_page, page_model, page_params
 from service_runtime.errors import NotFound
-from service_runtime.http import current_caller, require_roles
+from service_runtime.http import current_caller, merged_router, require_roles
 from service_runtime.clock import utc_timestamp
 from service_runtime.projections import Entry, Projection, ProjectionStore
 from services.claims.domain import decision_for_customer
@@ -163,8 +163,7 @@ def router(store: ProjectionStore) -> APIRouter:
                 view["dispute"]["outcome"] = {k: v for k, v in view["dispute"]["outcome"].items() if k != "reviewer"}
         return view
 
-    api.routes.extend(mine.routes)  # one router of routes: the gateway takes them as its own
-    return api
+    return merged_router(api, mine)
 
 
 SURVEY_EVENTS = {"claims.SurveyOffered": "offered", "claims.SatisfactionRated": "rated"}

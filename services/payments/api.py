@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from service_runtime.auth import CUSTOMER, Caller
-from service_runtime.http import current_caller, require_roles
+from service_runtime.http import current_caller, merged_router, require_roles
 from service_runtime.requests import Money, ProviderReference, Strict
 from service_runtime.rules import rules_router as published_rules_router
 from services.payments.app import PaymentsApplication
@@ -176,8 +176,7 @@ def router(app: PaymentsApplication) -> APIRouter:
 
     from services.payments import bills_api  # it reuses this module's request and answer models
 
-    api.routes.extend(bills_api.router(app).routes)  # one router of routes, as the gateway takes them
-    return api
+    return merged_router(api, bills_api.router(app))
 
 
 def rules_router() -> APIRouter:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from contracts import Envelope, EventPayload
 from service_runtime.auth import AUDITOR, CUSTOMER, LOGISTICS_STAFF, SUPPORT_AGENT, WAREHOUSE_STAFF, Caller
 from service_runtime.errors import NotFound
-from service_runtime.http import current_caller, require_roles
+from service_runtime.http import current_caller, merged_router, require_roles
 from service_runtime.listing import Listing, PageParams, listed_page, page_model, page_params
 from services.warehouse.api import TypedCode
 from services.warehouse.storage import storage_state
@@ -239,5 +239,4 @@ def router(store: ProjectionStore) -> APIRouter:
                  for key, entries in store.entries_by_key(UNMATCHED_PARCELS.name).items()]
         return sorted((v for v in views if v), key=lambda v: (v["received_at"], v["tracking_number"]))
 
-    api.routes.extend(mine.routes)  # one router of routes: the gateway takes them as its own
-    return api
+    return merged_router(api, mine)

@@ -57,7 +57,7 @@ def test_a_gateway_takes_routes_not_a_router_of_routers():
         return {}
 
     outer.include_router(inner)
-    with pytest.raises(TypeError, match="includes another router"):
+    with pytest.raises(TypeError, match="includes another router: join them with merged_router"):
         add_routes(FastAPI(), outer)
 
 
