@@ -5,6 +5,7 @@ its reason while the rest of the batch takes effect; a redelivered batch changes
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from prometheus_client import REGISTRY
@@ -62,6 +63,11 @@ def test_a_batch_with_a_poison_message_and_unhandled_types(purchasing, tmp_path)
     assert "envelope invalid" in parked[0].header("dlq_reason")
     effects = published_count(purchasing)
     assert effects > 0  # both orders' handled events took effect around the poison
+    # The first order's reactions were saved with the batch's part before the poison, the
+    # second's after it: each order has its purchase tasks.
+    saved = b"".join(n.state for n in purchasing.app.recorder.select_notifications(start=1, limit=10_000))
+    for order in (first, second):
+        assert json.loads(order[0].value)["order_id"].encode() in saved
 
     # The whole batch delivered again (a redelivered offset, a re-published event id): no new effects.
     records = log.read([ORDERS], {}, 100)
