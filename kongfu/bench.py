@@ -21,8 +21,9 @@ import os
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 os.environ.setdefault("PGAPPNAME", "kongfu-bench-driver")  # the driver's own sessions, before any connects
 
@@ -157,6 +158,37 @@ def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
+@contextmanager
+def platform_on_stack(settings: Settings, meter: CpuMeter, log_dir: Path
+                      ) -> Iterator[tuple[dict[str, str], dict[str, str], Driver]]:
+    """The services on the local stack in `settings.namespace`, each its own process (counted by
+    `meter`), beside the Stripe fake (its API and signed webhooks: the card path), and a driver;
+    yields their URLs, their environment and the driver, and stops them all on leaving."""
+    from services.payments.providers.fake_stripe import SHARED_TEST_CARDS_ENV, FakeStripe
+
+    jwt_secret, carrier_secret = uuid.uuid4().hex * 2, uuid.uuid4().hex
+    stripe = FakeStripe(uuid.uuid4().hex).start()
+    env = {"KONGFU_MODE": "stack", "KONGFU_NAMESPACE": settings.namespace, "KONGFU_JWT_SECRET": jwt_secret,
+           "KONGFU_CARRIER_WEBHOOK_SECRET": carrier_secret, "KONGFU_VAR_DIR": str(log_dir / "var"),
+           "KONGFU_LOG_LEVEL": "WARNING", "KONGFU_STRIPE_API_BASE": stripe.url,
+           "KONGFU_STRIPE_WEBHOOK_SECRET": stripe.webhook_secret, **SHARED_TEST_CARDS_ENV}
+    try:
+        urls, processes = start_platform(["--mode", "stack"], env, log_dir)
+    except BaseException:
+        stripe.stop()
+        raise
+    meter.services = {p.proc.pid: f"{s} [all roles]" for s, p in zip(SERVICES, processes)}
+    stripe.webhook_url = f"{urls['payments']}/payments/webhooks/stripe"
+    driver = Driver(urls, jwt_secret, carrier_secret, settings.jwt_issuer)
+    try:
+        yield urls, env, driver
+    finally:
+        driver.close()
+        for process in processes:
+            process.stop()
+        stripe.stop()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lifecycles", type=int, default=20)
@@ -180,7 +212,6 @@ def main(argv: list[str] | None = None) -> None:
 
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     settings = Settings(mode="stack", namespace=namespace)
-    jwt_secret, carrier_secret = uuid.uuid4().hex * 2, uuid.uuid4().hex
     figures: dict[str, Any] = {"namespace": namespace, "cores": os.cpu_count(), "lifecycles": args.lifecycles,
                                "concurrency": args.concurrency}
     log(f"KongfuMall bench (namespace {namespace}, {os.cpu_count()} cores)")
@@ -193,18 +224,7 @@ def main(argv: list[str] | None = None) -> None:
             f"({b['what']})")
 
     log_dir = Path(tempfile.mkdtemp(prefix="kongfu-bench-"))
-    from services.payments.providers.fake_stripe import SHARED_TEST_CARDS_ENV, FakeStripe
-
-    stripe = FakeStripe(uuid.uuid4().hex).start()  # the card path: Stripe's API and signed webhooks
-    env = {"KONGFU_MODE": "stack", "KONGFU_NAMESPACE": namespace, "KONGFU_JWT_SECRET": jwt_secret,
-           "KONGFU_CARRIER_WEBHOOK_SECRET": carrier_secret, "KONGFU_VAR_DIR": str(log_dir / "var"),
-           "KONGFU_LOG_LEVEL": "WARNING", "KONGFU_STRIPE_API_BASE": stripe.url,
-           "KONGFU_STRIPE_WEBHOOK_SECRET": stripe.webhook_secret, **SHARED_TEST_CARDS_ENV}
-    urls, processes = start_platform(["--mode", "stack"], env, log_dir)
-    meter.services = {p.proc.pid: f"{s} [all roles]" for s, p in zip(SERVICES, processes)}
-    stripe.webhook_url = f"{urls['payments']}/payments/webhooks/stripe"
-    driver = Driver(urls, jwt_secret, carrier_secret, settings.jwt_issuer)
-    try:
+    with platform_on_stack(settings, meter, log_dir) as (urls, env, driver):
         driver.one()  # connections, pools, topics and consumer groups warm before anything is measured
         if args.settle_seconds:
             log(f"settle    {args.settle_seconds:.0f} s after the warm-up lifecycle ...")
@@ -253,11 +273,6 @@ def main(argv: list[str] | None = None) -> None:
             figures["half_rate"] = {"lifecycles": args.paced_lifecycles, "lifecycles_per_s": rate / 2,
                                     "seconds": seconds, "timeline_p50_ms": p50 * 1000,
                                     "timeline_p99_ms": p99 * 1000, "timeline_samples": samples}
-    finally:
-        driver.close()
-        for process in processes:
-            process.stop()
-        stripe.stop()
     if not args.skip_replay:
         figures["replay"] = replay = replay_rate(meter, settings, args.replay_events, args.lifecycles + 1, log)
         log(f"replay    {replay['projection']}: {replay['events']} events in {replay['seconds']:.1f} s = "

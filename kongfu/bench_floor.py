@@ -31,16 +31,15 @@ from typing import Any, Callable
 
 os.environ.setdefault("PGAPPNAME", "kongfu-bench-driver")  # the driver's own sessions, before any connects
 
+from kongfu.bench import TRANSACTIONS_REPORTED_WITHIN, platform_on_stack, published_events  # noqa: E402
 from kongfu.bench_baselines import probe_store  # noqa: E402
 from kongfu.bench_driver import Driver  # noqa: E402
 from kongfu.cpu import CpuMeter, database_transactions, difference, is_platform  # noqa: E402
-from kongfu.local import ROOT, SERVICES, start_platform  # noqa: E402
+from kongfu.local import ROOT, SERVICES  # noqa: E402
 from kongfu.namespaces import forget_after_run  # noqa: E402
-from service_runtime.eventlog import OutgoingRecord, topic_for  # noqa: E402
+from service_runtime.eventlog import OutgoingRecord  # noqa: E402
 from service_runtime.kafka_log import KafkaEventLog  # noqa: E402
 from service_runtime.settings import Settings  # noqa: E402
-
-TRANSACTIONS_REPORTED_WITHIN = 2.0  # seconds: PostgreSQL backends report their counts shortly after
 
 
 def per_operation(meter: CpuMeter, repeat: int, operation: Callable[[], Any]) -> dict[str, float]:
@@ -117,11 +116,8 @@ def store_costs(meter: CpuMeter, settings: Settings, namespace: str, repeat: int
 
 def lifecycle_counts(meter: CpuMeter, settings: Settings, driver: Driver, lifecycles: int,
                      concurrency: int) -> dict[str, float]:
-    async def events() -> int:
-        log = KafkaEventLog(settings.kafka_bootstrap, settings.topic_partitions, "kongfu-bench", settings.namespace)
-        return sum((await log.end_offsets([topic_for(s, settings.namespace) for s in SERVICES])).values())
-
-    events_before, transactions_before = asyncio.run(events()), database_transactions(settings.pg_dsn)
+    events_before = asyncio.run(published_events(settings, SERVICES))
+    transactions_before = database_transactions(settings.pg_dsn)
     driver.answers.clear()
     before = meter.snapshot()
     driver.run(lifecycles, concurrency)
@@ -129,7 +125,7 @@ def lifecycle_counts(meter: CpuMeter, settings: Settings, driver: Driver, lifecy
     time.sleep(TRANSACTIONS_REPORTED_WITHIN)
     return {"requests": sum(driver.answers.values()) / lifecycles,
             "transactions": (database_transactions(settings.pg_dsn) - transactions_before) / lifecycles,
-            "events": (asyncio.run(events()) - events_before) / lifecycles,
+            "events": (asyncio.run(published_events(settings, SERVICES)) - events_before) / lifecycles,
             "platform_cpu_s": sum(cpu for group, cpu in spent.items() if is_platform(group)) / lifecycles}
 
 
@@ -157,30 +153,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     namespace = f"floor{uuid.uuid4().hex[:8]}"
     settings = Settings(mode="stack", namespace=namespace)
-    jwt_secret, carrier_secret = uuid.uuid4().hex * 2, uuid.uuid4().hex
     meter = CpuMeter(settings.pg_dsn, ROOT)
-    from services.payments.providers.fake_stripe import SHARED_TEST_CARDS_ENV, FakeStripe
-
-    stripe = FakeStripe(uuid.uuid4().hex).start()
-    log_dir = Path(tempfile.mkdtemp(prefix="kongfu-floor-"))
-    env = {"KONGFU_MODE": "stack", "KONGFU_NAMESPACE": namespace, "KONGFU_JWT_SECRET": jwt_secret,
-           "KONGFU_CARRIER_WEBHOOK_SECRET": carrier_secret, "KONGFU_VAR_DIR": str(log_dir / "var"),
-           "KONGFU_LOG_LEVEL": "WARNING", "KONGFU_STRIPE_API_BASE": stripe.url,
-           "KONGFU_STRIPE_WEBHOOK_SECRET": stripe.webhook_secret, **SHARED_TEST_CARDS_ENV}
     print(f"KongfuMall floor (namespace {namespace}, {os.cpu_count()} cores)", flush=True)
-    urls, processes = start_platform(["--mode", "stack"], env, log_dir)
-    meter.services = {p.proc.pid: s for s, p in zip(SERVICES, processes)}
-    stripe.webhook_url = f"{urls['payments']}/payments/webhooks/stripe"
-    driver = Driver(urls, jwt_secret, carrier_secret, settings.jwt_issuer)
-    try:
+    with platform_on_stack(settings, meter, Path(tempfile.mkdtemp(prefix="kongfu-floor-"))) as (urls, _, driver):
         driver.one()  # warm, as `make bench` does
         counts = lifecycle_counts(meter, settings, driver, args.lifecycles, args.concurrency)
         units = request_costs(meter, urls, driver, args.repeat)
-    finally:
-        driver.close()
-        for process in processes:
-            process.stop()
-        stripe.stop()
     units |= store_costs(meter, settings, namespace, args.repeat)
     units |= hop_costs(meter, settings, namespace, args.repeat)
     print(f"per lifecycle ({args.lifecycles} at {args.concurrency}): {counts['requests']:.0f} requests, "
